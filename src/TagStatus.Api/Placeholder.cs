@@ -1,0 +1,1 @@
+namespace TagStatus.Api; internal static class Placeholder;
