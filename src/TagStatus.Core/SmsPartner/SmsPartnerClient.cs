@@ -1,0 +1,196 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.RateLimiting;
+using Polly.Timeout;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Secrets;
+
+namespace TagStatus.Core.SmsPartner;
+
+/// <summary>
+/// The <c>bulk-status-by-tag</c> client. Retries, timeouts, the circuit breaker and the rate limit live in the
+/// HttpClient's resilience pipeline (see <see cref="SmsPartnerServiceCollectionExtensions"/>); this class pages,
+/// parses and turns every failure into one of the typed <see cref="SmsPartnerException"/>s.
+/// </summary>
+public sealed class SmsPartnerClient(
+    HttpClient http,
+    ISecretSource secrets,
+    IOptions<SmsPartnerOptions> options,
+    ILogger<SmsPartnerClient> logger) : ISmsPartnerClient
+{
+    private readonly SmsPartnerOptions _options = options.Value;
+
+    public async Task<UpstreamTagReport> GetStatusesByTagAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        var apiKey = await secrets.GetAsync(AppSecret.SmsPartnerApiKey, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ReadAllPagesAsync(tag, apiKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SmsPartnerRefusedException refused) when (refused.Code == SmsPartnerRefusedException.InvalidApiKey)
+        {
+            // The key may have been rotated in the vault since it was cached: re-read it once and try once more.
+            SmsPartnerLog.KeyRefusedRereading(logger, tag.Value);
+            var rotated = await secrets.RefreshAsync(AppSecret.SmsPartnerApiKey, apiKey, cancellationToken).ConfigureAwait(false);
+            if (string.Equals(rotated, apiKey, StringComparison.Ordinal))
+            {
+                SmsPartnerLog.KeyRefused(logger);
+                throw;
+            }
+
+            try
+            {
+                return await ReadAllPagesAsync(tag, rotated, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SmsPartnerRefusedException again) when (again.Code == SmsPartnerRefusedException.InvalidApiKey)
+            {
+                SmsPartnerLog.KeyRefused(logger);
+                throw;
+            }
+        }
+    }
+
+    private async Task<UpstreamTagReport> ReadAllPagesAsync(Tag tag, string apiKey, CancellationToken cancellationToken)
+    {
+        var rows = new List<UpstreamRecipient>();
+        List<StatusRow>? previous = null;
+        int? total = null;
+
+        for (var page = 1; page <= _options.MaxPages; page++)
+        {
+            var envelope = await GetPageAsync(tag, apiKey, page, cancellationToken).ConfigureAwait(false);
+            total = envelope.Total ?? total;
+            var pageRows = envelope.Rows ?? [];
+
+            var ignoresPaging = page > 1 && (envelope.CurrentPage is { } current && current != page
+                || previous is not null && pageRows.SequenceEqual(previous));
+            if (pageRows.Count == 0 || ignoresPaging)
+            {
+                if (ignoresPaging)
+                {
+                    SmsPartnerLog.PagingIgnored(logger, tag.Value, page);
+                }
+
+                return Report(rows, total, page - 1);
+            }
+
+            foreach (var row in pageRows)
+            {
+                rows.Add(ToRecipient(row));
+            }
+
+            if (total is { } announced && rows.Count >= announced)
+            {
+                return Report(rows, total, page);
+            }
+
+            previous = pageRows;
+        }
+
+        throw new SmsPartnerBadAnswerException($"SMS Partner kept sending pages for the tag past the limit of {_options.MaxPages} (SmsPartner:MaxPages).");
+    }
+
+    private UpstreamTagReport Report(List<UpstreamRecipient> rows, int? total, int pagesRead)
+    {
+        var complete = total is not { } announced || rows.Count >= announced;
+        if (!complete)
+        {
+            SmsPartnerLog.ShortAnswer(logger, rows.Count, total ?? 0);
+        }
+
+        return new UpstreamTagReport(rows, total, pagesRead, complete);
+    }
+
+    private async Task<StatusPage> GetPageAsync(Tag tag, string apiKey, int page, CancellationToken cancellationToken)
+    {
+        var relative = $"bulk-status-by-tag?apiKey={Uri.EscapeDataString(apiKey)}&tag={Uri.EscapeDataString(tag.Value)}&page={page}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_options.BaseUrl, relative));
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsUnreachable(e, cancellationToken))
+        {
+            throw new SmsPartnerUnavailableException($"SMS Partner could not be reached ({Describe(e)}).", RetryAfterOf(e), e);
+        }
+
+        using (response)
+        {
+            if ((int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout)
+            {
+                throw new SmsPartnerUnavailableException(
+                    $"SMS Partner answered HTTP {(int)response.StatusCode} after the retries.",
+                    response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date - DateTimeOffset.UtcNow));
+            }
+
+            var envelope = await ParseAsync(response, cancellationToken).ConfigureAwait(false);
+            if (envelope.Success is false || envelope.Success is null && envelope.Code is { } code && code != 200)
+            {
+                throw new SmsPartnerRefusedException(envelope.Code ?? 0, Redact(envelope.Message, apiKey));
+            }
+
+            if (envelope.Success is null && envelope.Rows is null || !response.IsSuccessStatusCode)
+            {
+                throw new SmsPartnerBadAnswerException($"SMS Partner answered HTTP {(int)response.StatusCode} without the documented envelope.");
+            }
+
+            return envelope;
+        }
+    }
+
+    private static async Task<StatusPage> ParseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync(body, SmsPartnerJsonContext.Default.StatusPage, cancellationToken).ConfigureAwait(false)
+                ?? throw new SmsPartnerBadAnswerException("SMS Partner answered JSON null.");
+        }
+        catch (JsonException e)
+        {
+            // Position only: the body itself may echo the request.
+            throw new SmsPartnerBadAnswerException(
+                $"SMS Partner answered HTTP {(int)response.StatusCode} with a body that is not its JSON envelope (line {e.LineNumber}, byte {e.BytePositionInLine}).");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new SmsPartnerUnavailableException("SMS Partner's answer was cut off.", null, e);
+        }
+    }
+
+    private static UpstreamRecipient ToRecipient(StatusRow row) => new(
+        row.PhoneNumber ?? string.Empty,
+        row.Status ?? string.Empty,
+        row.StopSms ?? false,
+        UpstreamDates.FromUnixSeconds(row.Date));
+
+    private static bool IsUnreachable(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        HttpRequestException or TimeoutRejectedException or BrokenCircuitException or RateLimiterRejectedException => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        _ => false,
+    };
+
+    private static TimeSpan? RetryAfterOf(Exception e) => e switch
+    {
+        RateLimiterRejectedException limited => limited.RetryAfter,
+        _ => null,
+    };
+
+    private static string Describe(Exception e) => e switch
+    {
+        TimeoutRejectedException or OperationCanceledException => "timed out",
+        BrokenCircuitException => "circuit open after repeated failures",
+        RateLimiterRejectedException => "local rate limit reached",
+        HttpRequestException http => http.HttpRequestError.ToString(),
+        _ => e.GetType().Name,
+    };
+
+    private static string? Redact(string? text, string apiKey) =>
+        text is null || apiKey.Length == 0 ? text : text.Replace(apiKey, "***", StringComparison.Ordinal);
+}

@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TagStatus.Core.Tracking;
+
+/// <summary>How long tags are followed and how often they are refreshed. Section <c>Tracking</c>.</summary>
+public sealed class TrackingOptions : IValidatableObject
+{
+    public const string SectionName = "Tracking";
+
+    /// <summary>How long after first seen a tag is followed: SMS Partner reports can take up to 48 hours.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromHours(48);
+
+    /// <summary>Extra time after the window before a tag still waiting is declared expired.</summary>
+    public TimeSpan Margin { get; set; } = TimeSpan.FromHours(6);
+
+    [Range(1, 64)]
+    public int MaxParallelism { get; set; } = 4;
+
+    /// <summary>Time budget of one timer run; tags left over wait for the next run.</summary>
+    public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(4);
+
+    /// <summary>Refresh interval by tag age, youngest first; ages past the last step use the last interval.</summary>
+    public List<RefreshStep> Backoff { get; set; } = [];
+
+    /// <summary>Longest wait after a failed refresh of one tag.</summary>
+    public TimeSpan MaxFailureDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The default steps: every minute for 10 minutes, every 5 to an hour, every 15 to 6 hours, then hourly.</summary>
+    public static IReadOnlyList<RefreshStep> DefaultBackoff { get; } =
+    [
+        new() { UpTo = TimeSpan.FromMinutes(10), Every = TimeSpan.FromMinutes(1) },
+        new() { UpTo = TimeSpan.FromHours(1), Every = TimeSpan.FromMinutes(5) },
+        new() { UpTo = TimeSpan.FromHours(6), Every = TimeSpan.FromMinutes(15) },
+        new() { UpTo = TimeSpan.MaxValue, Every = TimeSpan.FromHours(1) },
+    ];
+
+    public IReadOnlyList<RefreshStep> EffectiveBackoff => Backoff.Count > 0 ? Backoff : DefaultBackoff;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Window <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Tracking:Window must be positive.", [nameof(Window)]);
+        }
+
+        if (Margin < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Tracking:Margin may not be negative.", [nameof(Margin)]);
+        }
+
+        if (RunBudget <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Tracking:RunBudget must be positive.", [nameof(RunBudget)]);
+        }
+
+        if (Backoff.Any(step => step.Every <= TimeSpan.Zero))
+        {
+            yield return new ValidationResult("Every Tracking:Backoff step needs a positive Every.", [nameof(Backoff)]);
+        }
+    }
+}
+
+/// <summary>While a tag is younger than <see cref="UpTo"/>, refresh it every <see cref="Every"/>.</summary>
+public sealed class RefreshStep
+{
+    public TimeSpan UpTo { get; set; }
+
+    public TimeSpan Every { get; set; }
+}
