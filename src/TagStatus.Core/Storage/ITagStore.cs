@@ -1,0 +1,62 @@
+using Azure;
+using TagStatus.Core.Domain;
+
+namespace TagStatus.Core.Storage;
+
+public sealed record StoredSummary(TagSummary Summary, ETag ETag);
+
+public sealed record StoredRecipient(Recipient Recipient, ETag ETag);
+
+/// <summary>A recipient to write; <see cref="ExpectedETag"/> null means a new row.</summary>
+public sealed record RecipientWrite(Recipient Recipient, ETag? ExpectedETag);
+
+/// <summary>A page of tracked tags, newest first.</summary>
+public sealed record TrackedTagPage(IReadOnlyList<TagSummary> Tags, string? ContinuationToken);
+
+/// <summary>A tracked tag whose refresh is due, as the index knows it.</summary>
+public sealed record DueTag(Tag Tag, DateTimeOffset NextRefreshAt);
+
+/// <summary>Tag summaries, recipients and the tracking index in Table Storage.</summary>
+public interface ITagStore
+{
+    Task<StoredSummary?> GetSummaryAsync(Tag tag, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes the changed recipients (each conditional on the ETag it was read with), then the summary (conditional
+    /// on <paramref name="expectedSummaryETag"/>, or new when null) together with <paramref name="companions"/> in one
+    /// transaction, then the index. Returns the rows written.
+    /// </summary>
+    /// <exception cref="StoreConflictException">Another writer got there first: read again and redo the merge.</exception>
+    Task<int> SaveRefreshAsync(
+        IReadOnlyList<RecipientWrite> changed,
+        TagSummary summary,
+        ETag? expectedSummaryETag,
+        IReadOnlyList<TagCompanionRow> companions,
+        CancellationToken cancellationToken);
+
+    /// <summary>Writes a summary alone (tracking switched on or off, a failed refresh recorded).</summary>
+    /// <exception cref="StoreConflictException">The summary changed since it was read.</exception>
+    Task SaveSummaryAsync(TagSummary summary, ETag? expectedETag, CancellationToken cancellationToken);
+
+    /// <summary>Tracked pending tags whose next refresh is at or before <paramref name="now"/>, oldest-due first.</summary>
+    Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    Task<TrackedTagPage> ListTrackedAsync(TagState? state, int pageSize, string? continuationToken, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A row kept in the tag's own partition of the <c>Tags</c> table and written in the same transaction as its summary
+/// (a callback delivery, say), so a state change and what it must trigger are stored together or not at all.
+/// </summary>
+public abstract record TagCompanionRow
+{
+    internal abstract Azure.Data.Tables.ITableEntity ToEntity(string partitionKey);
+}
+
+/// <summary>Another writer changed the tag first.</summary>
+public sealed class StoreConflictException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Table Storage could not be reached or failed.</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

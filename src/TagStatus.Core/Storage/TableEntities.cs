@@ -1,0 +1,59 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace TagStatus.Core.Storage;
+
+/// <summary>A tag's summary row (<c>Tags</c> table, partition = tag, row <c>summary</c>).</summary>
+internal sealed class SummaryEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = string.Empty;
+    public string RowKey { get; set; } = TableKeys.SummaryRow;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string Tag { get; set; } = string.Empty;
+    public string State { get; set; } = string.Empty;
+    public bool Tracked { get; set; }
+    public int Total { get; set; }
+    public int Delivered { get; set; }
+    public int NotDelivered { get; set; }
+    public int Waiting { get; set; }
+    public int Unknown { get; set; }
+    public DateTimeOffset FirstSeenAt { get; set; }
+    public DateTimeOffset RefreshedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public DateTimeOffset? NextRefreshAt { get; set; }
+    public int FailedRefreshes { get; set; }
+}
+
+/// <summary>One recipient row (<c>Recipients</c> table, partition = tag, row = number and occurrence).</summary>
+internal sealed class RecipientEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = string.Empty;
+    public string RowKey { get; set; } = string.Empty;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string PhoneNumber { get; set; } = string.Empty;
+    public int Occurrence { get; set; }
+    public string Status { get; set; } = string.Empty;
+    public string RawStatus { get; set; } = string.Empty;
+    public bool StopSms { get; set; }
+    public DateTimeOffset? StatusAt { get; set; }
+}
+
+/// <summary>
+/// The tracked-tags index (<c>TagIndex</c> table, one partition, newest first). Derived from the summary and
+/// rewritten after it, so the timer and the listing never read a recipient row; a missed write heals on the next refresh.
+/// </summary>
+internal sealed class IndexEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = TableKeys.TrackedPartition;
+    public string RowKey { get; set; } = string.Empty;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string Tag { get; set; } = string.Empty;
+    public string State { get; set; } = string.Empty;
+    public DateTimeOffset? NextRefreshAt { get; set; }
+}

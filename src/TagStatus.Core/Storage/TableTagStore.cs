@@ -1,0 +1,352 @@
+using System.Diagnostics;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TagStatus.Core.Domain;
+
+namespace TagStatus.Core.Storage;
+
+/// <summary>
+/// The Table Storage store. Tables: <c>Tags</c> (a partition per tag: the summary row and rows that must change with
+/// it), <c>Recipients</c> (a partition per tag) and <c>TagIndex</c> (tracked tags, newest first).
+/// </summary>
+public sealed partial class TableTagStore(TableServiceClient service, IOptions<TagStoreOptions> options, ILogger<TableTagStore> logger)
+    : ITagStore
+{
+    /// <summary>Table Storage's limit on actions in one transaction.</summary>
+    internal const int MaxBatch = 100;
+
+    private readonly TableClient _tags = service.GetTableClient(options.Value.TablePrefix + "Tags");
+    private readonly TableClient _recipients = service.GetTableClient(options.Value.TablePrefix + "Recipients");
+    private readonly TableClient _index = service.GetTableClient(options.Value.TablePrefix + "TagIndex");
+    private readonly TableInitializer _initializer = new(service, options.Value.TablePrefix);
+
+    internal TableClient TagsTable => _tags;
+
+    public async Task<StoredSummary?> GetSummaryAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var response = await Guard(() => _tags.GetEntityIfExistsAsync<SummaryEntity>(TableKeys.ForTag(tag), TableKeys.SummaryRow, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.HasValue && response.Value is { } entity ? new StoredSummary(ToSummary(entity), entity.ETag) : null;
+    }
+
+    public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var partition = TableKeys.ForTag(tag);
+        var result = new List<StoredRecipient>();
+        try
+        {
+            await foreach (var entity in _recipients.QueryAsync<RecipientEntity>(
+                TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
+            }
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Unavailable(e);
+        }
+
+        return result;
+    }
+
+    public async Task<int> SaveRefreshAsync(
+        IReadOnlyList<RecipientWrite> changed,
+        TagSummary summary,
+        ETag? expectedSummaryETag,
+        IReadOnlyList<TagCompanionRow> companions,
+        CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var partition = TableKeys.ForTag(summary.Tag);
+        var written = 0;
+
+        // Recipients first: the summary written last never announces counts its rows do not back.
+        foreach (var chunk in changed.Chunk(MaxBatch))
+        {
+            var actions = chunk.Select(write => ToAction(partition, write)).ToList();
+            written += await SubmitAsync(_recipients, actions, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (companions.Count + 1 > MaxBatch)
+        {
+            throw new InvalidOperationException($"A summary can carry at most {MaxBatch - 1} companion rows; {companions.Count} were given.");
+        }
+
+        var summaryEntity = ToEntity(summary);
+        var summaryAction = expectedSummaryETag is { } etag
+            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, summaryEntity, etag)
+            : new TableTransactionAction(TableTransactionActionType.Add, summaryEntity);
+        var batch = new List<TableTransactionAction>(companions.Count + 1) { summaryAction };
+        batch.AddRange(companions.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row.ToEntity(partition))));
+        written += await SubmitAsync(_tags, batch, cancellationToken).ConfigureAwait(false);
+
+        written += await SaveIndexAsync(summary, cancellationToken).ConfigureAwait(false);
+        return written;
+    }
+
+    public async Task SaveSummaryAsync(TagSummary summary, ETag? expectedETag, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var entity = ToEntity(summary);
+        try
+        {
+            if (expectedETag is { } etag)
+            {
+                await _tags.UpdateEntityAsync(entity, etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _tags.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            throw new StoreConflictException($"The summary of tag '{summary.Tag}' changed while it was being written.", e);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Unavailable(e);
+        }
+
+        await SaveIndexAsync(summary, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var pending = TagState.Pending.ToApiName();
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {TableKeys.TrackedPartition} and State eq {pending} and NextRefreshAt le {now}");
+        var due = new List<DueTag>();
+        try
+        {
+            await foreach (var entity in _index.QueryAsync<IndexEntity>(filter, maxPerPage: 1000, select: [nameof(IndexEntity.Tag), nameof(IndexEntity.NextRefreshAt)], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (Tag.TryParse(entity.Tag, out var tag, out _) && entity.NextRefreshAt is { } next)
+                {
+                    due.Add(new DueTag(tag, next));
+                }
+            }
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Unavailable(e);
+        }
+
+        return due.OrderBy(d => d.NextRefreshAt).ThenBy(d => d.Tag.Value, StringComparer.Ordinal).Take(max).ToList();
+    }
+
+    public async Task<TrackedTagPage> ListTrackedAsync(TagState? state, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var filter = state is { } wanted
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.TrackedPartition} and State eq {wanted.ToApiName()}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.TrackedPartition}");
+
+        Page<IndexEntity>? page;
+        try
+        {
+            page = await _index.QueryAsync<IndexEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
+                .AsPages(continuationToken, pageSize)
+                .FirstOrDefaultAsync(cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 400 && continuationToken is not null)
+        {
+            throw new ArgumentException("The continuation token is not one this service gave.", nameof(continuationToken), e);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Unavailable(e);
+        }
+
+        if (page is null)
+        {
+            return new TrackedTagPage([], null);
+        }
+
+        var tags = page.Values.Select(entry => Tag.TryParse(entry.Tag, out var tag, out _) ? tag : (Tag?)null).OfType<Tag>().ToList();
+        var summaries = await Task.WhenAll(tags.Select(tag => GetSummaryAsync(tag, cancellationToken))).ConfigureAwait(false);
+        return new TrackedTagPage(summaries.OfType<StoredSummary>().Select(s => s.Summary).ToList(), page.ContinuationToken);
+    }
+
+    private async Task<int> SaveIndexAsync(TagSummary summary, CancellationToken cancellationToken)
+    {
+        var rowKey = TableKeys.ForIndex(summary.FirstSeenAt, summary.Tag);
+        try
+        {
+            if (summary.Tracked)
+            {
+                await _index.UpsertEntityAsync(
+                    new IndexEntity { RowKey = rowKey, Tag = summary.Tag.Value, State = summary.State.ToApiName(), NextRefreshAt = summary.NextRefreshAt },
+                    TableUpdateMode.Replace,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _index.DeleteEntityAsync(TableKeys.TrackedPartition, rowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+            }
+
+            return 1;
+        }
+        catch (RequestFailedException e) when (e.Status != 404)
+        {
+            // The summary is the truth and is already written; the index heals on the tag's next refresh.
+            StoreLog.IndexWriteFailed(logger, summary.Tag.Value, e);
+            return 0;
+        }
+        catch (RequestFailedException)
+        {
+            return 0;
+        }
+    }
+
+    private static async Task<int> SubmitAsync(TableClient table, List<TableTransactionAction> actions, CancellationToken cancellationToken)
+    {
+        // Azurite accepts cross-partition transactions that Azure rejects: never send one.
+        var partition = actions[0].Entity.PartitionKey;
+        if (actions.Count > MaxBatch || actions.Any(action => action.Entity.PartitionKey != partition))
+        {
+            throw new UnreachableException("A transaction must stay within one partition and 100 actions.");
+        }
+
+        try
+        {
+            await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return actions.Count;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
+        {
+            throw new StoreConflictException("A row changed while the tag was being written.", e);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    private static TableTransactionAction ToAction(string partition, RecipientWrite write)
+    {
+        var recipient = write.Recipient;
+        var entity = new RecipientEntity
+        {
+            PartitionKey = partition,
+            RowKey = TableKeys.ForRecipient(recipient.PhoneNumber, recipient.Occurrence),
+            PhoneNumber = recipient.PhoneNumber,
+            Occurrence = recipient.Occurrence,
+            Status = recipient.Status.ToApiName(),
+            RawStatus = recipient.RawStatus,
+            StopSms = recipient.StopSms,
+            StatusAt = recipient.StatusAt,
+        };
+        return write.ExpectedETag is { } etag
+            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, etag)
+            : new TableTransactionAction(TableTransactionActionType.Add, entity);
+    }
+
+    private static Recipient ToRecipient(RecipientEntity entity) => new(
+        entity.PhoneNumber,
+        entity.Occurrence,
+        DeliveryStatuses.TryParseApiName(entity.Status, out var status) ? status : DeliveryStatus.Unknown,
+        entity.RawStatus,
+        entity.StopSms,
+        entity.StatusAt);
+
+    private static SummaryEntity ToEntity(TagSummary summary) => new()
+    {
+        PartitionKey = TableKeys.ForTag(summary.Tag),
+        Tag = summary.Tag.Value,
+        State = summary.State.ToApiName(),
+        Tracked = summary.Tracked,
+        Total = summary.Counts.Total,
+        Delivered = summary.Counts.Delivered,
+        NotDelivered = summary.Counts.NotDelivered,
+        Waiting = summary.Counts.Waiting,
+        Unknown = summary.Counts.Unknown,
+        FirstSeenAt = summary.FirstSeenAt,
+        RefreshedAt = summary.RefreshedAt,
+        CompletedAt = summary.CompletedAt,
+        NextRefreshAt = summary.NextRefreshAt,
+        FailedRefreshes = summary.FailedRefreshes,
+    };
+
+    private static TagSummary ToSummary(SummaryEntity entity) => new(
+        Tag.Parse(entity.Tag),
+        TagStates.TryParseApiName(entity.State, out var state) ? state : TagState.Pending,
+        new TagCounts(entity.Total, entity.Delivered, entity.NotDelivered, entity.Waiting, entity.Unknown),
+        entity.Tracked,
+        entity.FirstSeenAt,
+        entity.RefreshedAt,
+        entity.CompletedAt,
+        entity.NextRefreshAt,
+        entity.FailedRefreshes);
+
+    private static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    /// <summary>Azure.Core throws an AggregateException when every retry of a call failed to connect.</summary>
+    private static bool IsStorageFailure(Exception e) => e is RequestFailedException or AggregateException;
+
+    private static StoreUnavailableException Unavailable(Exception e) => new(
+        e is RequestFailedException failed
+            ? $"Table Storage failed (HTTP {failed.Status}, {failed.ErrorCode ?? "no error code"})."
+            : "Table Storage could not be reached.",
+        e);
+}
+
+/// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>
+internal sealed class TableInitializer(TableServiceClient service, string prefix)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile bool _ready;
+
+    public async ValueTask EnsureAsync(CancellationToken cancellationToken)
+    {
+        if (_ready)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_ready)
+            {
+                return;
+            }
+
+            foreach (var name in new[] { "Tags", "Recipients", "TagIndex" })
+            {
+                await service.GetTableClient(prefix + name).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            _ready = true;
+        }
+        catch (Exception e) when (e is RequestFailedException or AggregateException)
+        {
+            throw new StoreUnavailableException("Table Storage could not be prepared.", e);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}
+
+internal static partial class StoreLog
+{
+    [LoggerMessage(2001, LogLevel.Warning, "The tracking index row of tag {Tag} could not be written; it heals on the next refresh")]
+    public static partial void IndexWriteFailed(ILogger logger, string tag, Exception exception);
+}

@@ -1,0 +1,77 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Lookup;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.SmsPartner;
+using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
+
+namespace TagStatus.Core;
+
+public static class TagStatusServiceCollectionExtensions
+{
+    /// <summary>Everything Core offers a host: options validated at start, the SMS Partner client, the store and the services.</summary>
+    public static IServiceCollection AddTagStatusCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<TrackingOptions>().Bind(configuration.GetSection(TrackingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LookupOptions>().Bind(configuration.GetSection(LookupOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TagStoreOptions>().Bind(configuration.GetSection(TagStoreOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSmsPartnerClient(configuration);
+        services.AddTagStorage(configuration);
+
+        services.TryAddSingleton<ITagChangeObserver, NoTagChangeObserver>();
+        services.AddSingleton<TagStateRules>();
+        services.AddSingleton<TagRefresher>();
+        services.AddSingleton<TagLookupService>();
+        return services;
+    }
+
+    /// <summary>
+    /// The table service client, registered once: from a connection string (Azurite) or from the service URI with
+    /// the app's one credential (managed identity in Azure), never an account key.
+    /// </summary>
+    private static IServiceCollection AddTagStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(TagStoreOptions.SectionName);
+        var connectionString = section[nameof(TagStoreOptions.ConnectionString)];
+        var serviceUri = section[nameof(TagStoreOptions.TableServiceUri)];
+
+        services.AddAzureClients(clients =>
+        {
+            // Validation at start names the missing setting; until then, register nothing that would throw first.
+            if (!string.IsNullOrWhiteSpace(connectionString))
+            {
+                clients.AddTableServiceClient(connectionString).ConfigureOptions(ConfigureRetries);
+            }
+            else if (Uri.TryCreate(serviceUri, UriKind.Absolute, out var uri))
+            {
+                clients.AddTableServiceClient(uri).ConfigureOptions(ConfigureRetries);
+                clients.UseCredential(sp => sp.GetService<TokenCredential>() ?? new DefaultAzureCredential());
+            }
+        });
+
+        services.AddSingleton<ITagStore>(sp => new TableTagStore(
+            sp.GetService<TableServiceClient>() ?? throw new OptionsValidationException(TagStoreOptions.SectionName, typeof(TagStoreOptions), ["Set TagStorage:ConnectionString or TagStorage:TableServiceUri."]),
+            sp.GetRequiredService<IOptions<TagStoreOptions>>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TableTagStore>>()));
+        return services;
+    }
+
+    private static void ConfigureRetries(TableClientOptions options)
+    {
+        // A lookup waiting on storage should fail over to 503 in seconds, not minutes.
+        options.Retry.MaxRetries = 2;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+    }
+}
