@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using TagStatus.Api.Handlers;
+using TagStatus.Core;
+
+namespace TagStatus.Api;
+
+public static class ApiServiceCollectionExtensions
+{
+    /// <summary>Core plus the HTTP handlers: what the Functions app and the local host both register.</summary>
+    public static IServiceCollection AddTagStatusApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddTagStatusCore(configuration);
+        services.AddSingleton<TagLookupHandler>();
+        return services;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Lookup;
+
+namespace TagStatus.Api.Contracts;
+
+public sealed record CountsDto(int Total, int Delivered, int NotDelivered, int Waiting, int Unknown)
+{
+    public static CountsDto From(TagCounts counts) => new(counts.Total, counts.Delivered, counts.NotDelivered, counts.Waiting, counts.Unknown);
+}
+
+public sealed record RecipientDto(string PhoneNumber, string Status, bool StopSms, DateTimeOffset? StatusAt)
+{
+    public static RecipientDto From(Recipient recipient) =>
+        new(recipient.PhoneNumber, recipient.Status.ToApiName(), recipient.StopSms, recipient.StatusAt);
+}
+
+/// <summary>The body of <c>GET /api/tags/{tag}</c>; the summary forms leave <see cref="Recipients"/> out.</summary>
+public sealed record TagResponse(
+    string Tag,
+    string State,
+    bool Tracked,
+    CountsDto Counts,
+    double? DeliveryRate,
+    DateTimeOffset FirstSeenAt,
+    DateTimeOffset RefreshedAt,
+    DateTimeOffset? CompletedAt,
+    DateTimeOffset? NextRefreshAt,
+    string Source,
+    bool Stale,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<RecipientDto>? Recipients,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? NextLink)
+{
+    public static TagResponse Summary(TagSummary summary, LookupSource source = LookupSource.Store, bool stale = false) => new(
+        summary.Tag.Value,
+        summary.State.ToApiName(),
+        summary.Tracked,
+        CountsDto.From(summary.Counts),
+        summary.Counts.DeliveryRate,
+        summary.FirstSeenAt,
+        summary.RefreshedAt,
+        summary.CompletedAt,
+        summary.NextRefreshAt,
+        source == LookupSource.Live ? "live" : "store",
+        stale,
+        Recipients: null,
+        NextLink: null);
+}
+
+/// <summary>The detailed form always writes <c>nextLink</c>, null on the last page, as the contract shows.</summary>
+public sealed record TagDetailResponse(
+    string Tag,
+    string State,
+    bool Tracked,
+    CountsDto Counts,
+    double? DeliveryRate,
+    DateTimeOffset FirstSeenAt,
+    DateTimeOffset RefreshedAt,
+    DateTimeOffset? CompletedAt,
+    DateTimeOffset? NextRefreshAt,
+    string Source,
+    bool Stale,
+    IReadOnlyList<RecipientDto> Recipients,
+    string? NextLink);
+
+public sealed record TagListResponse(IReadOnlyList<TagResponse> Value, string? NextLink);
+
+public sealed record RegisterTagRequest(string? Tag);
+
+public sealed record SubscribeRequest(string? CallbackUrl);
+
+public sealed record SubscriptionResponse(string Id, string Tag, string CallbackUrl, DateTimeOffset CreatedAt);
+
+/// <summary>An RFC 9457 problem document, with SMS Partner's code when the error came from there.</summary>
+public sealed record ProblemDocument(
+    string Type,
+    string Title,
+    int Status,
+    string Detail,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? UpstreamCode = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Parameter = null);
+
+/// <summary>Times as ISO 8601 UTC to the second: <c>2026-11-27T10:00:00Z</c>.</summary>
+public sealed class UtcSecondsConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.GetDateTimeOffset();
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, Converters = [typeof(UtcSecondsConverter)])]
+[JsonSerializable(typeof(TagResponse))]
+[JsonSerializable(typeof(TagDetailResponse))]
+[JsonSerializable(typeof(TagListResponse))]
+[JsonSerializable(typeof(RegisterTagRequest))]
+[JsonSerializable(typeof(SubscribeRequest))]
+[JsonSerializable(typeof(SubscriptionResponse))]
+[JsonSerializable(typeof(ProblemDocument))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,94 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using TagStatus.Core.Domain;
+
+namespace TagStatus.Api.Http;
+
+/// <summary>Reads query values strictly: a present but unreadable value is an error that names the parameter and the rule.</summary>
+public static class QueryReader
+{
+    public static bool TryInt(HttpRequest request, string name, int min, int max, int fallback, out int value, [NotNullWhen(false)] out string? error)
+    {
+        error = null;
+        value = fallback;
+        if (!request.Query.TryGetValue(name, out var raw) || raw.Count == 0)
+        {
+            return true;
+        }
+
+        if (raw.Count > 1 || !int.TryParse(raw[0], NumberStyles.None, CultureInfo.InvariantCulture, out value) || value < min || value > max)
+        {
+            error = $"'{name}' must be a whole number from {min} to {max}.";
+            value = fallback;
+            return false;
+        }
+
+        return true;
+    }
+
+    public static bool TryStatuses(HttpRequest request, out IReadOnlySet<DeliveryStatus>? statuses, [NotNullWhen(false)] out string? error)
+    {
+        statuses = null;
+        error = null;
+        if (!request.Query.TryGetValue("status", out var raw) || raw.Count == 0)
+        {
+            return true;
+        }
+
+        var set = new HashSet<DeliveryStatus>();
+        foreach (var name in raw.SelectMany(v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries)))
+        {
+            if (!DeliveryStatuses.TryParseApiName(name, out var status))
+            {
+                error = $"'status' takes a comma-separated list of {string.Join(", ", DeliveryStatuses.All.Select(s => s.ToApiName()))}; '{Truncate(name)}' is not one.";
+                return false;
+            }
+
+            set.Add(status);
+        }
+
+        statuses = set;
+        return true;
+    }
+
+    public static bool TryTagState(HttpRequest request, out TagState? state, [NotNullWhen(false)] out string? error)
+    {
+        state = null;
+        error = null;
+        if (!request.Query.TryGetValue("state", out var raw) || raw.Count == 0)
+        {
+            return true;
+        }
+
+        if (raw.Count > 1 || !TagStates.TryParseApiName(raw[0], out var parsed))
+        {
+            error = "'state' must be one of pending, complete, expired.";
+            return false;
+        }
+
+        state = parsed;
+        return true;
+    }
+
+    /// <summary>Echoes at most a short prefix of bad input back.</summary>
+    public static string Truncate(string? value) => value is null ? string.Empty : value.Length <= 40 ? value : value[..40] + "…";
+
+    /// <summary>The absolute URL of this request with some query values replaced; the function key is never copied into it.</summary>
+    public static string Link(HttpRequest request, IReadOnlyDictionary<string, string?> replace)
+    {
+        var query = new List<KeyValuePair<string, string?>>();
+        foreach (var (key, values) in request.Query)
+        {
+            if (replace.ContainsKey(key) || string.Equals(key, "code", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            query.AddRange(values.Select(v => new KeyValuePair<string, string?>(key, v)));
+        }
+
+        query.AddRange(replace.Where(p => p.Value is not null));
+        return string.Concat(request.Scheme, "://", request.Host.ToUriComponent(), request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), QueryString.Create(query).ToUriComponent());
+    }
+}

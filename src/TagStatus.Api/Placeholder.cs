@@ -1,1 +1,0 @@
-namespace TagStatus.Api; internal static class Placeholder;
