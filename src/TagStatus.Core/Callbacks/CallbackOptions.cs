@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TagStatus.Core.Callbacks;
+
+/// <summary>Section <c>Callbacks</c>. The signing key itself comes from <see cref="Secrets.ISecretSource"/>.</summary>
+public sealed class CallbackOptions
+{
+    public const string SectionName = "Callbacks";
+
+    /// <summary>Allows <c>http</c> and loopback or private addresses: for local work only, never in Azure.</summary>
+    public bool AllowInsecureUrls { get; set; }
+
+    [Range(1, 50)]
+    public int MaxAttempts { get; set; } = 12;
+
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(2);
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    [Range(1, 90)]
+    public int MaxSubscriptionsPerTag { get; set; } = 20;
+
+    [Range(1, 64)]
+    public int MaxParallelDeliveries { get; set; } = 4;
+
+    /// <summary>How long to wait before attempt <paramref name="attempt"/> + 1: doubling from the first delay, capped; about 10 hours over 12 attempts.</summary>
+    public TimeSpan RetryDelay(int attempt)
+    {
+        var ticks = FirstRetryDelay.Ticks * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
+        return TimeSpan.FromTicks((long)Math.Min(ticks, MaxRetryDelay.Ticks));
+    }
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.SmsPartner;
+using TagStatus.Core.Storage;
+
+namespace TagStatus.Core.Tracking;
+
+/// <summary>Starting and stopping the tracking of tags, and listing the tracked ones.</summary>
+public sealed partial class TrackingService(
+    ITagStore store,
+    TagRefresher refresher,
+    TagStateRules rules,
+    TimeProvider time,
+    ILogger<TrackingService> logger)
+{
+    private const int MaxConflictRetries = 4;
+
+    /// <summary>
+    /// Tracks a tag; harmless when it already is. A campaign sent a moment ago may be unknown to SMS Partner still,
+    /// so a failed first read still registers the tag, to be refreshed by the timer.
+    /// </summary>
+    public async Task<TagSummary> RegisterAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            try
+            {
+                return (await refresher.RefreshAsync(tag, RefreshReason.Register, cancellationToken).ConfigureAwait(false)).Snapshot.Summary;
+            }
+            catch (SmsPartnerException e)
+            {
+                Log.FirstReadFailed(logger, tag.Value, e.GetType().Name);
+            }
+        }
+
+        return await UpdateAsync(tag, summary => summary.Tracked ? null : summary with
+        {
+            Tracked = true,
+            NextRefreshAt = summary.State.IsSettled() ? null : time.GetUtcNow(),
+        }, createIfMissing: true, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("Registration produced no summary.");
+    }
+
+    /// <summary>Stops tracking and keeps the data. False when the tag was not tracked.</summary>
+    public async Task<bool> UntrackAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        var wasTracked = false;
+        await UpdateAsync(tag, summary =>
+        {
+            wasTracked = summary.Tracked;
+            return summary.Tracked ? summary with { Tracked = false, NextRefreshAt = null } : null;
+        }, createIfMissing: false, cancellationToken).ConfigureAwait(false);
+        return wasTracked;
+    }
+
+    public Task<TrackedTagPage> ListAsync(TagState? state, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        store.ListTrackedAsync(state, pageSize, continuationToken, cancellationToken);
+
+    /// <summary>Records a failed refresh: retried later with back-off, and expired when the window has closed meanwhile.</summary>
+    public async Task RecordFailureAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await UpdateAsync(tag, summary =>
+        {
+            if (!summary.Tracked || summary.State.IsSettled())
+            {
+                return null;
+            }
+
+            if (now >= rules.ExpiresAt(summary.FirstSeenAt))
+            {
+                return summary with { State = TagState.Expired, NextRefreshAt = null, FailedRefreshes = summary.FailedRefreshes + 1 };
+            }
+
+            return summary with
+            {
+                FailedRefreshes = summary.FailedRefreshes + 1,
+                NextRefreshAt = rules.NextRetryAt(summary.FailedRefreshes + 1, summary.FirstSeenAt, now),
+            };
+        }, createIfMissing: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Read, change, write with the ETag; on a lost race read again. A null change means nothing to write.</summary>
+    private async Task<TagSummary?> UpdateAsync(Tag tag, Func<TagSummary, TagSummary?> change, bool createIfMissing, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+            var current = stored?.Summary;
+            if (current is null)
+            {
+                if (!createIfMissing)
+                {
+                    return null;
+                }
+
+                var now = time.GetUtcNow();
+                current = new TagSummary(tag, TagState.Pending, TagCounts.Empty, Tracked: false, now, now, null, null);
+            }
+
+            var next = change(current);
+            if (next is null && stored is not null)
+            {
+                return current;
+            }
+
+            try
+            {
+                await store.SaveSummaryAsync(next ?? current, stored?.ETag, cancellationToken).ConfigureAwait(false);
+                return next ?? current;
+            }
+            catch (StoreConflictException) when (attempt < MaxConflictRetries)
+            {
+                // Someone else wrote the summary in between: apply the change to their version.
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4101, LogLevel.Information, "Tag {Tag} registered before SMS Partner could report it ({Failure}); the timer will refresh it")]
+        public static partial void FirstReadFailed(ILogger logger, string tag, string failure);
+    }
+}
