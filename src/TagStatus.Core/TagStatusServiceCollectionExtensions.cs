@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
 using TagStatus.Core.Refresh;
@@ -29,10 +30,12 @@ public static class TagStatusServiceCollectionExtensions
         services.AddSmsPartnerClient(configuration);
         services.AddTagStorage(configuration);
 
-        services.TryAddSingleton<ITagChangeObserver, NoTagChangeObserver>();
         services.AddSingleton<TagStateRules>();
         services.AddSingleton<TagRefresher>();
         services.AddSingleton<TagLookupService>();
+        services.AddSingleton<TrackingService>();
+        services.AddSingleton<RefreshRunner>();
+        services.AddCallbacks(configuration);
         return services;
     }
 
@@ -61,11 +64,37 @@ public static class TagStatusServiceCollectionExtensions
         });
 
         services.AddSingleton<ITagStore>(sp => new TableTagStore(
-            sp.GetService<TableServiceClient>() ?? throw new OptionsValidationException(TagStoreOptions.SectionName, typeof(TagStoreOptions), ["Set TagStorage:ConnectionString or TagStorage:TableServiceUri."]),
+            TableService(sp),
             sp.GetRequiredService<IOptions<TagStoreOptions>>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TableTagStore>>()));
         return services;
     }
+
+    /// <summary>
+    /// Subscriptions and the outbox. Callback HTTP goes through a handler that connects only to addresses the URL
+    /// policy allows, follows no redirect, and logs nothing by default: callback URLs often carry a signature.
+    /// </summary>
+    private static IServiceCollection AddCallbacks(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CallbackOptions>().Bind(configuration.GetSection(CallbackOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new CallbackUrlPolicy(sp.GetRequiredService<IOptions<CallbackOptions>>()));
+        services.AddSingleton<ICallbackStore>(sp => new TableCallbackStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>()));
+        services.AddSingleton<ITagChangeObserver, CallbackObserver>();
+        services.AddSingleton<SubscriptionService>();
+        services.AddHttpClient<CallbackDispatcher>(http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                ConnectCallback = sp.GetRequiredService<CallbackUrlPolicy>().ConnectAsync,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        return services;
+    }
+
+    private static TableServiceClient TableService(IServiceProvider sp) =>
+        sp.GetService<TableServiceClient>()
+        ?? throw new OptionsValidationException(TagStoreOptions.SectionName, typeof(TagStoreOptions), ["Set TagStorage:ConnectionString or TagStorage:TableServiceUri."]);
 
     private static void ConfigureRetries(TableClientOptions options)
     {
