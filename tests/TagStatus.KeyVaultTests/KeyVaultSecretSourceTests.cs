@@ -112,6 +112,26 @@ public sealed class KeyVaultSecretSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_caller_that_gives_up_does_not_cancel_the_shared_read()
+    {
+        var value = NewSecretValue("api-key");
+        _vault.SetSecret(ApiKeyName, value);
+        var source = CreateSource(_vault, _time, _logger);
+        _vault.HoldReads();
+        using var giveUp = new CancellationTokenSource();
+
+        var impatient = source.GetAsync(AppSecret.SmsPartnerApiKey, giveUp.Token).AsTask();
+        var patient = source.GetAsync(AppSecret.SmsPartnerApiKey, default).AsTask();
+        await _vault.ReadArrived.Task.WaitAsync(Patience);
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient);
+        _vault.ReleaseReads();
+
+        Assert.Equal(value, await patient.WaitAsync(Patience));
+        Assert.Equal(1, _vault.SecretReads);
+    }
+
+    [Fact]
     public async Task Refresh_of_a_value_already_replaced_gets_the_newer_value_without_a_read()
     {
         var v1 = NewSecretValue("key-v1");

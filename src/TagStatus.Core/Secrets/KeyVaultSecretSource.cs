@@ -45,7 +45,7 @@ public sealed class KeyVaultSecretSource : ISecretSource
         _time = timeProvider;
         _logger = logger;
         _vaultHost = client.VaultUri.Authority;
-        _slots = Enum.GetValues<AppSecret>().Select(s => new Slot(s, settings.NameOf(s))).ToArray();
+        _slots = Enum.GetValues<AppSecret>().Select(s => new Slot(s, settings.SecretNameOf(s))).ToArray();
 
         SecretsLog.UsingKeyVault(logger, _vaultHost, _cacheDuration);
     }

@@ -25,7 +25,7 @@ public sealed class SecretsOptions
     public bool UsesKeyVault => !string.IsNullOrWhiteSpace(VaultUri);
 
     /// <summary>The Key Vault secret name that holds <paramref name="secret"/>.</summary>
-    public string NameOf(AppSecret secret) => secret switch
+    public string SecretNameOf(AppSecret secret) => secret switch
     {
         AppSecret.SmsPartnerApiKey => SmsPartnerApiKeyName,
         AppSecret.CallbackSigningKey => CallbackSigningKeyName,
