@@ -12,6 +12,8 @@ public static class ApiServiceCollectionExtensions
     {
         services.AddTagStatusCore(configuration);
         services.AddSingleton<TagLookupHandler>();
+        services.AddSingleton<TrackingHandler>();
+        services.AddSingleton<SubscriptionHandler>();
         return services;
     }
 }

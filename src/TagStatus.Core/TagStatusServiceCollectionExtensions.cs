@@ -1,6 +1,5 @@
 using Azure.Core;
 using Azure.Data.Tables;
-using Azure.Identity;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +9,7 @@ using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
 using TagStatus.Core.Refresh;
+using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
 using TagStatus.Core.Tracking;
@@ -27,6 +27,7 @@ public static class TagStatusServiceCollectionExtensions
         services.AddOptions<LookupOptions>().Bind(configuration.GetSection(LookupOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TagStoreOptions>().Bind(configuration.GetSection(TagStoreOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
 
+        services.AddTagStatusSecrets(configuration);
         services.AddSmsPartnerClient(configuration);
         services.AddTagStorage(configuration);
 
@@ -49,6 +50,7 @@ public static class TagStatusServiceCollectionExtensions
         var connectionString = section[nameof(TagStoreOptions.ConnectionString)];
         var serviceUri = section[nameof(TagStoreOptions.TableServiceUri)];
 
+        services.AddTagStatusCredential(configuration);
         services.AddAzureClients(clients =>
         {
             // Validation at start names the missing setting; until then, register nothing that would throw first.
@@ -59,7 +61,7 @@ public static class TagStatusServiceCollectionExtensions
             else if (Uri.TryCreate(serviceUri, UriKind.Absolute, out var uri))
             {
                 clients.AddTableServiceClient(uri).ConfigureOptions(ConfigureRetries);
-                clients.UseCredential(sp => sp.GetService<TokenCredential>() ?? new DefaultAzureCredential());
+                clients.UseCredential(sp => sp.GetRequiredService<TokenCredential>());
             }
         });
 

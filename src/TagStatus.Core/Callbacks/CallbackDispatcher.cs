@@ -118,22 +118,22 @@ public sealed partial class CallbackDispatcher(
 
     private static partial class Log
     {
-        [LoggerMessage(5001, LogLevel.Information, "Delivered {EventType} {EventId} for tag {Tag} to {Target} on attempt {Attempt}")]
+        [LoggerMessage(5101, LogLevel.Information, "Delivered {EventType} {EventId} for tag {Tag} to {Target} on attempt {Attempt}")]
         public static partial void Delivered(ILogger logger, string eventType, string eventId, string tag, string target, int attempt);
 
-        [LoggerMessage(5002, LogLevel.Warning, "Callback {EventId} to {Target} failed on attempt {Attempt} ({Failure})")]
+        [LoggerMessage(5102, LogLevel.Warning, "Callback {EventId} to {Target} failed on attempt {Attempt} ({Failure})")]
         public static partial void AttemptFailed(ILogger logger, string eventId, string target, int attempt, string failure);
 
-        [LoggerMessage(5003, LogLevel.Information, "Callback {EventId} to {Target} answered {Status}; next attempt at {NextAttemptAt}")]
+        [LoggerMessage(5103, LogLevel.Information, "Callback {EventId} to {Target} answered {Status}; next attempt at {NextAttemptAt}")]
         public static partial void Postponed(ILogger logger, string eventId, string target, int status, DateTimeOffset nextAttemptAt);
 
-        [LoggerMessage(5004, LogLevel.Warning, "Callback {EventId} to {Target} dropped after {Attempts} attempts (last status {Status})")]
+        [LoggerMessage(5104, LogLevel.Warning, "Callback {EventId} to {Target} dropped after {Attempts} attempts (last status {Status})")]
         public static partial void GaveUp(ILogger logger, string eventId, string target, int status, int attempts);
 
-        [LoggerMessage(5005, LogLevel.Information, "Subscription {SubscriptionId} of tag {Tag} ended: the receiver answered 410 Gone")]
+        [LoggerMessage(5105, LogLevel.Information, "Subscription {SubscriptionId} of tag {Tag} ended: the receiver answered 410 Gone")]
         public static partial void Unsubscribed(ILogger logger, string subscriptionId, string tag);
 
-        [LoggerMessage(5006, LogLevel.Warning, "The outbox row of callback {EventId} could not be updated; it stays due")]
+        [LoggerMessage(5106, LogLevel.Warning, "The outbox row of callback {EventId} could not be updated; it stays due")]
         public static partial void OutboxWriteFailed(ILogger logger, string eventId, Exception exception);
     }
 }
