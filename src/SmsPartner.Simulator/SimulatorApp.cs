@@ -70,7 +70,7 @@ public static class SimulatorApp
 
         // The hosting diagnostics log the full request URL, query string included: that is where the API key
         // travels, so those records stay off whatever the configured level says.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter(HostingDiagnosticsCategory, LogLevel.Warning);
 
         // Quiet per-request framework chatter by default; any configuration source can still override this.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
@@ -92,6 +92,7 @@ public static class SimulatorApp
         builder.Services.AddSingleton(sp => new SimulatorState(sp.GetRequiredService<SimulatorOptions>()));
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         configureBuilder?.Invoke(builder);
+        KeepHostingDiagnosticsQuiet(builder.Services);
 
         var app = builder.Build();
         var state = app.Services.GetRequiredService<SimulatorState>();
@@ -154,6 +155,29 @@ public static class SimulatorApp
         }
 
         return seed.Tags.Count;
+    }
+
+    private const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
+    /// <summary>
+    /// A provider-specific level (<c>Logging:Console:LogLevel:Default=Debug</c>) outranks a category rule that names
+    /// no provider, so the same Warning floor is also set per registered provider, last, so that it wins.
+    /// </summary>
+    private static void KeepHostingDiagnosticsQuiet(IServiceCollection services)
+    {
+        var providerTypes = services
+            .Where(d => d.ServiceType == typeof(ILoggerProvider))
+            .Select(d => d.ImplementationType ?? d.ImplementationInstance?.GetType())
+            .OfType<Type>()
+            .Distinct()
+            .ToList();
+        services.Configure<LoggerFilterOptions>(o =>
+        {
+            foreach (var type in providerTypes)
+            {
+                o.Rules.Add(new LoggerFilterRule(type.FullName, HostingDiagnosticsCategory, LogLevel.Warning, filter: null));
+            }
+        });
     }
 
     private static string ResolveSeedPath(string path, string contentRoot)
