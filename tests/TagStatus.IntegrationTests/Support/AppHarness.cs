@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using SmsPartner.Simulator;
+using TagStatus.Api;
+
+namespace TagStatus.IntegrationTests.Support;
+
+/// <summary>
+/// The app as the hosts compose it (<see cref="ApiServiceCollectionExtensions.AddTagStatusApi"/>), over real Azurite and
+/// the simulator on loopback, with a fake clock and every log record captured.
+/// </summary>
+public sealed class AppHarness : IAsyncDisposable
+{
+    public const string SigningKey = "test-signing-key-0123456789";
+
+    private AppHarness(RunningSimulator simulator, ServiceProvider services, FakeTimeProvider clock, string tablePrefix)
+    {
+        Simulator = simulator;
+        Services = services;
+        Clock = clock;
+        TablePrefix = tablePrefix;
+    }
+
+    public RunningSimulator Simulator { get; }
+
+    public ServiceProvider Services { get; }
+
+    public FakeTimeProvider Clock { get; }
+
+    public string TablePrefix { get; }
+
+    public FakeLogCollector Logs => Services.GetFakeLogCollector();
+
+    public T Get<T>()
+        where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Starts a simulator and composes the app against it and Azurite.</summary>
+    public static async Task<AppHarness> StartAsync(AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null, SimulatorOptions? simulatorOptions = null)
+    {
+        var simulator = await SimulatorApp.StartAsync(simulatorOptions ?? new SimulatorOptions());
+        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero)), configure);
+    }
+
+    /// <summary>A second app over the same simulator and tables: what a restarted worker sees.</summary>
+    public AppHarness Restart(AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null) =>
+        Compose(azurite, Simulator, TablePrefix, Clock, configure);
+
+    /// <summary>Moves our clock and the simulator's together, as real time would.</summary>
+    public void Advance(TimeSpan by)
+    {
+        Clock.Advance(by);
+        Simulator.State.AdvanceClock(by);
+    }
+
+    private static AppHarness Compose(AzuriteFixture azurite, RunningSimulator simulator, string prefix, FakeTimeProvider clock, Action<IDictionary<string, string?>>? configure)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["TagStorage:ConnectionString"] = azurite.ConnectionString,
+            ["TagStorage:TablePrefix"] = prefix,
+            ["SmsPartner:BaseUrl"] = simulator.BaseUri.ToString(),
+            ["SmsPartner:ApiKey"] = simulator.ApiKey,
+            ["SmsPartner:RetryBaseDelay"] = "00:00:00.020",
+            ["SmsPartner:AttemptTimeout"] = "00:00:02",
+            ["SmsPartner:TotalTimeout"] = "00:00:10",
+            ["SmsPartner:RequestsPerSecond"] = "1000",
+            ["SmsPartner:MaxPages"] = "1000",
+            ["Callbacks:SigningKey"] = SigningKey,
+            ["Callbacks:AllowInsecureUrls"] = "true",
+            ["Callbacks:FirstRetryDelay"] = "00:00:30",
+        };
+        configure?.Invoke(settings);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
+        services.AddSingleton<TimeProvider>(clock);
+        services.AddTagStatusApi(configuration);
+        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        return new AppHarness(simulator, provider, clock, prefix);
+    }
+
+    /// <summary>Every captured log line, message and exception text, for secret checks.</summary>
+    public string AllLogText() => string.Join('\n', Logs.GetSnapshot().Select(r => $"{r.Category} {r.Message} {r.Exception}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        await Simulator.DisposeAsync();
+    }
+}
