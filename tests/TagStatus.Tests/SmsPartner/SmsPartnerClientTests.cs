@@ -148,6 +148,16 @@ public sealed class SmsPartnerClientTests
         Assert.Equal(DeliveryStatus.Unknown, DeliveryStatuses.FromUpstream(row.RawStatus));
     }
 
+    [Fact(Skip = "BUG: api.md says an unrecognised upstream status is 'logged as a warning'; nothing in SmsPartnerClient, RecipientMerge or TagRefresher logs it. Fix: in SmsPartnerClient.ReadAllPagesAsync, for each distinct row.Status where DeliveryStatuses.FromUpstream(...) is Unknown, log a new [LoggerMessage(1007, LogLevel.Warning, \"SMS Partner sent the unknown status {RawStatus} for tag {Tag}; kept as unknown\")].")]
+    public async Task An_unknown_status_is_logged_as_a_warning()
+    {
+        var handler = ScriptedHttpHandler.Pages(Page("1", "2", Row("+33600000001", status: "Queued"), Row("+33600000002")));
+
+        await Client(handler).GetStatusesByTagAsync(MonTag, default);
+
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Level == Microsoft.Extensions.Logging.LogLevel.Warning && r.Message.Contains("Queued", StringComparison.Ordinal));
+    }
+
     // ---- paging ----
 
     [Fact]
