@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
 
 namespace TagStatus.Core.Domain;
 
@@ -42,19 +43,20 @@ public readonly record struct Tag
             return $"A tag has at most {MaxLength} characters; this one has {candidate.Length}.";
         }
 
-        foreach (var c in candidate)
+        // Runes, not chars: an uppercase letter outside the basic plane is a surrogate pair.
+        foreach (var rune in candidate.EnumerateRunes())
         {
-            if (char.IsWhiteSpace(c))
+            if (Rune.IsWhiteSpace(rune))
             {
                 return "A tag may not contain spaces.";
             }
 
-            if (char.IsControl(c))
+            if (Rune.IsControl(rune) || rune == Rune.ReplacementChar)
             {
                 return "A tag may not contain control characters.";
             }
 
-            if (char.IsUpper(c))
+            if (Rune.IsUpper(rune))
             {
                 return "A tag is lowercase only.";
             }

@@ -79,6 +79,15 @@ public sealed partial class TagLookupService(ITagStore store, TagRefresher refre
             Log.StoreUnavailable(logger, tag.Value, e);
             return new LookupResult.Unavailable("Storage cannot be reached.", DefaultRetryAfter);
         }
+        catch (StoreConflictException)
+        {
+            // Other writers kept refreshing this tag meanwhile: what they stored is as fresh as what this read found.
+            Log.LostWriteRaces(logger, tag.Value);
+            var latest = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+            return latest is null
+                ? new LookupResult.Unavailable("The tag is being written by other requests; try again.", TimeSpan.FromSeconds(1))
+                : await FromStoreAsync(latest.Summary, stale: false, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Stored data answers when it is younger than <paramref name="maxAge"/> or the tag is settled; <c>maxAge</c> 0 always reads live.</summary>
@@ -111,6 +120,9 @@ public sealed partial class TagLookupService(ITagStore store, TagRefresher refre
     {
         [LoggerMessage(3001, LogLevel.Warning, "Storage could not be read for tag {Tag}")]
         public static partial void StoreUnavailable(ILogger logger, string tag, Exception exception);
+
+        [LoggerMessage(3003, LogLevel.Information, "Tag {Tag} kept changing under this lookup's writes; serving what the other writers stored")]
+        public static partial void LostWriteRaces(ILogger logger, string tag);
 
         [LoggerMessage(3002, LogLevel.Warning, "SMS Partner could not be read for tag {Tag} ({Failure})")]
         public static partial void LiveReadFailed(ILogger logger, string tag, string failure, Exception exception);

@@ -56,7 +56,8 @@ public sealed partial class TagRefresher(
     private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamTagReport report, RefreshReason reason, CancellationToken cancellationToken)
     {
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-        var storedRecipients = stored is null ? [] : await store.GetRecipientsAsync(tag, cancellationToken).ConfigureAwait(false);
+        // Always read the rows: a save that died between its recipients and its summary leaves rows to merge, not re-add.
+        var storedRecipients = await store.GetRecipientsAsync(tag, cancellationToken).ConfigureAwait(false);
 
         var merge = RecipientMerge.Merge(storedRecipients.Select(r => r.Recipient).ToList(), report.Recipients);
         var etags = storedRecipients.ToDictionary(r => (r.Recipient.PhoneNumber, r.Recipient.Occurrence), r => r.ETag);

@@ -19,6 +19,7 @@ public sealed class SmsPartnerClient(
     HttpClient http,
     ISecretSource secrets,
     IOptions<SmsPartnerOptions> options,
+    TimeProvider time,
     ILogger<SmsPartnerClient> logger) : ISmsPartnerClient
 {
     private readonly SmsPartnerOptions _options = options.Value;
@@ -74,7 +75,7 @@ public sealed class SmsPartnerClient(
                     SmsPartnerLog.PagingIgnored(logger, tag.Value, page);
                 }
 
-                return Report(rows, total, page - 1);
+                return Report(tag, rows, total, page - 1);
             }
 
             foreach (var row in pageRows)
@@ -84,7 +85,7 @@ public sealed class SmsPartnerClient(
 
             if (total is { } announced && rows.Count >= announced)
             {
-                return Report(rows, total, page);
+                return Report(tag, rows, total, page);
             }
 
             previous = pageRows;
@@ -93,8 +94,19 @@ public sealed class SmsPartnerClient(
         throw new SmsPartnerBadAnswerException($"SMS Partner kept sending pages for the tag past the limit of {_options.MaxPages} (SmsPartner:MaxPages).");
     }
 
-    private UpstreamTagReport Report(List<UpstreamRecipient> rows, int? total, int pagesRead)
+    private UpstreamTagReport Report(Tag tag, List<UpstreamRecipient> rows, int? total, int pagesRead)
     {
+        if (rows.Count == 0)
+        {
+            // success:true with nothing in it: SMS Partner knows no message under the tag.
+            throw new SmsPartnerRefusedException(SmsPartnerRefusedException.MessageNotFound, "No message under the tag.");
+        }
+
+        foreach (var unknown in rows.Select(r => r.RawStatus).Where(raw => DeliveryStatuses.FromUpstream(raw) == DeliveryStatus.Unknown).Distinct(StringComparer.Ordinal))
+        {
+            SmsPartnerLog.UnknownStatus(logger, unknown, tag.Value);
+        }
+
         var complete = total is not { } announced || rows.Count >= announced;
         if (!complete)
         {
@@ -125,7 +137,7 @@ public sealed class SmsPartnerClient(
             {
                 throw new SmsPartnerUnavailableException(
                     $"SMS Partner answered HTTP {(int)response.StatusCode} after the retries.",
-                    response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date - DateTimeOffset.UtcNow));
+                    response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date - time.GetUtcNow()));
             }
 
             var envelope = await ParseAsync(response, cancellationToken).ConfigureAwait(false);
@@ -157,7 +169,7 @@ public sealed class SmsPartnerClient(
             throw new SmsPartnerBadAnswerException(
                 $"SMS Partner answered HTTP {(int)response.StatusCode} with a body that is not its JSON envelope (line {e.LineNumber}, byte {e.BytePositionInLine}).");
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
             throw new SmsPartnerUnavailableException("SMS Partner's answer was cut off.", null, e);
         }

@@ -16,6 +16,9 @@ internal static partial class SmsPartnerLog
     [LoggerMessage(1004, LogLevel.Warning, "SMS Partner announced {Announced} rows but sent {Received}; the tag cannot complete on this answer")]
     public static partial void ShortAnswer(ILogger logger, int received, int announced);
 
+    [LoggerMessage(1007, LogLevel.Warning, "SMS Partner sent the unknown status {RawStatus} for tag {Tag}; kept verbatim as unknown")]
+    public static partial void UnknownStatus(ILogger logger, string rawStatus, string tag);
+
     [LoggerMessage(1005, LogLevel.Information, "SMS Partner {Method} {Uri} answered {StatusCode} in {ElapsedMs} ms")]
     public static partial void Call(ILogger logger, string method, string uri, int statusCode, double elapsedMs);
 

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ public static class SmsPartnerServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddSmsPartnerClient(this IServiceCollection services, IConfiguration configuration)
     {
+        services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<SmsPartnerOptions>()
             .Bind(configuration.GetSection(SmsPartnerOptions.SectionName))
             .ValidateDataAnnotations()

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using SmsPartner.Simulator;
 using TagStatus.Api;
 
@@ -16,7 +15,7 @@ public sealed class AppHarness : IAsyncDisposable
 {
     public const string SigningKey = "test-signing-key-0123456789";
 
-    private AppHarness(RunningSimulator simulator, ServiceProvider services, FakeTimeProvider clock, string tablePrefix)
+    private AppHarness(RunningSimulator simulator, ServiceProvider services, ManualClock clock, string tablePrefix)
     {
         Simulator = simulator;
         Services = services;
@@ -28,7 +27,7 @@ public sealed class AppHarness : IAsyncDisposable
 
     public ServiceProvider Services { get; }
 
-    public FakeTimeProvider Clock { get; }
+    public ManualClock Clock { get; }
 
     public string TablePrefix { get; }
 
@@ -41,7 +40,7 @@ public sealed class AppHarness : IAsyncDisposable
     public static async Task<AppHarness> StartAsync(AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null, SimulatorOptions? simulatorOptions = null)
     {
         var simulator = await SimulatorApp.StartAsync(simulatorOptions ?? new SimulatorOptions());
-        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero)), configure);
+        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), new ManualClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero)), configure);
     }
 
     /// <summary>A second app over the same simulator and tables: what a restarted worker sees.</summary>
@@ -55,7 +54,7 @@ public sealed class AppHarness : IAsyncDisposable
         Simulator.State.AdvanceClock(by);
     }
 
-    private static AppHarness Compose(AzuriteFixture azurite, RunningSimulator simulator, string prefix, FakeTimeProvider clock, Action<IDictionary<string, string?>>? configure)
+    private static AppHarness Compose(AzuriteFixture azurite, RunningSimulator simulator, string prefix, ManualClock clock, Action<IDictionary<string, string?>>? configure)
     {
         var settings = new Dictionary<string, string?>
         {
