@@ -558,9 +558,10 @@ public static class TagStatusOpenApiDocument
         return nullable ? Nullable(schema) : schema;
     }
 
+    /// <summary>OpenAPI.NET drops <c>nullable</c> when it writes Swagger 2.0; connectors read <c>x-nullable</c>.</summary>
     private static OpenApiSchema Nullable(OpenApiSchema schema)
     {
-        schema.Nullable = true;
+        schema.Extensions[ConnectorExtensions.Nullable] = new OpenApiBoolean(true);
         return schema;
     }
 
