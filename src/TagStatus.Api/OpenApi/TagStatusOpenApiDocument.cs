@@ -1,0 +1,579 @@
+using Microsoft.OpenApi.Any;
+using Microsoft.OpenApi.Models;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Lookup;
+using static TagStatus.Api.OpenApi.ConnectorExtensions;
+
+namespace TagStatus.Api.OpenApi;
+
+/// <summary>
+/// The API's OpenAPI document, built as an object model and written as Swagger 2.0, the version Power Automate and
+/// Logic Apps custom connectors import. Each operation carries the name of the function that serves it as its
+/// <c>operationId</c>; the schemas describe the JSON the handlers write (<see cref="Contracts.ApiJsonContext"/>),
+/// and tests hold both to the build's <c>functions.metadata</c> and to the serialized contracts.
+/// </summary>
+public static class TagStatusOpenApiDocument
+{
+    public const string BasePath = "/api";
+
+    /// <summary>The security definition for the function key, sent in the <c>x-functions-key</c> header.</summary>
+    public const string SecuritySchemeName = "apiKey";
+
+    public const string FunctionKeyHeader = "x-functions-key";
+
+    /// <summary>Operation ids: the Functions names (<c>[Function(...)]</c>) of the routes.</summary>
+    public static class Operations
+    {
+        public const string GetTag = "GetTag";
+        public const string RegisterTag = "RegisterTag";
+        public const string ListTags = "ListTags";
+        public const string UntrackTag = "UntrackTag";
+        public const string GetTagCompletion = "GetTagCompletion";
+        public const string SubscribeToTag = "SubscribeToTag";
+        public const string UnsubscribeFromTag = "UnsubscribeFromTag";
+        public const string GetOpenApiDocument = "GetOpenApiDocument";
+    }
+
+    /// <summary>Schema names under <c>definitions</c>.</summary>
+    public static class Schemas
+    {
+        public const string Counts = "Counts";
+        public const string Recipient = "Recipient";
+        public const string TagSummary = "TagSummary";
+        public const string TagDetail = "TagDetail";
+        public const string TagList = "TagList";
+        public const string RegisterTagRequest = "RegisterTagRequest";
+        public const string SubscribeRequest = "SubscribeRequest";
+        public const string Subscription = "Subscription";
+        public const string TagEvent = "TagEvent";
+        public const string Problem = "Problem";
+    }
+
+    private const string Json = "application/json";
+    private const string ProblemJson = "application/problem+json";
+    private const string Csv = "text/csv";
+
+    /// <summary>The document for an app reached at <paramref name="scheme"/>://<paramref name="host"/> (host may carry a port).</summary>
+    public static OpenApiDocument Build(string scheme, string host)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(scheme);
+        ArgumentException.ThrowIfNullOrEmpty(host);
+
+        var document = new OpenApiDocument
+        {
+            Info = new OpenApiInfo
+            {
+                Title = "Tag Status",
+                Version = "1.0",
+                Description =
+                    "Delivery status of SMS Partner campaigns by tag: look a tag up, track it until its delivery is settled, "
+                    + "wait for that through the asynchronous request-reply pattern, or be called back when it changes state.",
+            },
+            Servers = [new OpenApiServer { Url = $"{scheme}://{host}{BasePath}" }],
+            Components = new OpenApiComponents
+            {
+                Schemas = BuildSchemas(),
+                SecuritySchemes = new Dictionary<string, OpenApiSecurityScheme>
+                {
+                    [SecuritySchemeName] = new()
+                    {
+                        Type = SecuritySchemeType.ApiKey,
+                        Name = FunctionKeyHeader,
+                        In = ParameterLocation.Header,
+                        Description = "The function key (App keys or the function's keys in the portal). The query parameter 'code' works as well.",
+                    },
+                },
+            },
+            Paths = new OpenApiPaths
+            {
+                ["/tags"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation>
+                    {
+                        [OperationType.Get] = ListTags(),
+                        [OperationType.Post] = RegisterTag(),
+                    },
+                },
+                ["/tags/{tag}"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation>
+                    {
+                        [OperationType.Get] = GetTag(),
+                        [OperationType.Delete] = UntrackTag(),
+                    },
+                },
+                ["/tags/{tag}/completion"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = GetTagCompletion() },
+                },
+                ["/tags/{tag}/subscriptions"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Post] = SubscribeToTag() },
+                    Extensions =
+                    {
+                        [NotificationContent] = new OpenApiObject
+                        {
+                            ["description"] = new OpenApiString("The event posted when the tag changes state"),
+                            ["schema"] = new OpenApiObject { ["$ref"] = new OpenApiString("#/definitions/" + Schemas.TagEvent) },
+                        },
+                    },
+                },
+                ["/tags/{tag}/subscriptions/{id}"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Delete] = UnsubscribeFromTag() },
+                },
+                ["/openapi.json"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = GetOpenApiDocument() },
+                },
+            },
+        };
+        return document;
+    }
+
+    private static OpenApiOperation GetTag() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.GetTag,
+        Summary = "Get the delivery status of a tag",
+        Description =
+            "The status of every message sent under the tag, read from storage when fresh enough (see Max age) or from SMS Partner. "
+            + "Counts always cover the whole tag; the recipients are filtered by Status and paged. "
+            + "Send 'Accept: text/csv' for every matching recipient as CSV (phoneNumber,status,stopSms,statusAt). "
+            + "The answer carries an ETag; If-None-Match with it answers 304.",
+        Parameters =
+        [
+            TagParameter(),
+            IntegerQuery("maxAge", "Max Age", "Serve stored data refreshed within this many seconds (or settled); 0 forces a live read of SMS Partner. Default from the app's settings.", 0, 7 * 24 * 3600, null)
+                .WithVisibility(Advanced),
+            new OpenApiParameter
+            {
+                Name = "status",
+                In = ParameterLocation.Query,
+                Description = "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown.",
+                Schema = new OpenApiSchema { Type = "string" },
+            }.WithSummary("Status Filter"),
+            IntegerQuery("page", "Page", "The page of recipients, from 1.", 1, 1_000_000, 1).WithVisibility(Advanced),
+            IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
+                .WithVisibility(Advanced),
+        ],
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse
+            {
+                Description = "The tag with one page of its recipients",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    [Json] = new() { Schema = Ref(Schemas.TagDetail) },
+                    [Csv] = new() { Schema = new OpenApiSchema { Type = "string" } },
+                },
+                Headers = new Dictionary<string, OpenApiHeader>
+                {
+                    ["ETag"] = StringHeader("A weak entity tag over the tag's data and the page asked for"),
+                },
+            },
+            ["304"] = new OpenApiResponse { Description = "Not modified since the ETag given in If-None-Match" },
+            ["400"] = Problem("The tag or a query value breaks a rule; the detail names it"),
+            ["401"] = Unauthorized(),
+            ["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it"),
+            ["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code"),
+            ["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served"),
+        },
+        Extensions = { [Pageable] = NextLinkPaging() },
+    });
+
+    private static OpenApiOperation RegisterTag() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.RegisterTag,
+        Summary = "Track a tag until its delivery is settled",
+        Description =
+            "Starts tracking the tag so the scheduled refresh keeps it up to date; registering again is harmless. "
+            + "Answers 202 with Location (the tag's completion URL) and Retry-After: an HTTP action with the asynchronous "
+            + "pattern on follows them until the tag is complete or expired.",
+        RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "The tag to track",
+            Content = new Dictionary<string, OpenApiMediaType> { [Json] = new() { Schema = Ref(Schemas.RegisterTagRequest) } },
+            Extensions = { [BodyName] = new OpenApiString("body") },
+        },
+        Responses = new OpenApiResponses
+        {
+            ["202"] = new OpenApiResponse
+            {
+                Description = "Tracked; the tag's summary as it stands. Poll Location after Retry-After seconds",
+                Content = JsonContent(Ref(Schemas.TagSummary)),
+                Headers = PollingHeaders(),
+            },
+            ["400"] = Problem("The body is not JSON like { \"tag\": \"montag\" }, or the tag breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["413"] = Problem("The body is larger than 16 KiB"),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    });
+
+    private static OpenApiOperation ListTags() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.ListTags,
+        Summary = "List tracked tags",
+        Description = "Tracked tags, newest first, without recipients. nextLink gives the next page.",
+        Parameters =
+        [
+            new OpenApiParameter
+            {
+                Name = "state",
+                In = ParameterLocation.Query,
+                Description = "Only tags in this state.",
+                Schema = new OpenApiSchema { Type = "string", Enum = StateEnum() },
+            }.WithSummary("State"),
+            IntegerQuery("pageSize", "Page Size", "Tags per page, 1 to 1000.", 1, 1000, 100).WithVisibility(Advanced),
+            new OpenApiParameter
+            {
+                Name = "continuationToken",
+                In = ParameterLocation.Query,
+                Description = "Where the previous page ended; taken from nextLink, never built by hand.",
+                Schema = new OpenApiSchema { Type = "string" },
+            }.WithSummary("Continuation Token").WithVisibility(Internal),
+        ],
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = "One page of tracked tags", Content = JsonContent(Ref(Schemas.TagList)) },
+            ["400"] = Problem("state, pageSize or continuationToken is not valid"),
+            ["401"] = Unauthorized(),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+        Extensions = { [Pageable] = NextLinkPaging() },
+    });
+
+    private static OpenApiOperation UntrackTag() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.UntrackTag,
+        Summary = "Stop tracking a tag",
+        Description = "The scheduled refresh leaves the tag alone from now on. Stored data is kept.",
+        Parameters = [TagParameter()],
+        Responses = new OpenApiResponses
+        {
+            ["204"] = new OpenApiResponse { Description = "No longer tracked" },
+            ["400"] = Problem("The tag breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["404"] = Problem("The tag is not tracked"),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    });
+
+    private static OpenApiOperation GetTagCompletion() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.GetTagCompletion,
+        Summary = "Wait for a tag's delivery to settle",
+        Description =
+            "The asynchronous request-reply pattern: 202 with Location (this URL) and Retry-After (seconds until the tag's next "
+            + "refresh) while the tag is pending; 200 with the summary once it is complete or expired.",
+        Parameters = [TagParameter()],
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = "Settled: complete or expired", Content = JsonContent(Ref(Schemas.TagSummary)) },
+            ["202"] = new OpenApiResponse
+            {
+                Description = "Still pending; poll Location after Retry-After seconds",
+                Content = JsonContent(Ref(Schemas.TagSummary)),
+                Headers = PollingHeaders(),
+            },
+            ["400"] = Problem("The tag breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["404"] = Problem("Nothing is known of the tag: register it first"),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    });
+
+    private static OpenApiOperation SubscribeToTag() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.SubscribeToTag,
+        Summary = "When a tag's delivery changes state",
+        Description =
+            "Registers a webhook: the tag is tracked, and every change of state (tag.completed, tag.expired, tag.changed) is POSTed "
+            + "to the callback URL, signed with X-TagStatus-Signature. Answers 201 with Location; DELETE on it unsubscribes.",
+        Parameters = [TagParameter()],
+        RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "Where to POST the events; filled in by Power Automate and Logic Apps",
+            Content = new Dictionary<string, OpenApiMediaType> { [Json] = new() { Schema = Ref(Schemas.SubscribeRequest) } },
+            Extensions = { [BodyName] = new OpenApiString("body") },
+        },
+        Responses = new OpenApiResponses
+        {
+            ["201"] = new OpenApiResponse
+            {
+                Description = "Subscribed; DELETE Location to unsubscribe",
+                Content = JsonContent(Ref(Schemas.Subscription)),
+                Headers = new Dictionary<string, OpenApiHeader>
+                {
+                    ["Location"] = StringHeader("The subscription's URL: DELETE it to unsubscribe"),
+                },
+            },
+            ["400"] = Problem("The tag breaks a rule, or the callback URL is not https or points at a private address"),
+            ["401"] = Unauthorized(),
+            ["413"] = Problem("The body is larger than 16 KiB"),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+        Extensions =
+        {
+            [Trigger] = new OpenApiString("single"),
+            [TriggerHint] = new OpenApiString("Fires when the tag's delivery is complete, expires, or its counts move while pending."),
+        },
+    });
+
+    private static OpenApiOperation UnsubscribeFromTag() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.UnsubscribeFromTag,
+        Summary = "Remove a subscription",
+        Description = "Called by Power Automate and Logic Apps through the Location the subscription returned, when the trigger is removed.",
+        Parameters =
+        [
+            TagParameter(),
+            new OpenApiParameter
+            {
+                Name = "id",
+                In = ParameterLocation.Path,
+                Required = true,
+                Description = "The subscription id: 32 lowercase hexadecimal characters.",
+                Schema = new OpenApiSchema { Type = "string", Pattern = "^[0-9a-f]{32}$", MinLength = 32, MaxLength = 32 },
+            }.WithSummary("Subscription ID"),
+        ],
+        Responses = new OpenApiResponses
+        {
+            ["204"] = new OpenApiResponse { Description = "Unsubscribed" },
+            ["400"] = Problem("The tag or the id breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["404"] = Problem("The tag has no such subscription"),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    }).WithVisibility(Internal);
+
+    /// <summary>Anonymous, so no security requirement: a connector import fetches it without a key.</summary>
+    private static OpenApiOperation GetOpenApiDocument() => new OpenApiOperation
+    {
+        OperationId = Operations.GetOpenApiDocument,
+        Summary = "Get this OpenAPI document",
+        Description = "The Swagger 2.0 document of the API, pointing at the host it was fetched from. Anonymous.",
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = "The document", Content = JsonContent(new OpenApiSchema { Type = "object" }) },
+        },
+    }.WithVisibility(Internal);
+
+    private static Dictionary<string, OpenApiSchema> BuildSchemas()
+    {
+        return new Dictionary<string, OpenApiSchema>
+        {
+            [Schemas.Counts] = Object(
+                "Counts over every recipient of the tag, whatever the filter and page",
+                ("total", Integer("Total", "Every message sent under the tag"), true),
+                ("delivered", Integer("Delivered", "Messages delivered"), true),
+                ("notDelivered", Integer("Not Delivered", "Messages that will not be delivered"), true),
+                ("waiting", Integer("Waiting", "Messages with no delivery report yet"), true),
+                ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true)),
+
+            [Schemas.Recipient] = Object(
+                "One message sent under the tag; a number sent to twice is two rows",
+                ("phoneNumber", String("Phone Number", "The recipient's number"), true),
+                ("status", String("Status", "delivered, notDelivered, waiting or unknown", StatusEnum()), true),
+                ("stopSms", Boolean("STOP SMS", "True when the recipient answered STOP"), true),
+                ("statusAt", DateTime("Status At", "When the status was reported (UTC)", nullable: true), false)),
+
+            [Schemas.TagSummary] = Object("A tag's summary, without recipients", SummaryProperties(withRecipients: false)),
+
+            [Schemas.TagDetail] = Object("A tag with one page of its recipients", SummaryProperties(withRecipients: true)),
+
+            [Schemas.TagList] = Object(
+                "One page of tracked tags",
+                ("value", new OpenApiSchema { Type = "array", Items = Ref(Schemas.TagSummary), Description = "The tags, newest first" }.WithSummary("Tags"), true),
+                ("nextLink", Nullable(String("Next Link", "The absolute URL of the next page, or null on the last")), false)),
+
+            [Schemas.RegisterTagRequest] = Object(
+                "The tag to track",
+                ("tag", TagSchema(), true)),
+
+            [Schemas.SubscribeRequest] = Object(
+                "Where to POST the tag's events",
+                ("callbackUrl", String("Callback URL", "An https URL that receives the events")
+                    .WithVisibility(Internal)
+                    .With(s => s.Extensions[NotificationUrl] = new OpenApiBoolean(true)), true)),
+
+            [Schemas.Subscription] = Object(
+                "A subscription to a tag's events",
+                ("id", String("Subscription ID", "32 lowercase hexadecimal characters"), true),
+                ("tag", String("Tag", "The tag subscribed to"), true),
+                ("callbackUrl", String("Callback URL", "Where the events are POSTed"), true),
+                ("createdAt", DateTime("Created At", "When the subscription was made (UTC)"), true)),
+
+            [Schemas.TagEvent] = Object(
+                "The event POSTed to a subscriber, with headers X-TagStatus-Event-Id and X-TagStatus-Signature: sha256=<hex HMAC-SHA256 of the body>",
+                ("id", String("Event ID", "Unique per event; delivery is at least once, so deduplicate on it"), true),
+                ("type", String("Event Type", "tag.completed, tag.expired or tag.changed", [new OpenApiString("tag.completed"), new OpenApiString("tag.expired"), new OpenApiString("tag.changed")]), true),
+                ("tag", String("Tag", "The tag"), true),
+                ("occurredAt", DateTime("Occurred At", "When the change was seen"), true),
+                ("data", Object(
+                    "The tag after the change",
+                    ("state", String("State", "pending, complete or expired", StateEnum()), true),
+                    ("counts", Ref(Schemas.Counts), true)).WithSummary("Data"), true)),
+
+            [Schemas.Problem] = Object(
+                "An RFC 9457 problem document (application/problem+json)",
+                ("type", String("Problem Type", "A URN naming the kind of problem, e.g. urn:tag-status:problem:invalid-request"), true),
+                ("title", String("Title", "A short summary of the kind of problem"), true),
+                ("status", Integer("Status", "The HTTP status code"), true),
+                ("detail", String("Detail", "What went wrong with this request"), true),
+                ("upstreamCode", Integer("SMS Partner Code", "SMS Partner's numeric error code, when the error came from there"), false),
+                ("parameter", String("Parameter", "The parameter or body field at fault, for 400"), false)),
+        };
+    }
+
+    private static (string, OpenApiSchema, bool)[] SummaryProperties(bool withRecipients)
+    {
+        List<(string, OpenApiSchema, bool)> properties =
+        [
+            ("tag", String("Tag", "The SMS Partner tag"), true),
+            ("state", String("State", "pending (recipients still waiting), complete (none waiting) or expired (the tracking window closed first)", StateEnum()), true),
+            ("tracked", Boolean("Tracked", "True while the scheduled refresh keeps the tag up to date"), true),
+            ("counts", Ref(Schemas.Counts), true),
+            ("deliveryRate", Nullable(new OpenApiSchema { Type = "number", Format = "double", Minimum = 0, Maximum = 1, Description = "Delivered over total, 0 to 1; null while nothing is known" }.WithSummary("Delivery Rate")), true),
+            ("firstSeenAt", DateTime("First Seen At", "When the tag was first seen; the tracking window starts here"), true),
+            ("refreshedAt", DateTime("Refreshed At", "When SMS Partner was last read for the tag"), true),
+            ("completedAt", DateTime("Completed At", "When no recipient was waiting any more, or null", nullable: true), true),
+            ("nextRefreshAt", DateTime("Next Refresh At", "When the scheduled refresh will next read the tag, or null when it will not", nullable: true), true),
+            ("source", String("Source", "live when this request read SMS Partner, store otherwise", [new OpenApiString("live"), new OpenApiString("store")]), true),
+            ("stale", Boolean("Stale", "True when SMS Partner could not be read and stored data was served instead"), true),
+        ];
+        if (withRecipients)
+        {
+            properties.Add(("recipients", new OpenApiSchema { Type = "array", Items = Ref(Schemas.Recipient), Description = "One page of the recipients matching the filter" }.WithSummary("Recipients"), true));
+            properties.Add(("nextLink", Nullable(String("Next Link", "The absolute URL of the next page of recipients, or null on the last")), true));
+        }
+
+        return [.. properties];
+    }
+
+    private static OpenApiOperation Secured(OpenApiOperation operation)
+    {
+        operation.Security =
+        [
+            new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecurityScheme { Reference = new OpenApiReference { Type = ReferenceType.SecurityScheme, Id = SecuritySchemeName } }] = [],
+            },
+        ];
+        return operation;
+    }
+
+    private static OpenApiParameter TagParameter() => new OpenApiParameter
+    {
+        Name = "tag",
+        In = ParameterLocation.Path,
+        Required = true,
+        Description = $"The SMS Partner tag the messages were sent with: 1 to {Tag.MaxLength} characters, lowercase, no spaces.",
+        Schema = new OpenApiSchema { Type = "string", MinLength = 1, MaxLength = Tag.MaxLength },
+    }.WithSummary("Tag").WithVisibility(Important);
+
+    private static OpenApiSchema TagSchema() =>
+        new OpenApiSchema
+        {
+            Type = "string",
+            MinLength = 1,
+            MaxLength = Tag.MaxLength,
+            Description = $"The SMS Partner tag: 1 to {Tag.MaxLength} characters, lowercase, no spaces",
+        }.WithSummary("Tag");
+
+    private static OpenApiParameter IntegerQuery(string name, string summary, string description, int min, int max, int? fallback) => new OpenApiParameter
+    {
+        Name = name,
+        In = ParameterLocation.Query,
+        Description = description,
+        Schema = new OpenApiSchema
+        {
+            Type = "integer",
+            Format = "int32",
+            Minimum = min,
+            Maximum = max,
+            Default = fallback is { } value ? new OpenApiInteger(value) : null,
+        },
+    }.WithSummary(summary);
+
+    private static OpenApiObject NextLinkPaging() => new() { ["nextLinkName"] = new OpenApiString("nextLink") };
+
+    private static Dictionary<string, OpenApiHeader> PollingHeaders() => new()
+    {
+        ["Location"] = StringHeader("The tag's completion URL, to poll"),
+        ["Retry-After"] = new OpenApiHeader
+        {
+            Description = "Seconds to wait before polling Location",
+            Schema = new OpenApiSchema { Type = "integer", Format = "int32" },
+        },
+    };
+
+    private static OpenApiHeader StringHeader(string description) =>
+        new() { Description = description, Schema = new OpenApiSchema { Type = "string" } };
+
+    private static Dictionary<string, OpenApiMediaType> JsonContent(OpenApiSchema schema) => new() { [Json] = new OpenApiMediaType { Schema = schema } };
+
+    private static OpenApiResponse Problem(string description) => new()
+    {
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType> { [ProblemJson] = new() { Schema = Ref(Schemas.Problem) } },
+    };
+
+    private static OpenApiResponse Unavailable(string description)
+    {
+        var response = Problem(description);
+        response.Headers = new Dictionary<string, OpenApiHeader>
+        {
+            ["Retry-After"] = new OpenApiHeader { Description = "Seconds to wait before trying again", Schema = new OpenApiSchema { Type = "integer", Format = "int32" } },
+        };
+        return response;
+    }
+
+    private static OpenApiResponse Unauthorized() => new() { Description = "The function key is missing or wrong" };
+
+    private static OpenApiSchema Ref(string id) => new() { Reference = new OpenApiReference { Type = ReferenceType.Schema, Id = id } };
+
+    private static OpenApiSchema Object(string description, params (string Name, OpenApiSchema Schema, bool Required)[] properties) => new()
+    {
+        Type = "object",
+        Description = description,
+        Properties = properties.ToDictionary(p => p.Name, p => p.Schema),
+        Required = properties.Where(p => p.Required).Select(p => p.Name).ToHashSet(),
+    };
+
+    private static OpenApiSchema String(string summary, string description, IList<IOpenApiAny>? values = null) =>
+        new OpenApiSchema { Type = "string", Description = description, Enum = values ?? [] }.WithSummary(summary);
+
+    private static OpenApiSchema Integer(string summary, string description) =>
+        new OpenApiSchema { Type = "integer", Format = "int32", Description = description }.WithSummary(summary);
+
+    private static OpenApiSchema Boolean(string summary, string description) =>
+        new OpenApiSchema { Type = "boolean", Description = description }.WithSummary(summary);
+
+    private static OpenApiSchema DateTime(string summary, string description, bool nullable = false)
+    {
+        var schema = new OpenApiSchema { Type = "string", Format = "date-time", Description = description }.WithSummary(summary);
+        return nullable ? Nullable(schema) : schema;
+    }
+
+    /// <summary>OpenAPI.NET drops <c>nullable</c> when it writes Swagger 2.0; connectors read <c>x-nullable</c>.</summary>
+    private static OpenApiSchema Nullable(OpenApiSchema schema)
+    {
+        schema.Extensions[ConnectorExtensions.Nullable] = new OpenApiBoolean(true);
+        return schema;
+    }
+
+    private static OpenApiSchema With(this OpenApiSchema schema, Action<OpenApiSchema> change)
+    {
+        change(schema);
+        return schema;
+    }
+
+    private static List<IOpenApiAny> StateEnum() =>
+        [.. Enum.GetValues<TagState>().Select(s => (IOpenApiAny)new OpenApiString(s.ToApiName()))];
+
+    private static List<IOpenApiAny> StatusEnum() =>
+        [.. DeliveryStatuses.All.Select(s => (IOpenApiAny)new OpenApiString(s.ToApiName()))];
+}

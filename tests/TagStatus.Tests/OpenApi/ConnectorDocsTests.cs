@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using Ops = TagStatus.Api.OpenApi.TagStatusOpenApiDocument.Operations;
+
+namespace TagStatus.Tests.OpenApi;
+
+/// <summary>The sample workflow and flow in docs/ parse and still use the API as it is, so they cannot silently rot.</summary>
+public sealed class ConnectorDocsTests
+{
+    private const string WorkflowSchema = "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#";
+
+    [Fact]
+    public void Logic_apps_workflow_registers_the_tag_through_the_async_pattern_then_branches_on_delivery_rate()
+    {
+        var definition = Load("logic-apps-workflow.json");
+        Assert.Equal(WorkflowSchema, ServedDocument.Text(definition["$schema"]));
+
+        var actions = definition["actions"]!.AsObject();
+        var (httpName, http) = Assert.Single(actions, a => ServedDocument.Text(a.Value!["type"]) == "Http");
+        var inputs = http!["inputs"]!;
+        Assert.Equal("POST", ServedDocument.Text(inputs["method"]), ignoreCase: true);
+        Assert.EndsWith("/api/tags", ServedDocument.Text(inputs["uri"]), StringComparison.Ordinal);
+        Assert.NotNull(inputs["body"]!["tag"]);
+        Assert.DoesNotContain("DisableAsyncPattern", ServedDocument.Text(http["operationOptions"]) ?? string.Empty, StringComparison.OrdinalIgnoreCase);
+        Assert.NotNull(inputs["queries"]?["code"]);
+
+        var (_, condition) = Assert.Single(actions, a => ServedDocument.Text(a.Value!["type"]) == "If");
+        Assert.NotNull(condition!["runAfter"]![httpName]);
+        var expression = string.Join(' ', Descendants(condition["expression"]!).Select(ServedDocument.Text).OfType<string>());
+        Assert.Contains("deliveryRate", expression, StringComparison.Ordinal);
+        Assert.Contains($"body('{httpName}')", expression, StringComparison.Ordinal);
+        Assert.NotEmpty(condition["actions"]!.AsObject());
+        Assert.NotEmpty(condition["else"]!["actions"]!.AsObject());
+    }
+
+    [Fact]
+    public void Power_automate_flow_is_triggered_by_the_connector_webhook_SubscribeToTag()
+    {
+        var definition = Load("power-automate-flow.json")["properties"]!["definition"]!.AsObject();
+        Assert.Equal(WorkflowSchema, ServedDocument.Text(definition["$schema"]));
+
+        var (_, trigger) = Assert.Single(definition["triggers"]!.AsObject());
+        Assert.Equal("OpenApiConnectionWebhook", ServedDocument.Text(trigger!["type"]));
+        Assert.Equal(Ops.SubscribeToTag, ServedDocument.Text(trigger["inputs"]!["host"]!["operationId"]));
+        Assert.NotNull(trigger["inputs"]!["parameters"]!["tag"]);
+    }
+
+    [Fact]
+    public void Connector_operations_the_flow_uses_exist_in_the_document()
+    {
+        var served = ServedDocument.For();
+        var ids = served.Operations().Select(o => ServedDocument.Text(o.Operation["operationId"])).ToHashSet();
+        var flow = Load("power-automate-flow.json");
+        var used = string.Join(' ', Descendants(flow).Select(ServedDocument.Text).OfType<string>());
+        foreach (var node in Descendants(flow).OfType<JsonObject>().Where(o => o.ContainsKey("operationId")))
+        {
+            Assert.Contains(ServedDocument.Text(node["operationId"]), ids);
+        }
+
+        Assert.Contains("deliveryRate", used, StringComparison.Ordinal);
+    }
+
+    private static JsonObject Load(string name)
+    {
+        var path = RepoFiles.PathOf("docs", name);
+        Assert.True(File.Exists(path), $"{path} is missing.");
+        return JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+    }
+
+    private static IEnumerable<JsonNode> Descendants(JsonNode node)
+    {
+        yield return node;
+        var children = node switch
+        {
+            JsonObject obj => obj.Select(p => p.Value),
+            JsonArray array => array.AsEnumerable(),
+            _ => [],
+        };
+        foreach (var child in children.OfType<JsonNode>())
+        {
+            foreach (var descendant in Descendants(child))
+            {
+                yield return descendant;
+            }
+        }
+    }
+}
