@@ -1,0 +1,140 @@
+using SmsPartner.Simulator;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Lookup;
+using TagStatus.Core.Storage;
+using TagStatus.IntegrationTests.Support;
+
+namespace TagStatus.IntegrationTests.Flows;
+
+/// <summary><c>GET /api/tags/{tag}</c>'s cache policy over real Azurite and the simulator.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LookupFlowTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly Tag Campaign = Tag.Parse("spring-sale");
+    private static readonly TimeSpan OneMinute = TimeSpan.FromMinutes(1);
+    private AppHarness _app = null!;
+
+    private TagLookupService Lookup => _app.Get<TagLookupService>();
+
+    private SimulatorState Simulator => _app.Simulator.State;
+
+    public async Task InitializeAsync() => _app = await AppHarness.StartAsync(azurite);
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private void SeedTwo(string secondStatus = SmsStatuses.Waiting, int? settleAfterSeconds = null) =>
+        Simulator.SeedTag(Campaign.Value,
+        [
+            new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Delivered },
+            new RecipientSeed { PhoneNumber = "+33600000002", Status = secondStatus, SettleAfterSeconds = settleAfterSeconds, FinalStatus = SmsStatuses.NotDelivered },
+        ]);
+
+    [Fact]
+    public async Task First_lookup_goes_live_and_stores_then_the_next_is_served_from_the_store()
+    {
+        SeedTwo();
+
+        var first = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
+        var callsAfterFirst = Simulator.StatusRequestsFor(Campaign.Value);
+        _app.Advance(TimeSpan.FromSeconds(30));
+        var second = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
+
+        Assert.Equal(LookupSource.Live, first.Source);
+        Assert.Equal(LookupSource.Store, second.Source);
+        Assert.Equal(callsAfterFirst, Simulator.StatusRequestsFor(Campaign.Value));
+        Assert.Equal(first.Snapshot.Recipients, second.Snapshot.Recipients);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), second.Snapshot.Summary.Counts);
+        Assert.True(second.Snapshot.Summary.Tracked, "a lookup that finds waiting recipients starts tracking");
+    }
+
+    [Fact]
+    public async Task A_status_change_upstream_shows_once_max_age_has_passed()
+    {
+        SeedTwo(settleAfterSeconds: 90);
+        await Lookup.LookupAsync(Campaign, OneMinute, default);
+
+        _app.Advance(TimeSpan.FromSeconds(120));
+        var later = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
+
+        Assert.Equal(LookupSource.Live, later.Source);
+        Assert.Equal(TagState.Complete, later.Snapshot.Summary.State);
+        Assert.Equal(new TagCounts(2, 1, 1, 0, 0), later.Snapshot.Summary.Counts);
+        var stored = await _app.Get<ITagStore>().GetRecipientsAsync(Campaign, default);
+        Assert.Contains(stored, r => r.Recipient.PhoneNumber == "+33600000002" && r.Recipient.Status == DeliveryStatus.NotDelivered);
+    }
+
+    [Fact]
+    public async Task Max_age_zero_reads_live_even_when_fresh()
+    {
+        SeedTwo();
+        await Lookup.LookupAsync(Campaign, OneMinute, default);
+        var calls = Simulator.StatusRequestsFor(Campaign.Value);
+
+        var forced = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, TimeSpan.Zero, default));
+
+        Assert.Equal(LookupSource.Live, forced.Source);
+        Assert.True(Simulator.StatusRequestsFor(Campaign.Value) > calls);
+    }
+
+    [Fact]
+    public async Task A_thousand_recipient_tag_round_trips_through_the_store()
+    {
+        Simulator.GenerateTag(Campaign.Value, new GenerateSpec { Count = 1000, WaitingRatio = 0.5, Seed = 3 });
+
+        var live = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
+        var stored = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
+
+        Assert.Equal(1000, live.Snapshot.Recipients.Count);
+        Assert.Equal(LookupSource.Store, stored.Source);
+        Assert.Equal(live.Snapshot.Recipients, stored.Snapshot.Recipients);
+        Assert.Equal(live.Snapshot.Summary.Counts, stored.Snapshot.Summary.Counts);
+    }
+
+    [Fact]
+    public async Task Upstream_down_with_data_stored_serves_it_as_stale()
+    {
+        SeedTwo();
+        await Lookup.LookupAsync(Campaign, OneMinute, default);
+        _app.Advance(TimeSpan.FromMinutes(5));
+        Simulator.QueueFault(FaultKind.ServerError, count: 1000);
+
+        var result = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
+
+        Assert.True(result.Stale);
+        Assert.Equal(LookupSource.Store, result.Source);
+        Assert.Equal(2, result.Snapshot.Recipients.Count);
+    }
+
+    [Fact]
+    public async Task Upstream_down_with_nothing_stored_is_unavailable()
+    {
+        SeedTwo();
+        Simulator.QueueFault(FaultKind.ServerError, count: 1000);
+
+        var result = Assert.IsType<LookupResult.Unavailable>(await Lookup.LookupAsync(Campaign, OneMinute, default));
+
+        Assert.True(result.RetryAfter > TimeSpan.Zero);
+        Assert.Null(await _app.Get<ITagStore>().GetSummaryAsync(Campaign, default));
+    }
+
+    [Fact]
+    public async Task An_unknown_tag_with_nothing_stored_is_not_found_and_stores_nothing()
+    {
+        var result = await Lookup.LookupAsync(Tag.Parse("never-sent"), OneMinute, default);
+
+        Assert.IsType<LookupResult.NotFound>(result);
+        Assert.Null(await _app.Get<ITagStore>().GetSummaryAsync(Tag.Parse("never-sent"), default));
+    }
+
+    [Fact]
+    public async Task A_refused_key_with_nothing_stored_is_an_upstream_failure_with_its_code()
+    {
+        SeedTwo();
+        Simulator.SetValidKeys(["someone-elses-key"]);
+
+        var result = Assert.IsType<LookupResult.UpstreamFailed>(await Lookup.LookupAsync(Campaign, OneMinute, default));
+
+        Assert.Equal(10, result.UpstreamCode);
+        Assert.DoesNotContain(_app.Simulator.ApiKey, result.Detail, StringComparison.Ordinal);
+    }
+}
