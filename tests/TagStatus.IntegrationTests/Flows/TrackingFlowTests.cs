@@ -1,0 +1,199 @@
+using System.Text.Json;
+using SmsPartner.Simulator;
+using TagStatus.Core.Callbacks;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
+using TagStatus.IntegrationTests.Support;
+
+namespace TagStatus.IntegrationTests.Flows;
+
+/// <summary>Tracking, the timer's runs and the callback outbox over real Azurite and the simulator, with a moved clock.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly Tag Campaign = Tag.Parse("black-friday");
+    private AppHarness _app = null!;
+
+    private SimulatorState Simulator => _app.Simulator.State;
+
+    private RefreshRunner Runner => _app.Get<RefreshRunner>();
+
+    private ITagStore Store => _app.Get<ITagStore>();
+
+    public async Task InitializeAsync() => _app = await AppHarness.StartAsync(azurite);
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task<TagSummary> SummaryAsync(Tag? tag = null) => (await Store.GetSummaryAsync(tag ?? Campaign, default))!.Summary;
+
+    [Fact]
+    public async Task A_thousand_waiting_recipients_reach_complete_through_several_timer_runs()
+    {
+        Simulator.GenerateTag(Campaign.Value, new GenerateSpec { Count = 1000, WaitingRatio = 1.0, SettleAfterSecondsMin = 60, SettleAfterSecondsMax = 900, Seed = 11 });
+        var registered = await _app.Get<TrackingService>().RegisterAsync(Campaign, default);
+        Assert.Equal(TagState.Pending, registered.State);
+        Assert.Equal(1000, registered.Counts.Waiting);
+
+        var runs = 0;
+        var rowsWritten = 0;
+        while ((await SummaryAsync()).State == TagState.Pending && runs < 30)
+        {
+            _app.Advance(TimeSpan.FromMinutes(1));
+            var run = await Runner.RunAsync(default);
+            rowsWritten += run.RowsWritten;
+            runs++;
+        }
+
+        var summary = await SummaryAsync();
+        Assert.Equal(TagState.Complete, summary.State);
+        Assert.Equal(0, summary.Counts.Waiting);
+        Assert.Equal(1000, summary.Counts.Total);
+        Assert.InRange(runs, 3, 30);
+        Assert.NotNull(summary.CompletedAt);
+        Assert.Null(summary.NextRefreshAt);
+        // Each recipient changes once (waiting to final); summary and index rows come on top, one pair a run.
+        Assert.InRange(rowsWritten, 1000, 1000 + (2 * runs));
+        Assert.Equal(0, (await Runner.RunAsync(default)).TagsDue);
+    }
+
+    [Fact]
+    public async Task A_tag_left_waiting_expires_when_the_window_closes()
+    {
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting }]);
+        await _app.Get<TrackingService>().RegisterAsync(Campaign, default);
+
+        for (var hour = 0; hour < 60 && (await SummaryAsync()).State == TagState.Pending; hour++)
+        {
+            _app.Advance(TimeSpan.FromHours(1));
+            await Runner.RunAsync(default);
+        }
+
+        var summary = await SummaryAsync();
+        Assert.Equal(TagState.Expired, summary.State);
+        Assert.Equal(1, summary.Counts.Waiting);
+        Assert.True(_app.Clock.GetUtcNow() >= summary.FirstSeenAt + TimeSpan.FromHours(54), "expired before the window and margin closed");
+        var calls = Simulator.StatusRequestsFor(Campaign.Value);
+        _app.Advance(TimeSpan.FromHours(2));
+        await Runner.RunAsync(default);
+        Assert.Equal(calls, Simulator.StatusRequestsFor(Campaign.Value));
+    }
+
+    [Fact]
+    public async Task A_tag_whose_upstream_fails_keeps_its_state_and_recovers()
+    {
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 120 }]);
+        var other = Tag.Parse("other-campaign");
+        Simulator.SeedTag(other.Value, [new RecipientSeed { PhoneNumber = "+33600000009", Status = SmsStatuses.Waiting, SettleAfterSeconds = 120 }]);
+        await _app.Get<TrackingService>().RegisterAsync(Campaign, default);
+        await _app.Get<TrackingService>().RegisterAsync(other, default);
+
+        Simulator.QueueFault(new FaultSpec { Kind = FaultKind.ServerError, Count = 1000, Tag = Campaign.Value });
+        _app.Advance(TimeSpan.FromMinutes(3));
+        var failing = await Runner.RunAsync(default);
+
+        Assert.Equal(1, failing.Failures);
+        Assert.Equal(TagState.Pending, (await SummaryAsync()).State);
+        Assert.Equal(1, (await SummaryAsync()).FailedRefreshes);
+        Assert.Equal(TagState.Complete, (await SummaryAsync(other)).State);
+
+        Simulator.ClearFaults();
+        _app.Advance(TimeSpan.FromMinutes(10));
+        await Runner.RunAsync(default);
+
+        var recovered = await SummaryAsync();
+        Assert.Equal(TagState.Complete, recovered.State);
+        Assert.Equal(0, recovered.FailedRefreshes);
+    }
+
+    [Fact]
+    public async Task A_replayed_run_writes_nothing_new()
+    {
+        Simulator.GenerateTag(Campaign.Value, new GenerateSpec { Count = 50, WaitingRatio = 1.0, SettleAfterSecondsMin = 30, SettleAfterSecondsMax = 3000, Seed = 5 });
+        await _app.Get<TrackingService>().RegisterAsync(Campaign, default);
+        _app.Advance(TimeSpan.FromMinutes(5));
+        var first = await Runner.RunAsync(default);
+        var calls = Simulator.StatusRequests;
+
+        var replay = await Runner.RunAsync(default);
+
+        Assert.Equal(1, first.TagsRefreshed);
+        Assert.Equal(0, replay.TagsDue);
+        Assert.Equal(0, replay.RowsWritten);
+        Assert.Equal(calls, Simulator.StatusRequests);
+    }
+
+    [Fact]
+    public async Task A_receiver_that_fails_three_times_gets_the_event_once_with_one_id_and_a_valid_signature()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.AnswerWith(500, 503, 429);
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
+        var subscribed = await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        Assert.IsType<SubscribeResult.Created>(subscribed);
+
+        _app.Advance(TimeSpan.FromMinutes(1));
+        await Runner.RunAsync(default); // completes the tag; first attempt fails
+        for (var i = 0; i < 6; i++)
+        {
+            _app.Advance(TimeSpan.FromMinutes(10));
+            await Runner.RunAsync(default);
+        }
+
+        var received = receiver.Received.ToArray();
+        Assert.Equal(4, received.Length);
+        Assert.Single(received.Select(r => r.EventId).Distinct());
+        Assert.All(received, r => Assert.Equal(received[0].Body, r.Body));
+        Assert.All(received, r => Assert.True(CallbackSignature.Verify(r.Body, r.Signature, AppHarness.SigningKey)));
+        using var body = JsonDocument.Parse(received[0].Body);
+        Assert.Equal(received[0].EventId, body.RootElement.GetProperty("id").GetString());
+        Assert.Equal(TagEvent.Completed, body.RootElement.GetProperty("type").GetString());
+        Assert.Equal("complete", body.RootElement.GetProperty("data").GetProperty("state").GetString());
+        Assert.Empty(await _app.Get<ICallbackStore>().GetDueDeliveriesAsync(_app.Clock.GetUtcNow().AddDays(1), 10, default));
+        Assert.DoesNotContain("very-secret-signature", _app.AllLogText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_restart_between_the_state_change_and_the_delivery_still_delivers()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        _app.Advance(TimeSpan.FromMinutes(1));
+
+        // The change is recorded (with its outbox row) and the worker dies before delivering.
+        await _app.Get<TagRefresher>().RefreshAsync(Campaign, RefreshReason.Scheduled, default);
+        Assert.Empty(receiver.Received);
+
+        await using var restarted = _app.Restart(azurite);
+        await restarted.Get<RefreshRunner>().RunAsync(default);
+
+        var delivered = Assert.Single(receiver.Received);
+        Assert.True(CallbackSignature.Verify(delivered.Body, delivered.Signature, AppHarness.SigningKey));
+    }
+
+    [Fact]
+    public async Task A_receiver_answering_gone_ends_the_subscription_and_a_bad_request_is_not_retried()
+    {
+        await using var gone = await CallbackReceiver.StartAsync();
+        await using var refusing = await CallbackReceiver.StartAsync();
+        gone.AnswerWith(410);
+        refusing.AnswerWith(400);
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
+        var subscriptions = _app.Get<SubscriptionService>();
+        await subscriptions.SubscribeAsync(Campaign, gone.Url.AbsoluteUri, default);
+        await subscriptions.SubscribeAsync(Campaign, refusing.Url.AbsoluteUri, default);
+
+        for (var i = 0; i < 4; i++)
+        {
+            _app.Advance(TimeSpan.FromMinutes(10));
+            await Runner.RunAsync(default);
+        }
+
+        Assert.Single(gone.Received);
+        Assert.Single(refusing.Received);
+        var left = await _app.Get<ICallbackStore>().GetSubscriptionsAsync(Campaign, default);
+        Assert.Equal(refusing.Url, Assert.Single(left).CallbackUrl);
+    }
+}
