@@ -1,0 +1,20 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+
+namespace TagStatus.Benchmarks;
+
+/// <summary>
+/// One short job for every benchmark: 3 warm-up and 10 measured iterations, one launch. The machine has two cores
+/// and these runs are for people, not CI, so the whole suite has to finish in a few minutes.
+/// </summary>
+public sealed class ShortConfig : ManualConfig
+{
+    public ShortConfig()
+    {
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10).WithId("Short"));
+        AddDiagnoser(MemoryDiagnoser.Default);
+        AddExporter(MarkdownExporter.GitHub);
+    }
+}
