@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Jobs;
 
 namespace TagStatus.Benchmarks;
@@ -15,6 +14,7 @@ public sealed class ShortConfig : ManualConfig
     {
         AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10).WithId("Short"));
         AddDiagnoser(MemoryDiagnoser.Default);
-        AddExporter(MarkdownExporter.GitHub);
+
+        // The default config already exports GitHub markdown to BenchmarkDotNet.Artifacts/results/*-report-github.md.
     }
 }
