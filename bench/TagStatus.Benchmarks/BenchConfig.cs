@@ -13,6 +13,9 @@ public sealed class ShortConfig : ManualConfig
 {
     public ShortConfig()
     {
+        // BenchmarkDotNet builds a generated project out of process; its default 2-minute build timeout is too short
+        // when the two cores are busy (it was hit on 2026-11-27 with a load average of 18), so allow 10.
+        BuildTimeout = TimeSpan.FromMinutes(10);
         AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10).WithId("Short"));
         AddDiagnoser(MemoryDiagnoser.Default);
 
