@@ -58,6 +58,7 @@ public class ClientBenchmarks
             _http,
             new FixedSecret(_sim.ApiKey),
             Options.Create(new SmsPartnerOptions { BaseUrl = _sim.BaseUri, MaxPages = 1000 }),
+            TimeProvider.System,
             NullLogger<SmsPartnerClient>.Instance);
         _tag = Tag.Parse(TagName);
 
@@ -73,6 +74,7 @@ public class ClientBenchmarks
             _replayHttp,
             new FixedSecret(_sim.ApiKey),
             Options.Create(new SmsPartnerOptions { BaseUrl = _sim.BaseUri, MaxPages = 1000 }),
+            TimeProvider.System,
             NullLogger<SmsPartnerClient>.Instance);
 
         foreach (var report in new[] { await ReadTag(), await ReadTagReplayed() })

@@ -110,8 +110,9 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
     {
         try
         {
-            await _tags.DeleteEntityAsync(partitionKey, rowKey, etag, cancellationToken).ConfigureAwait(false);
-            return true;
+            // A missing row comes back as a 404 response, not an exception.
+            var response = await _tags.DeleteEntityAsync(partitionKey, rowKey, etag, cancellationToken).ConfigureAwait(false);
+            return response.Status != 404;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
