@@ -11,6 +11,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
 
+// As host.json has it; and the Azure SDK's request/response lines would bury the refresh runs on a terminal.
+builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
+
 builder.Services.AddTagStatusApi(builder.Configuration);
 builder.Services.AddSingleton<FunctionKeyCheck>();
 builder.Services.AddSingleton(RefreshScheduler.ReadSchedule(builder.Configuration));
