@@ -7,6 +7,7 @@ public static class SimulatorAdmin
 {
     public static async Task SeedAsync(string tag, params object[] recipients)
     {
+        _ = E2e.BaseUrl; // without an app at all, say that first
         using var http = new HttpClient { BaseAddress = E2e.Simulator };
         using var response = await http.PutAsJsonAsync($"_admin/tags/{tag}", new { recipients });
         Assert.True(response.IsSuccessStatusCode, $"seeding '{tag}' in the simulator answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
