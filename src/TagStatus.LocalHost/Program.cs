@@ -1,2 +1,52 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.Run();
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using TagStatus.Api;
+using TagStatus.LocalHost;
+
+// The Functions app's routes, handlers and timer on plain ASP.NET Core, for machines without Azure Functions Core
+// Tools. Same settings names as local.settings.json (environment variables with "__"); no behaviour of its own.
+var builder = WebApplication.CreateBuilder(args);
+
+// Request URLs may carry the key in ?code=: keep the hosting diagnostics, which log them, quiet.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+
+// As host.json has it; and the Azure SDK's request/response lines would bury the refresh runs on a terminal.
+builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
+
+builder.Services.AddTagStatusApi(builder.Configuration);
+builder.Services.AddSingleton<FunctionKeyCheck>();
+builder.Services.AddSingleton(RefreshScheduler.ReadSchedule(builder.Configuration));
+builder.Services.AddHostedService<RefreshScheduler>();
+
+var app = builder.Build();
+var keys = app.Services.GetRequiredService<FunctionKeyCheck>();
+if (!keys.Enabled)
+{
+    LocalHostLog.KeysNotChecked(app.Logger, FunctionKeyCheck.Setting);
+}
+
+var api = app.MapGroup("/" + LocalRoutes.Prefix);
+foreach (var route in LocalRoutes.All)
+{
+    api.MapMethods(route.Template, [route.Method], async context =>
+    {
+        if (route.Auth == RouteAuth.Function && !keys.Allows(context.Request))
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+
+        var result = await route.Invoke(context).ConfigureAwait(false);
+        await result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor())).ConfigureAwait(false);
+    }).WithName(route.Name);
+}
+
+await app.RunAsync().ConfigureAwait(false);
+
+internal static partial class LocalHostLog
+{
+    [LoggerMessage(7001, LogLevel.Warning, "{Setting} is not set: function keys are not checked (as under func start)")]
+    public static partial void KeysNotChecked(ILogger logger, string setting);
+}

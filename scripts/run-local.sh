@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The run command: Tag Status with its stand-ins on this machine, on loopback only. Starts Azurite, the SMS Partner
+# simulator (a "demo" campaign settling over 30-150 s, and "montag"), a callback receiver, and the app: under `func start`
+# when Azure Functions Core Tools is installed, else under src/TagStatus.LocalHost (same routes, handlers and timer).
+# Registers "demo" and subscribes the receiver, prints what to try, and runs until Ctrl-C, which stops all it started.
+#   CONFIGURATION=Release   build configuration (default Debug)
+#   TAGSTATUS_HOST=localhost  use the LocalHost even where `func` is installed
+#   RefreshSchedule='*/10 * * * * *'  the timer's NCRONTAB (default every 10 s here, so the demo moves visibly)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$repo_root/scripts/start-stack.sh"
+cd "$repo_root"
+
+func_group=""
+cleanup() {
+  trap - EXIT INT TERM
+  # func runs the host and the .NET worker as two processes: stop its whole process group (started with setsid).
+  [ -z "$func_group" ] || kill -- "-$func_group" 2>/dev/null || true
+  stop_started
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+require dotnet "install the .NET 10 SDK"
+require curl "install curl"
+ensure_node_tools
+
+configuration=${CONFIGURATION:-Debug}
+use_func=false
+if command -v func >/dev/null 2>&1 && [ "${TAGSTATUS_HOST:-}" != "localhost" ]; then use_func=true; fi
+app_project=TagStatus.LocalHost
+if $use_func; then
+  app_project=TagStatus.Functions
+  if [ ! -f local.settings.json ]; then
+    # func start wants one; every value in it is overridden by the environment variables given below.
+    cp local.settings.sample.json local.settings.json
+    log "created local.settings.json from local.settings.sample.json"
+  fi
+fi
+
+for project in SmsPartner.Simulator "$app_project"; do
+  log "building $project ($configuration)"
+  dotnet build "src/$project" -c "$configuration" -nologo -v:q -clp:ErrorsOnly >&2
+done
+
+start_azurite
+if $use_func; then
+  # The Functions host keeps timer schedules and leases in blobs (and queues): give it those services too.
+  blob_port=$(free_port); queue_port=$(free_port)
+  node_modules/.bin/azurite-blob --blobHost 127.0.0.1 --blobPort "$blob_port" --inMemoryPersistence --silent \
+    --disableTelemetry --skipApiVersionCheck >/dev/null 2>&1 &
+  started_pids+=($!)
+  node_modules/.bin/azurite-queue --queueHost 127.0.0.1 --queuePort "$queue_port" --inMemoryPersistence --silent \
+    --disableTelemetry --skipApiVersionCheck >/dev/null 2>&1 &
+  started_pids+=($!)
+  wait_for_port "$blob_port" 60 "Azurite blobs"
+  wait_for_port "$queue_port" 60 "Azurite queues"
+  TAGSTATUS_STORAGE="${TAGSTATUS_STORAGE}BlobEndpoint=http://127.0.0.1:$blob_port/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue_port/devstoreaccount1;"
+fi
+
+start_simulator "$configuration" --Simulator:Demo=true
+
+app_settings "$TAGSTATUS_STORAGE" "$SIMULATOR_URL" "${RefreshSchedule:-*/10 * * * * *}" "00:00:10"
+
+# A callback receiver, as a subscriber would write one: checks X-TagStatus-Signature over the raw body, prints the event.
+receiver_port=$(free_port)
+SIGNING_KEY="$APP_SIGNING_KEY" PORT="$receiver_port" node -e '
+const http = require("http"), crypto = require("crypto");
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", c => chunks.push(c)).on("end", () => {
+    const body = Buffer.concat(chunks);
+    const expected = Buffer.from("sha256=" + crypto.createHmac("sha256", process.env.SIGNING_KEY).update(body).digest("hex"));
+    const given = Buffer.from(String(req.headers["x-tagstatus-signature"] || ""));
+    const valid = given.length === expected.length && crypto.timingSafeEqual(given, expected);
+    let e = {}; try { e = JSON.parse(body); } catch {}
+    console.log(`[callback] ${e.type} ${e.tag}: ${e.data && e.data.state} ${JSON.stringify(e.data && e.data.counts)}` +
+      ` (event ${req.headers["x-tagstatus-event-id"]}, signature ${valid ? "valid" : "INVALID"})`);
+    res.statusCode = valid ? 204 : 401; res.end();
+  });
+}).listen(Number(process.env.PORT), "127.0.0.1");' &
+started_pids+=($!)
+wait_for_port "$receiver_port" 30 "the callback receiver"
+callback_url="http://127.0.0.1:$receiver_port/tag-status"
+
+app_port=7071
+if (exec 3<>/dev/tcp/127.0.0.1/$app_port) 2>/dev/null; then app_port=$(free_port); log "port 7071 is taken; using $app_port"; fi
+base="http://127.0.0.1:$app_port"
+if $use_func; then
+  log "starting the Functions host (func start)"
+  setsid_cmd=(); if command -v setsid >/dev/null 2>&1; then setsid_cmd=(setsid); fi
+  (cd "src/TagStatus.Functions/bin/$configuration/net10.0" &&
+    exec "${setsid_cmd[@]}" env "${APP_SETTINGS[@]}" AzureWebJobsStorage="$TAGSTATUS_STORAGE" \
+      FUNCTIONS_WORKER_RUNTIME=dotnet-isolated func start --port "$app_port") &
+  started_pids+=($!)
+  [ ${#setsid_cmd[@]} -eq 0 ] || func_group=$!
+  wait_for_http "$base/api/openapi.json" 180 "the Functions host" "${started_pids[-1]}"
+  host_name="Functions host (func start; it does not check keys locally)"
+else
+  log "Azure Functions Core Tools not found: starting src/TagStatus.LocalHost"
+  start_localhost "$configuration" "$app_port"
+  host_name="LocalHost (ASP.NET Core; same routes, handlers and timer as the Functions app)"
+fi
+
+key_header="x-functions-key: $APP_FUNCTION_KEY"
+curl -fsS -o /dev/null -H "$key_header" -H 'Content-Type: application/json' -d '{"tag":"demo"}' "$base/api/tags"
+curl -fsS -o /dev/null -H "$key_header" -H 'Content-Type: application/json' -d "{\"callbackUrl\":\"$callback_url\"}" \
+  "$base/api/tags/demo/subscriptions"
+
+cat >&2 <<INFO
+
+  Tag Status      $base/api   $host_name
+  function key    $APP_FUNCTION_KEY
+  SMS Partner     $SIMULATOR_URL/v1/   (simulator; admin API at $SIMULATOR_URL/_admin)
+  callbacks to    $callback_url   (signing key $APP_SIGNING_KEY)
+  refresh         RefreshSchedule '${RefreshSchedule:-*/10 * * * * *}'
+
+  The "demo" campaign (25 messages) is registered and settles over 30-150 s; its callbacks print as [callback] lines.
+  Try:
+    curl -H '$key_header' $base/api/tags/montag
+    curl -H '$key_header' $base/api/tags/demo/completion     # 202 while pending, 200 once complete
+    curl -H '$key_header' -H 'Accept: text/csv' $base/api/tags/demo
+    curl -H '$key_header' '$base/api/tags?state=complete'
+
+  Ctrl-C stops everything started here.
+
+INFO
+
+wait "${started_pids[-1]}"

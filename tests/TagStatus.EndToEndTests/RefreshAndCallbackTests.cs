@@ -1,0 +1,137 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using static TagStatus.EndToEndTests.SimulatorAdmin;
+
+namespace TagStatus.EndToEndTests;
+
+/// <summary>
+/// The timer (<c>RefreshPendingTags</c> on <c>RefreshSchedule</c>) carrying a campaign from pending to complete, the
+/// completion polling that Logic Apps follows, and the signed callbacks of <c>/api/tags/{tag}/subscriptions</c>.
+/// </summary>
+public sealed class RefreshAndCallbackTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task The_timer_refreshes_a_registered_campaign_until_completion_answers_200()
+    {
+        var tag = E2e.NewTag("timer");
+        await SeedAsync(tag,
+            Row("+33600000001", "Waiting", settleAfterSeconds: 6),
+            Row("+33600000002", "Waiting", settleAfterSeconds: 6),
+            Row("+33600000003", "Waiting", settleAfterSeconds: 6, finalStatus: "Not delivered"));
+        using var app = E2e.App();
+        await TrackingTests.RegisterAsync(app, tag);
+
+        using (var pending = await app.GetAsync($"api/tags/{tag}/completion"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+            Assert.Equal(new Uri(E2e.BaseUrl, $"api/tags/{tag}/completion"), pending.Headers.Location);
+            Assert.NotNull(pending.Headers.RetryAfter);
+            Assert.Equal("pending", (await Json.ReadAsync(pending)).Str("state"));
+        }
+
+        // Only the timer refreshes a tag that nobody looks up: completion reads the store and never SMS Partner.
+        var done = await Polling.UntilAsync(
+            async () =>
+            {
+                using var response = await app.GetAsync($"api/tags/{tag}/completion");
+                return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+            },
+            answer => answer.StatusCode != HttpStatusCode.Accepted,
+            Deadline,
+            $"completion of '{tag}'");
+
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        var summary = JsonNode.Parse(done.Body)!;
+        Assert.Equal("complete", summary.Str("state"));
+        Assert.Equal(2, summary.Int("counts.delivered"));
+        Assert.Equal(1, summary.Int("counts.notDelivered"));
+        Assert.Equal(0, summary.Int("counts.waiting"));
+        Assert.NotNull(summary["completedAt"]);
+        Assert.Null(summary["recipients"]);
+    }
+
+    [Fact]
+    public async Task A_subscriber_receives_a_signed_tag_completed_callback()
+    {
+        var tag = E2e.NewTag("hook");
+        await SeedAsync(tag, Row("+33600000001", "Waiting", settleAfterSeconds: 3), Row("+33600000002", "Waiting", settleAfterSeconds: 3));
+        await using var receiver = await CallbackReceiver.StartAsync();
+        using var app = E2e.App();
+
+        using var subscribed = await app.PostAsync($"api/tags/{tag}/subscriptions", Json.Body($$"""{ "callbackUrl": "{{receiver.Url}}" }"""));
+
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+        var subscription = await Json.ReadAsync(subscribed);
+        Assert.Equal(new Uri(E2e.BaseUrl, $"api/tags/{tag}/subscriptions/{subscription.Str("id")}"), subscribed.Headers.Location);
+
+        // Both rows settle together, so the first event is the completion (a "tag.changed" would mean counts moved while pending).
+        var callback = await receiver.NextAsync(Deadline);
+        while (ParseEvent(callback).Str("type") == "tag.changed")
+        {
+            callback = await receiver.NextAsync(Deadline);
+        }
+
+        // What a receiver does: HMAC-SHA256 of the raw body with the shared key, compared in constant time.
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(E2e.SigningKey), callback.Body));
+        Assert.NotNull(callback.Signature);
+        Assert.True(CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(callback.Signature!)),
+            $"X-TagStatus-Signature {callback.Signature} is not {expected}");
+        Assert.StartsWith("application/json", callback.ContentType, StringComparison.Ordinal);
+
+        var evt = ParseEvent(callback);
+        Assert.Equal(evt.Str("id"), callback.EventId);
+        Assert.Equal("tag.completed", evt.Str("type"));
+        Assert.Equal(tag, evt.Str("tag"));
+        Assert.Equal("complete", evt.Str("data.state"));
+        Assert.Equal(2, evt.Int("data.counts.delivered"));
+    }
+
+    [Fact]
+    public async Task Unsubscribing_at_the_location_answers_204()
+    {
+        using var app = E2e.App();
+        var location = await SubscribeAsync(app, E2e.NewTag("unsub"));
+
+        using var response = await app.DeleteAsync(location);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
+    [Fact(Skip = "Core bug: TableCallbackStore.DeleteAsync counts the 404 that TableClient.DeleteEntityAsync returns (it does not throw) as a removal, so a second DELETE answers 204")]
+    public async Task Unsubscribing_twice_answers_404_the_second_time()
+    {
+        using var app = E2e.App();
+        var location = await SubscribeAsync(app, E2e.NewTag("unsub2"));
+        using var first = await app.DeleteAsync(location);
+
+        using var second = await app.DeleteAsync(location);
+
+        Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_callback_url_that_is_not_http_answers_400()
+    {
+        using var app = E2e.App();
+
+        using var response = await app.PostAsync($"api/tags/{E2e.NewTag("badurl")}/subscriptions", Json.Body("""{ "callbackUrl": "ftp://example.com/hook" }"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("callbackUrl", (await Json.ReadAsync(response)).Str("detail"), StringComparison.Ordinal);
+    }
+
+    private static async Task<Uri> SubscribeAsync(HttpClient app, string tag)
+    {
+        await SeedAsync(tag, Row("+33600000001", "Waiting"));
+        using var subscribed = await app.PostAsync($"api/tags/{tag}/subscriptions", Json.Body("""{ "callbackUrl": "http://127.0.0.1:9/never" }"""));
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+        return subscribed.Headers.Location!;
+    }
+
+    private static JsonNode ParseEvent(ReceivedCallback callback) => JsonNode.Parse(callback.Body)!;
+}
