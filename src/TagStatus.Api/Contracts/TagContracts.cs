@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Json;
 using TagStatus.Core.Lookup;
 
 namespace TagStatus.Api.Contracts;
@@ -80,16 +81,6 @@ public sealed record ProblemDocument(
     string Detail,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? UpstreamCode = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Parameter = null);
-
-/// <summary>Times as ISO 8601 UTC to the second: <c>2026-11-27T10:00:00Z</c>.</summary>
-public sealed class UtcSecondsConverter : JsonConverter<DateTimeOffset>
-{
-    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.GetDateTimeOffset();
-
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
-}
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, Converters = [typeof(UtcSecondsConverter)])]
 [JsonSerializable(typeof(TagResponse))]

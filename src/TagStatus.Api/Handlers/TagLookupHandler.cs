@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -8,6 +11,7 @@ using Microsoft.Net.Http.Headers;
 using TagStatus.Api.Contracts;
 using TagStatus.Api.Http;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Json;
 using TagStatus.Core.Lookup;
 
 namespace TagStatus.Api.Handlers;
@@ -47,24 +51,27 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         var snapshot = found.Snapshot;
         var wantsCsv = WantsCsv(request);
         byte[] body;
+        string etag;
         if (wantsCsv)
         {
-            body = RecipientCsv.Write(query.Filter(snapshot.Recipients));
+            var matching = query.Filter(snapshot.Recipients).ToList();
+            body = RecipientCsv.Write(matching);
+            etag = EntityTag(snapshot.Summary, matching, "csv");
         }
         else
         {
             var (items, hasMore) = query.Apply(snapshot.Recipients);
             var nextLink = hasMore
-                ? QueryReader.Link(request, new Dictionary<string, string?> { ["page"] = (query.Page + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) })
+                ? QueryReader.Link(request, new Dictionary<string, string?> { ["page"] = (query.Page + 1).ToString(CultureInfo.InvariantCulture) })
                 : null;
             var summary = TagResponse.Summary(snapshot.Summary, found.Source, found.Stale);
             var detail = new TagDetailResponse(
                 summary.Tag, summary.State, summary.Tracked, summary.Counts, summary.DeliveryRate, summary.FirstSeenAt, summary.RefreshedAt,
                 summary.CompletedAt, summary.NextRefreshAt, summary.Source, summary.Stale, items.Select(RecipientDto.From).ToList(), nextLink);
             body = JsonSerializer.SerializeToUtf8Bytes(detail, ApiJsonContext.Default.TagDetailResponse);
+            etag = EntityTag(snapshot.Summary, items, string.Create(CultureInfo.InvariantCulture, $"json|{query.Page}|{query.PageSize}|{hasMore}"));
         }
 
-        var etag = EntityTag(snapshot, query, wantsCsv);
         var headers = new Dictionary<string, string> { [HeaderNames.ETag] = etag, [HeaderNames.Vary] = HeaderNames.Accept };
         if (IfNoneMatch(request, etag))
         {
@@ -75,25 +82,38 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
     }
 
     /// <summary>
-    /// A weak ETag over what the tag's data says (state, counts, the recipients asked for), not over when or how it
-    /// was read, so a caller polling an unchanged tag gets 304 whether the answer came live or from the store.
+    /// A weak ETag over what the answer says (state, counts, the recipients it shows), not over when or how it was
+    /// read, so a caller polling an unchanged tag gets 304 whether the answer came live or from the store. Hashed
+    /// incrementally, one recipient at a time: no copy of the tag is built for it.
     /// </summary>
-    private static string EntityTag(TagSnapshot snapshot, RecipientQuery query, bool csv)
+    private static string EntityTag(TagSummary summary, IEnumerable<Recipient> shown, string form)
     {
-        var summary = snapshot.Summary;
-        var builder = new StringBuilder()
-            .Append(csv ? "csv" : "json").Append('|').Append(summary.State).Append('|').Append(summary.Tracked).Append('|')
-            .Append(summary.Counts).Append('|').Append(summary.CompletedAt?.ToUnixTimeSeconds()).Append('|')
-            .Append(query.Page).Append('|').Append(query.PageSize).Append('|')
-            .AppendJoin(',', query.Statuses?.Order() ?? Enumerable.Empty<DeliveryStatus>()).Append('|');
-        foreach (var recipient in snapshot.Recipients)
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> buffer = stackalloc byte[256];
+        Append(hash, buffer, $"{form}|{summary.State}|{summary.Tracked}|{summary.Counts}|{summary.CompletedAt?.ToUnixTimeSeconds()}\n");
+        foreach (var recipient in shown)
         {
-            builder.Append(recipient.PhoneNumber).Append(';').Append(recipient.Occurrence).Append(';').Append(recipient.Status)
-                .Append(';').Append(recipient.StopSms).Append(';').Append(recipient.StatusAt?.ToUnixTimeSeconds()).Append('\n');
+            // The number is upstream data of any length; the rest of the line is bounded.
+            var phone = recipient.PhoneNumber;
+            hash.AppendData(Encoding.UTF8.GetMaxByteCount(phone.Length) <= buffer.Length ? buffer[..Encoding.UTF8.GetBytes(phone, buffer)] : Encoding.UTF8.GetBytes(phone));
+            Append(hash, buffer, $";{recipient.Occurrence};{(int)recipient.Status};{recipient.StopSms};{recipient.StatusAt?.ToUnixTimeSeconds()}\n");
         }
 
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString()));
-        return $"W/\"{Convert.ToHexStringLower(hash.AsSpan(0, 16))}\"";
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return $"W/\"{Convert.ToHexStringLower(digest[..16])}\"";
+    }
+
+    private static void Append(IncrementalHash hash, Span<byte> buffer, [InterpolatedStringHandlerArgument(nameof(buffer))] ref Utf8.TryWriteInterpolatedStringHandler line)
+    {
+        if (Utf8.TryWrite(buffer, ref line, out var written))
+        {
+            hash.AppendData(buffer[..written]);
+        }
+        else
+        {
+            throw new InvalidOperationException("A bounded hashing line did not fit its buffer.");
+        }
     }
 
     private static bool IfNoneMatch(HttpRequest request, string etag)
@@ -137,7 +157,7 @@ public static class RecipientCsv
             builder.Append(Field(recipient.PhoneNumber)).Append(',')
                 .Append(recipient.Status.ToApiName()).Append(',')
                 .Append(recipient.StopSms ? "true" : "false").Append(',')
-                .Append(recipient.StatusAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture))
+                .Append(recipient.StatusAt?.UtcDateTime.ToString(UtcSecondsConverter.Format, System.Globalization.CultureInfo.InvariantCulture))
                 .Append("\r\n");
         }
 

@@ -15,6 +15,8 @@ namespace TagStatus.Api.Handlers;
 /// </summary>
 public sealed class TrackingHandler(TrackingService tracking, ITagStore store, TimeProvider time)
 {
+    private static readonly TimeSpan MinPollInterval = TimeSpan.FromSeconds(5);
+
     public async Task<IActionResult> RegisterAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestBody.ReadAsync(request, ApiJsonContext.Default.RegisterTagRequest, """{ "tag": "montag" }""", cancellationToken).ConfigureAwait(false);
@@ -107,6 +109,12 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
         }
 
         var summary = stored.Summary;
+        if (!summary.State.IsSettled() && !summary.Tracked)
+        {
+            // Nothing would ever settle it: polling would wait forever.
+            return ApiResults.NotFound($"The tag '{parsed}' is not tracked, so it will not settle: register it with POST /api/tags.");
+        }
+
         return summary.State.IsSettled()
             ? ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Default.TagResponse)
             : ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Default.TagResponse, StatusCodes.Status202Accepted, PollingHeaders(request, summary));
@@ -114,7 +122,9 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
 
     private Dictionary<string, string> PollingHeaders(HttpRequest request, TagSummary summary)
     {
+        // Between a floor (a late timer must not turn callers into 1-second pollers) and an hour.
         var wait = summary.NextRefreshAt is { } next ? next - time.GetUtcNow() : TimeSpan.FromSeconds(60);
+        wait = TimeSpan.FromTicks(Math.Clamp(wait.Ticks, MinPollInterval.Ticks, TimeSpan.FromHours(1).Ticks));
         return new Dictionary<string, string>
         {
             [HeaderNames.Location] = CompletionUrl(request, summary.Tag),

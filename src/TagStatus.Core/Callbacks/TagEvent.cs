@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Json;
 
 namespace TagStatus.Core.Callbacks;
 
@@ -35,6 +36,6 @@ public sealed record TagEventData(string State, TagEventCounts Counts);
 
 public sealed record TagEventCounts(int Total, int Delivered, int NotDelivered, int Waiting, int Unknown);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, Converters = [typeof(UtcSecondsConverter)])]
 [JsonSerializable(typeof(TagEvent))]
 internal sealed partial class TagEventJsonContext : JsonSerializerContext;
