@@ -6,15 +6,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using TagStatus.Api;
+using TagStatus.Core.Secrets;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 
-// Application Insights in Azure (Entra authentication through the connection string settings); console locally.
+// Application Insights in Azure, with Entra authentication (the resource has local auth off) through the app's
+// identity; the host's console locally.
 var telemetry = builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults();
 if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
 {
-    telemetry.UseAzureMonitorExporter();
+    telemetry.UseAzureMonitorExporter(exporter => exporter.Credential = TagStatusCredential.Create(builder.Configuration));
 }
 
 builder.Services.AddTagStatusApi(builder.Configuration);
