@@ -34,7 +34,8 @@ public sealed partial class TagRefresher(
     TimeProvider time,
     ILogger<TagRefresher> logger)
 {
-    private const int MaxConflictRetries = 4;
+    // Each lost race means another writer committed; this bounds the wait under heavy contention.
+    private const int MaxConflictRetries = 8;
 
     public async Task<RefreshResult> RefreshAsync(Tag tag, RefreshReason reason, CancellationToken cancellationToken)
     {

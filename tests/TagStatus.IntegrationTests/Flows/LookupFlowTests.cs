@@ -137,4 +137,25 @@ public sealed class LookupFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(10, result.UpstreamCode);
         Assert.DoesNotContain(_app.Simulator.ApiKey, result.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Refreshes_racing_on_one_tag_end_with_counts_the_rows_back()
+    {
+        Simulator.GenerateTag(Campaign.Value, new GenerateSpec { Count = 300, WaitingRatio = 0.6, SettleAfterSecondsMin = 1, SettleAfterSecondsMax = 600, Seed = 9 });
+        var refresher = _app.Get<TagStatus.Core.Refresh.TagRefresher>();
+
+        var racers = Enumerable.Range(0, 3).Select(async i =>
+        {
+            await Task.Yield();
+            _app.Advance(TimeSpan.FromSeconds(40));
+            return await refresher.RefreshAsync(Campaign, TagStatus.Core.Refresh.RefreshReason.Lookup, default);
+        });
+        await Task.WhenAll(racers);
+
+        var store = _app.Get<ITagStore>();
+        var summary = (await store.GetSummaryAsync(Campaign, default))!.Summary;
+        var rows = (await store.GetRecipientsAsync(Campaign, default)).Select(r => r.Recipient).ToList();
+        Assert.Equal(300, rows.Count);
+        Assert.Equal(TagCounts.Of(rows), summary.Counts);
+    }
 }
