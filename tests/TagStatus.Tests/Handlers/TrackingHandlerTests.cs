@@ -81,6 +81,19 @@ public sealed class TrackingHandlerTests
     }
 
     [Fact]
+    public async Task A_tag_with_url_characters_is_escaped_in_the_location()
+    {
+        var tag = Tag.Parse("a/b?c#d");
+        F.Client.Setup(c => c.GetStatusesByTagAsync(tag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new UpstreamTagReport([Upstream("+33600000001", "Waiting")], 1, 1, true));
+
+        var answer = await PostAsync("""{ "tag": "a/b?c#d" }""");
+
+        Assert.Equal(202, answer.Status);
+        Assert.Equal("https://tags.example.net/api/tags/a%2Fb%3Fc%23d/completion", answer.Location);
+    }
+
+    [Fact]
     public async Task A_caller_keyed_by_query_gets_its_key_back_on_the_location_and_nothing_else()
     {
         F.Upstream(Upstream("+33600000001", "Waiting"));
