@@ -1,0 +1,342 @@
+using Azure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using TagStatus.Core.Domain;
+using TagStatus.Core.SmsPartner;
+using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
+using TagStatus.Tests.Support;
+using static TagStatus.Tests.Support.Data;
+
+namespace TagStatus.Tests.Tracking;
+
+public sealed class TrackingServiceTests
+{
+    private static readonly Tag MonTag = LookupFixture.MonTag;
+
+    private readonly LookupFixture _f = new();
+    private readonly List<(TagSummary Summary, ETag? ETag)> _summaries = [];
+
+    public TrackingServiceTests()
+    {
+        _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
+            .Callback((TagSummary summary, ETag? etag, CancellationToken _) => _summaries.Add((summary, etag)))
+            .Returns(Task.CompletedTask);
+    }
+
+    private TrackingService Service => new(_f.Store.Object, _f.Refresher, _f.Rules, _f.Time, NullLogger<TrackingService>.Instance);
+
+    /// <summary>A stored summary as the store gives it back, with its ETag.</summary>
+    private TagSummary StoredSummary(TagState state, bool tracked, int failedRefreshes = 0, DateTimeOffset? nextRefreshAt = null, string etag = "summary-1")
+    {
+        var summary = Summary("montag", state, state == TagState.Complete ? new TagCounts(2, 2, 0, 0, 0) : new TagCounts(2, 1, 0, 1, 0),
+            T0, T0.AddMinutes(30), tracked, state == TagState.Complete ? T0.AddMinutes(5) : null, nextRefreshAt) with { FailedRefreshes = failedRefreshes };
+        _f.Store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredSummary(summary, new ETag(etag)));
+        return summary;
+    }
+
+    private void VerifyNoWrite()
+    {
+        Assert.Empty(_summaries);
+        Assert.Empty(_f.Saved);
+    }
+
+    // ---- Register ----
+
+    [Fact]
+    public async Task A_new_tag_is_read_live_and_stored_tracked()
+    {
+        _f.Upstream(Upstream("+33600000001", "Delivered"), Upstream("+33600000002", "Waiting"));
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        var saved = Assert.Single(_f.Saved);
+        Assert.True(saved.Summary.Tracked);
+        Assert.Null(saved.ExpectedETag);
+        Assert.Equal(TagState.Pending, summary.State);
+        Assert.True(summary.Tracked);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), summary.Counts);
+        Assert.Equal(_f.Now.AddMinutes(1), summary.NextRefreshAt);
+        Assert.Empty(_summaries);
+    }
+
+    [Fact]
+    public async Task A_new_tag_already_complete_is_tracked_with_no_next_refresh()
+    {
+        _f.Upstream(Upstream("+33600000001", "Delivered"));
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        Assert.Equal(TagState.Complete, summary.State);
+        Assert.True(summary.Tracked);
+        Assert.Null(summary.NextRefreshAt);
+    }
+
+    [Theory]
+    [InlineData("unavailable")]
+    [InlineData("not-found")]
+    [InlineData("bad-answer")]
+    public async Task An_upstream_failure_still_registers_a_pending_tracked_summary_due_now(string failure)
+    {
+        _f.UpstreamFails(failure switch
+        {
+            "unavailable" => new SmsPartnerUnavailableException("down"),
+            "not-found" => new SmsPartnerRefusedException(SmsPartnerRefusedException.MessageNotFound, "Message not found"),
+            _ => new SmsPartnerBadAnswerException("garbage"),
+        });
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        var (saved, etag) = Assert.Single(_summaries);
+        Assert.Null(etag);
+        Assert.Equal(summary, saved);
+        Assert.Equal(MonTag, saved.Tag);
+        Assert.Equal(TagState.Pending, saved.State);
+        Assert.True(saved.Tracked);
+        Assert.Equal(TagCounts.Empty, saved.Counts);
+        Assert.Equal(_f.Now, saved.FirstSeenAt);
+        Assert.Equal(_f.Now, saved.NextRefreshAt);
+        Assert.Empty(_f.Saved);
+    }
+
+    [Fact]
+    public async Task A_storage_outage_during_registration_is_not_swallowed()
+    {
+        _f.Store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).ThrowsAsync(new StoreUnavailableException("down"));
+
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => Service.RegisterAsync(MonTag, default));
+
+        VerifyNoWrite();
+    }
+
+    [Fact]
+    public async Task Registering_an_already_tracked_tag_writes_nothing()
+    {
+        var stored = StoredSummary(TagState.Pending, tracked: true, nextRefreshAt: T0.AddHours(1).AddMinutes(15));
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        Assert.Equal(stored, summary);
+        VerifyNoWrite();
+        _f.VerifyNoUpstreamCall();
+    }
+
+    [Fact]
+    public async Task Registering_a_stored_untracked_pending_tag_tracks_it_due_now_with_its_etag()
+    {
+        StoredSummary(TagState.Pending, tracked: false, etag: "etag-7");
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        var (saved, etag) = Assert.Single(_summaries);
+        Assert.Equal(new ETag("etag-7"), etag);
+        Assert.True(saved.Tracked);
+        Assert.Equal(_f.Now, saved.NextRefreshAt);
+        Assert.Equal(saved, summary);
+        _f.VerifyNoUpstreamCall();
+    }
+
+    [Theory]
+    [InlineData(TagState.Complete)]
+    [InlineData(TagState.Expired)]
+    public async Task Registering_a_settled_tag_tracks_it_with_no_next_refresh(TagState state)
+    {
+        StoredSummary(state, tracked: false);
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        var (saved, _) = Assert.Single(_summaries);
+        Assert.True(saved.Tracked);
+        Assert.Null(saved.NextRefreshAt);
+        Assert.Equal(state, summary.State);
+    }
+
+    [Fact]
+    public async Task A_registration_that_loses_a_race_applies_itself_to_the_winner_version()
+    {
+        var theirs = Summary("montag", TagState.Pending, new TagCounts(3, 0, 0, 3, 0), T0, T0.AddMinutes(40));
+        _f.Store.SetupSequence(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new StoredSummary(theirs with { Counts = new TagCounts(2, 0, 0, 2, 0) }, new ETag("e1")))
+            .ReturnsAsync(new StoredSummary(theirs with { Counts = new TagCounts(2, 0, 0, 2, 0) }, new ETag("e1")))
+            .ReturnsAsync(new StoredSummary(theirs, new ETag("e2")));
+        var calls = 0;
+        _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
+            .Callback((TagSummary summary, ETag? etag, CancellationToken _) => _summaries.Add((summary, etag)))
+            .Returns(() => ++calls == 1 ? Task.FromException(new StoreConflictException("raced")) : Task.CompletedTask);
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        Assert.Equal(2, _summaries.Count);
+        Assert.Equal(new ETag("e1"), _summaries[0].ETag);
+        Assert.Equal(new ETag("e2"), _summaries[1].ETag);
+        Assert.Equal(new TagCounts(3, 0, 0, 3, 0), summary.Counts);
+        Assert.True(summary.Tracked);
+    }
+
+    [Fact]
+    public async Task Conflicts_past_the_retry_limit_surface()
+    {
+        StoredSummary(TagState.Pending, tracked: false);
+        _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StoreConflictException("raced"));
+
+        await Assert.ThrowsAsync<StoreConflictException>(() => Service.RegisterAsync(MonTag, default));
+
+        _f.Store.Verify(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
+    }
+
+    // ---- Untrack ----
+
+    [Fact]
+    public async Task Untracking_a_tracked_tag_keeps_its_data_and_clears_the_next_refresh()
+    {
+        var stored = StoredSummary(TagState.Pending, tracked: true, nextRefreshAt: T0.AddHours(2), etag: "etag-3");
+
+        Assert.True(await Service.UntrackAsync(MonTag, default));
+
+        var (saved, etag) = Assert.Single(_summaries);
+        Assert.Equal(new ETag("etag-3"), etag);
+        Assert.Equal(stored with { Tracked = false, NextRefreshAt = null }, saved);
+    }
+
+    [Fact]
+    public async Task Untracking_an_untracked_tag_is_false_and_writes_nothing()
+    {
+        StoredSummary(TagState.Pending, tracked: false);
+
+        Assert.False(await Service.UntrackAsync(MonTag, default));
+
+        VerifyNoWrite();
+    }
+
+    [Fact]
+    public async Task Untracking_an_unknown_tag_is_false_and_writes_nothing()
+    {
+        Assert.False(await Service.UntrackAsync(MonTag, default));
+
+        VerifyNoWrite();
+    }
+
+    [Fact]
+    public async Task Untracking_that_races_an_untrack_reports_what_it_finally_found()
+    {
+        var tracked = Summary("montag", TagState.Pending, new TagCounts(1, 0, 0, 1, 0), T0, T0, tracked: true, nextRefreshAt: T0.AddHours(2));
+        _f.Store.SetupSequence(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new StoredSummary(tracked, new ETag("e1")))
+            .ReturnsAsync(new StoredSummary(tracked with { Tracked = false, NextRefreshAt = null }, new ETag("e2")));
+        _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), new ETag("e1"), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StoreConflictException("raced"));
+
+        Assert.False(await Service.UntrackAsync(MonTag, default));
+
+        _f.Store.Verify(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    // ---- RecordFailure ----
+
+    [Fact]
+    public async Task A_failed_refresh_backs_off_from_the_usual_interval()
+    {
+        // An hour old: usually every 15 minutes; one failure doubles that.
+        StoredSummary(TagState.Pending, tracked: true, nextRefreshAt: _f.Now, etag: "etag-5");
+
+        await Service.RecordFailureAsync(MonTag, default);
+
+        var (saved, etag) = Assert.Single(_summaries);
+        Assert.Equal(new ETag("etag-5"), etag);
+        Assert.Equal(1, saved.FailedRefreshes);
+        Assert.Equal(_f.Now.AddMinutes(30), saved.NextRefreshAt);
+        Assert.Equal(TagState.Pending, saved.State);
+        Assert.True(saved.Tracked);
+    }
+
+    [Fact]
+    public async Task Repeated_failures_back_off_further_up_to_the_cap()
+    {
+        StoredSummary(TagState.Pending, tracked: true, failedRefreshes: 3, nextRefreshAt: _f.Now);
+
+        await Service.RecordFailureAsync(MonTag, default);
+
+        var (saved, _) = Assert.Single(_summaries);
+        Assert.Equal(4, saved.FailedRefreshes);
+        Assert.Equal(_f.Now + new TrackingOptions().MaxFailureDelay, saved.NextRefreshAt);
+    }
+
+    [Fact]
+    public async Task A_failure_past_the_window_expires_the_tag()
+    {
+        StoredSummary(TagState.Pending, tracked: true, failedRefreshes: 2, nextRefreshAt: T0.AddHours(53));
+        _f.Time.SetUtcNow(T0 + TimeSpan.FromHours(48) + TimeSpan.FromHours(6));
+
+        await Service.RecordFailureAsync(MonTag, default);
+
+        var (saved, _) = Assert.Single(_summaries);
+        Assert.Equal(TagState.Expired, saved.State);
+        Assert.Null(saved.NextRefreshAt);
+        Assert.Equal(3, saved.FailedRefreshes);
+    }
+
+    [Fact]
+    public async Task A_failure_just_inside_the_window_does_not_expire_the_tag()
+    {
+        StoredSummary(TagState.Pending, tracked: true, nextRefreshAt: T0.AddHours(53));
+        _f.Time.SetUtcNow(T0 + TimeSpan.FromHours(54) - TimeSpan.FromSeconds(1));
+
+        await Service.RecordFailureAsync(MonTag, default);
+
+        var (saved, _) = Assert.Single(_summaries);
+        Assert.Equal(TagState.Pending, saved.State);
+        Assert.NotNull(saved.NextRefreshAt);
+    }
+
+    [Theory]
+    [InlineData(TagState.Pending, false)]
+    [InlineData(TagState.Complete, true)]
+    [InlineData(TagState.Expired, true)]
+    public async Task A_failure_of_an_untracked_or_settled_tag_writes_nothing(TagState state, bool tracked)
+    {
+        StoredSummary(state, tracked);
+
+        await Service.RecordFailureAsync(MonTag, default);
+
+        VerifyNoWrite();
+    }
+
+    [Fact]
+    public async Task A_failure_of_an_unknown_tag_writes_nothing()
+    {
+        await Service.RecordFailureAsync(MonTag, default);
+
+        VerifyNoWrite();
+    }
+
+    [Fact]
+    public async Task A_failure_that_loses_a_race_is_recorded_on_the_winner_version()
+    {
+        var mine = Summary("montag", TagState.Pending, new TagCounts(1, 0, 0, 1, 0), T0, T0, tracked: true, nextRefreshAt: _f.Now);
+        _f.Store.SetupSequence(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new StoredSummary(mine, new ETag("e1")))
+            .ReturnsAsync(new StoredSummary(mine with { FailedRefreshes = 1 }, new ETag("e2")));
+        var calls = 0;
+        _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
+            .Callback((TagSummary summary, ETag? etag, CancellationToken _) => _summaries.Add((summary, etag)))
+            .Returns(() => ++calls == 1 ? Task.FromException(new StoreConflictException("raced")) : Task.CompletedTask);
+
+        await Service.RecordFailureAsync(MonTag, default);
+
+        Assert.Equal(2, _summaries.Count);
+        Assert.Equal(new ETag("e2"), _summaries[1].ETag);
+        Assert.Equal(2, _summaries[1].Summary.FailedRefreshes);
+    }
+
+    // ---- List ----
+
+    [Fact]
+    public async Task Listing_passes_the_filter_page_size_and_token_to_the_store()
+    {
+        var page = new TrackedTagPage([Summary("montag", TagState.Pending, TagCounts.Empty, T0, T0, tracked: true)], "next-token");
+        _f.Store.Setup(s => s.ListTrackedAsync(TagState.Pending, 25, "token-1", It.IsAny<CancellationToken>())).ReturnsAsync(page);
+
+        Assert.Same(page, await Service.ListAsync(TagState.Pending, 25, "token-1", default));
+    }
+}
