@@ -46,6 +46,10 @@ public sealed class SubscriptionHandler(SubscriptionService subscriptions)
         {
             return TrackingHandler.StorageUnavailable();
         }
+        catch (StoreConflictException)
+        {
+            return TrackingHandler.Contended();
+        }
     }
 
     public async Task<IActionResult> UnsubscribeAsync(string tag, string id, CancellationToken cancellationToken)

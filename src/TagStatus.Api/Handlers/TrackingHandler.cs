@@ -39,6 +39,10 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
         {
             return StorageUnavailable();
         }
+        catch (StoreConflictException)
+        {
+            return Contended();
+        }
     }
 
     public async Task<IActionResult> UntrackAsync(string tag, CancellationToken cancellationToken)
@@ -57,6 +61,10 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
         catch (StoreUnavailableException)
         {
             return StorageUnavailable();
+        }
+        catch (StoreConflictException)
+        {
+            return Contended();
         }
     }
 
@@ -146,4 +154,8 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
 
     internal static BodyResult StorageUnavailable() =>
         ApiResults.Unavailable("Storage cannot be reached.", TimeSpan.FromSeconds(30));
+
+    /// <summary>Other requests kept changing the tag through every retry: harmless to try again in a moment.</summary>
+    internal static BodyResult Contended() =>
+        ApiResults.Unavailable("The tag is being changed by other requests; try again.", TimeSpan.FromSeconds(1));
 }

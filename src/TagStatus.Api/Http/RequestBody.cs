@@ -15,19 +15,26 @@ public static class RequestBody
     {
         if (request.ContentLength > MaxBytes)
         {
-            return (null, ApiResults.Problem(413, "body-too-large", "The body is too large.", $"The body may hold at most {MaxBytes} bytes."));
+            return (null, TooLarge());
         }
 
         try
         {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            if (buffer.Length > MaxBytes)
+            // Read at most one byte past the limit: a body without a Content-Length is never taken in whole.
+            var buffer = new byte[MaxBytes + 1];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
             {
-                return (null, ApiResults.Problem(413, "body-too-large", "The body is too large.", $"The body may hold at most {MaxBytes} bytes."));
+                length += read;
             }
 
-            var value = buffer.Length == 0 ? null : JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), typeInfo);
+            if (length > MaxBytes)
+            {
+                return (null, TooLarge());
+            }
+
+            var value = length == 0 ? null : JsonSerializer.Deserialize(buffer.AsSpan(0, length), typeInfo);
             return value is null ? (null, ApiResults.BadRequest("body", $"The body must be JSON like {example}.")) : (value, null);
         }
         catch (JsonException)
@@ -35,4 +42,7 @@ public static class RequestBody
             return (null, ApiResults.BadRequest("body", $"The body is not valid JSON; send JSON like {example}."));
         }
     }
+
+    private static BodyResult TooLarge() =>
+        ApiResults.Problem(413, "body-too-large", "The body is too large.", $"The body may hold at most {MaxBytes} bytes.");
 }

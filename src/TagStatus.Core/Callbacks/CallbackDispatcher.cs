@@ -65,8 +65,8 @@ public sealed partial class CallbackDispatcher(
             request.Headers.Add(CallbackSignature.EventIdHeader, delivery.EventId);
             request.Headers.Add(CallbackSignature.SignatureHeader, CallbackSignature.Sign(delivery.Body, signingKey));
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.Timeout);
+            using var attemptTimeout = new CancellationTokenSource(_options.Timeout, time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
             using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
             status = response.StatusCode;
         }

@@ -25,7 +25,7 @@ public sealed class CallbackOptions
     [Range(1, 64)]
     public int MaxParallelDeliveries { get; set; } = 4;
 
-    /// <summary>How long to wait before attempt <paramref name="attempt"/> + 1: doubling from the first delay, capped; about 10 hours over 12 attempts.</summary>
+    /// <summary>How long to wait before attempt <paramref name="attempt"/> + 1: doubling from the first delay, capped; about 8 hours over 12 attempts.</summary>
     public TimeSpan RetryDelay(int attempt)
     {
         var ticks = FirstRetryDelay.Ticks * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));

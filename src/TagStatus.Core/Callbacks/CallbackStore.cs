@@ -60,7 +60,18 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
     public async Task<bool> RemoveSubscriptionAsync(Tag tag, string subscriptionId, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        return await DeleteAsync(TableKeys.ForTag(tag), TableKeys.SubscriptionPrefix + subscriptionId, ETag.All, cancellationToken).ConfigureAwait(false);
+        var partition = TableKeys.ForTag(tag);
+        var removed = await DeleteAsync(partition, TableKeys.SubscriptionPrefix + subscriptionId, ETag.All, cancellationToken).ConfigureAwait(false);
+
+        // What was still owed to the subscriber is dropped with it: nobody asked for it any more.
+        var owed = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and RowKey ge {TableKeys.DeliveryPrefix} and RowKey lt {TableKeys.DeliveryPrefix + "\u007f"} and SubscriptionId eq {subscriptionId}");
+        await foreach (var delivery in Guarded(_tags.QueryAsync<DeliveryEntity>(owed, select: [nameof(DeliveryEntity.RowKey)], cancellationToken: cancellationToken)).ConfigureAwait(false))
+        {
+            await DeleteAsync(partition, delivery.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
     }
 
     public async Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)

@@ -70,7 +70,8 @@ public sealed partial class TagRefresher(
         var previous = stored?.Summary;
         var firstSeenAt = previous?.FirstSeenAt ?? now;
         var counts = TagCounts.Of(merge.Recipients);
-        var state = rules.Decide(counts, report.IsComplete, firstSeenAt, now);
+        // A short answer cannot complete a tag, nor reopen one that a full answer already completed.
+        var state = rules.Decide(counts, report.IsComplete || previous?.State == TagState.Complete, firstSeenAt, now);
         var tracked = reason switch
         {
             RefreshReason.Register => true,

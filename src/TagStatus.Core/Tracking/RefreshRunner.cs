@@ -41,8 +41,9 @@ public sealed partial class RefreshRunner(
     {
         var started = Stopwatch.GetTimestamp();
         var settings = options.Value;
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(settings.RunBudget);
+        // The budget runs on the injected clock, so tests can spend it without waiting.
+        using var budgetOnly = new CancellationTokenSource(settings.RunBudget, time);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budgetOnly.Token);
 
         int refreshed = 0, changed = 0, written = 0, upstreamCalls = 0, failures = 0;
         IReadOnlyList<DueTag> due = [];

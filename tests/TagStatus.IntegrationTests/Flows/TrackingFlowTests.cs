@@ -196,4 +196,23 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         var left = await _app.Get<ICallbackStore>().GetSubscriptionsAsync(Campaign, default);
         Assert.Equal(refusing.Url, Assert.Single(left).CallbackUrl);
     }
+
+    [Fact]
+    public async Task Unsubscribing_drops_what_was_still_owed_to_the_subscriber()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.AnswerWith(503);
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
+        var subscriptions = _app.Get<SubscriptionService>();
+        var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default));
+        _app.Advance(TimeSpan.FromMinutes(1));
+        await Runner.RunAsync(default);
+        var outbox = _app.Get<ICallbackStore>();
+        Assert.Single(await outbox.GetDueDeliveriesAsync(_app.Clock.GetUtcNow().AddDays(1), 10, default));
+
+        Assert.True(await subscriptions.UnsubscribeAsync(Campaign, created.Subscription.Id, default));
+
+        Assert.Empty(await outbox.GetDueDeliveriesAsync(_app.Clock.GetUtcNow().AddDays(1), 10, default));
+        Assert.False(await subscriptions.UnsubscribeAsync(Campaign, created.Subscription.Id, default));
+    }
 }
