@@ -5,7 +5,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$repo_root"
-trap stop_started EXIT INT TERM
+trap stop_started EXIT
+trap 'stop_started; exit 130' INT TERM
 
 require dotnet "install the .NET 10 SDK"
 require curl "install curl"

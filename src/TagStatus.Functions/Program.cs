@@ -4,6 +4,7 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using TagStatus.Api;
 using TagStatus.Core.Secrets;
@@ -18,6 +19,9 @@ if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_
 {
     telemetry.UseAzureMonitorExporter(exporter => exporter.Credential = TagStatusCredential.Create(builder.Configuration));
 }
+
+// Request lines may carry the function key in ?code=: keep the ASP.NET Core hosting diagnostics, which log them, quiet.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
 builder.Services.AddTagStatusApi(builder.Configuration);
 

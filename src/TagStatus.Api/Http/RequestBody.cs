@@ -37,6 +37,10 @@ public static class RequestBody
             var value = length == 0 ? null : JsonSerializer.Deserialize(buffer.AsSpan(0, length), typeInfo);
             return value is null ? (null, ApiResults.BadRequest("body", $"The body must be JSON like {example}.")) : (value, null);
         }
+        catch (Exception e) when (e is IOException or BadHttpRequestException)
+        {
+            return (null, ApiResults.BadRequest("body", "The body could not be read to its end."));
+        }
         catch (JsonException)
         {
             return (null, ApiResults.BadRequest("body", $"The body is not valid JSON; send JSON like {example}."));

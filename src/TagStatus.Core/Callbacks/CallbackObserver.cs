@@ -24,14 +24,20 @@ public sealed class CallbackObserver(ICallbackStore callbacks) : ITagChangeObser
             return [];
         }
 
+        return Deliveries(current, type, current.RefreshedAt, subscriptions);
+    }
+
+    /// <summary>One event, one outbox row per subscriber: the same id and bytes for all of them.</summary>
+    public static IReadOnlyList<TagCompanionRow> Deliveries(TagSummary current, string type, DateTimeOffset occurredAt, IReadOnlyList<Subscription> subscriptions)
+    {
         var counts = current.Counts;
         var tagEvent = new TagEvent(
             Guid.NewGuid().ToString("N"),
             type,
             current.Tag.Value,
-            current.RefreshedAt,
+            occurredAt,
             new TagEventData(current.State.ToApiName(), new TagEventCounts(counts.Total, counts.Delivered, counts.NotDelivered, counts.Waiting, counts.Unknown)));
         var body = tagEvent.ToUtf8Json();
-        return subscriptions.Select(s => (TagCompanionRow)new CallbackDelivery(current.Tag.Value, tagEvent.Id, type, s, body, current.RefreshedAt)).ToList();
+        return subscriptions.Select(s => (TagCompanionRow)new CallbackDelivery(current.Tag.Value, tagEvent.Id, type, s, body, occurredAt)).ToList();
     }
 }

@@ -111,9 +111,9 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         {
             return false;
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw new StoreUnavailableException($"Table Storage failed (HTTP {e.Status}).", e);
+            throw StorageFailures.Unavailable(e);
         }
     }
 
@@ -129,9 +129,9 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         {
             return false;
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw new StoreUnavailableException($"Table Storage failed (HTTP {e.Status}).", e);
+            throw StorageFailures.Unavailable(e);
         }
     }
 
@@ -141,9 +141,9 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         {
             await call().ConfigureAwait(false);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw new StoreUnavailableException($"Table Storage failed (HTTP {e.Status}).", e);
+            throw StorageFailures.Unavailable(e);
         }
     }
 
@@ -160,9 +160,9 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
                     yield break;
                 }
             }
-            catch (Exception e) when (e is RequestFailedException or AggregateException)
+            catch (Exception e) when (StorageFailures.IsStorageFailure(e))
             {
-                throw new StoreUnavailableException("Table Storage could not be read.", e);
+                throw StorageFailures.Unavailable(e);
             }
 
             yield return enumerator.Current;

@@ -28,7 +28,7 @@ public sealed class CallbackUrlPolicy(IOptions<CallbackOptions> options, Func<st
         {
             addresses = IPAddress.TryParse(url.IdnHost, out var literal) ? [literal] : await _resolve(url.IdnHost, cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ArgumentException)
         {
             return (null, $"'callbackUrl' host '{url.Host}' cannot be resolved.");
         }
@@ -54,6 +54,12 @@ public sealed class CallbackUrlPolicy(IOptions<CallbackOptions> options, Func<st
         if (parsed.Scheme != Uri.UriSchemeHttps && !(AllowInsecure && parsed.Scheme == Uri.UriSchemeHttp))
         {
             error = "'callbackUrl' must use https.";
+            return false;
+        }
+
+        if (parsed.IdnHost.Length is 0 or > 253)
+        {
+            error = "'callbackUrl' needs a host name of at most 253 characters.";
             return false;
         }
 

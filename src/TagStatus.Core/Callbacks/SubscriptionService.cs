@@ -38,7 +38,7 @@ public sealed class SubscriptionService(
         await tracking.RegisterAsync(tag, cancellationToken).ConfigureAwait(false);
         var subscription = new Subscription(Guid.NewGuid().ToString("N"), tag.Value, url, time.GetUtcNow());
         await callbacks.AddSubscriptionAsync(subscription, cancellationToken).ConfigureAwait(false);
-        await TouchSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+        await TouchSummaryAsync(tag, subscription, cancellationToken).ConfigureAwait(false);
         return new SubscribeResult.Created(subscription);
     }
 
@@ -47,23 +47,36 @@ public sealed class SubscriptionService(
 
     /// <summary>
     /// Rewrites the summary so its ETag moves: a refresh that read the subscriptions before this one was added then
-    /// fails its conditional write and merges again, so the new subscriber cannot miss a change made meanwhile.
+    /// fails its conditional write and merges again, so the new subscriber cannot miss a change made meanwhile. A tag
+    /// already settled will not change again, so its final event is owed to the new subscriber at once, written in the
+    /// same transaction: otherwise a workflow waiting on the webhook would wait forever.
     /// </summary>
-    private async Task TouchSummaryAsync(Tag tag, CancellationToken cancellationToken)
+    private async Task TouchSummaryAsync(Tag tag, Subscription subscription, CancellationToken cancellationToken)
     {
-        var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-        if (stored is null)
+        for (var attempt = 1; attempt <= 4; attempt++)
         {
-            return;
-        }
+            var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+            if (stored is null)
+            {
+                return;
+            }
 
-        try
-        {
-            await store.SaveSummaryAsync(stored.Summary, stored.ETag, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StoreConflictException)
-        {
-            // Someone else moved the ETag already, which is all this wanted.
+            var summary = stored.Summary;
+            IReadOnlyList<TagCompanionRow> owed = summary.State switch
+            {
+                TagState.Complete => CallbackObserver.Deliveries(summary, TagEvent.Completed, summary.CompletedAt ?? summary.RefreshedAt, [subscription]),
+                TagState.Expired => CallbackObserver.Deliveries(summary, TagEvent.Expired, summary.RefreshedAt, [subscription]),
+                _ => [],
+            };
+            try
+            {
+                await store.SaveRefreshAsync([], summary, stored.ETag, owed, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (StoreConflictException)
+            {
+                // The tag changed meanwhile: look again, it may have just settled.
+            }
         }
     }
 }

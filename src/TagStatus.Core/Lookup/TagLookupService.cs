@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Refresh;
+using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
 
@@ -79,14 +80,29 @@ public sealed partial class TagLookupService(ITagStore store, TagRefresher refre
             Log.StoreUnavailable(logger, tag.Value, e);
             return new LookupResult.Unavailable("Storage cannot be reached.", DefaultRetryAfter);
         }
+        catch (SecretUnavailableException e)
+        {
+            Log.SecretUnavailable(logger, tag.Value, e);
+            return stored is not null
+                ? await FromStoreAsync(stored.Summary, stale: true, cancellationToken).ConfigureAwait(false)
+                : new LookupResult.Unavailable("The SMS Partner API key cannot be read from its secret store.", DefaultRetryAfter);
+        }
         catch (StoreConflictException)
         {
             // Other writers kept refreshing this tag meanwhile: what they stored is as fresh as what this read found.
             Log.LostWriteRaces(logger, tag.Value);
-            var latest = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-            return latest is null
-                ? new LookupResult.Unavailable("The tag is being written by other requests; try again.", TimeSpan.FromSeconds(1))
-                : await FromStoreAsync(latest.Summary, stale: false, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var latest = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+                return latest is null
+                    ? new LookupResult.Unavailable("The tag is being written by other requests; try again.", TimeSpan.FromSeconds(1))
+                    : await FromStoreAsync(latest.Summary, stale: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException e)
+            {
+                Log.StoreUnavailable(logger, tag.Value, e);
+                return new LookupResult.Unavailable("Storage cannot be reached.", DefaultRetryAfter);
+            }
         }
     }
 
@@ -120,6 +136,9 @@ public sealed partial class TagLookupService(ITagStore store, TagRefresher refre
     {
         [LoggerMessage(3001, LogLevel.Warning, "Storage could not be read for tag {Tag}")]
         public static partial void StoreUnavailable(ILogger logger, string tag, Exception exception);
+
+        [LoggerMessage(3004, LogLevel.Error, "The SMS Partner API key could not be read for tag {Tag}")]
+        public static partial void SecretUnavailable(ILogger logger, string tag, Exception exception);
 
         [LoggerMessage(3003, LogLevel.Information, "Tag {Tag} kept changing under this lookup's writes; serving what the other writers stored")]
         public static partial void LostWriteRaces(ILogger logger, string tag);

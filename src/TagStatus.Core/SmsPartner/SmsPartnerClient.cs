@@ -204,5 +204,7 @@ public sealed class SmsPartnerClient(
     };
 
     private static string? Redact(string? text, string apiKey) =>
-        text is null || apiKey.Length == 0 ? text : text.Replace(apiKey, "***", StringComparison.Ordinal);
+        text is null || apiKey.Length == 0
+            ? text
+            : text.Replace(apiKey, "***", StringComparison.Ordinal).Replace(Uri.EscapeDataString(apiKey), "***", StringComparison.Ordinal);
 }

@@ -40,6 +40,9 @@ public interface ITagStore
     /// <exception cref="StoreConflictException">The summary changed since it was read.</exception>
     Task SaveSummaryAsync(TagSummary summary, ETag? expectedETag, CancellationToken cancellationToken);
 
+    /// <summary>Writes the tracking index row of a summary again (it is derived, so this is always safe).</summary>
+    Task ReindexAsync(TagSummary summary, CancellationToken cancellationToken);
+
     /// <summary>Tracked pending tags whose next refresh is at or before <paramref name="now"/>, oldest-due first.</summary>
     Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
 

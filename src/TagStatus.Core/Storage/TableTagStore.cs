@@ -44,9 +44,9 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
                 result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
             }
         }
-        catch (Exception e) when (IsStorageFailure(e))
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw Unavailable(e);
+            throw StorageFailures.Unavailable(e);
         }
 
         return result;
@@ -106,11 +106,17 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         {
             throw new StoreConflictException($"The summary of tag '{summary.Tag}' changed while it was being written.", e);
         }
-        catch (Exception e) when (IsStorageFailure(e))
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw Unavailable(e);
+            throw StorageFailures.Unavailable(e);
         }
 
+        await SaveIndexAsync(summary, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task ReindexAsync(TagSummary summary, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         await SaveIndexAsync(summary, cancellationToken).ConfigureAwait(false);
     }
 
@@ -131,9 +137,9 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
                 }
             }
         }
-        catch (Exception e) when (IsStorageFailure(e))
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw Unavailable(e);
+            throw StorageFailures.Unavailable(e);
         }
 
         return due.OrderBy(d => d.NextRefreshAt).ThenBy(d => d.Tag.Value, StringComparer.Ordinal).Take(max).ToList();
@@ -158,9 +164,9 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         {
             throw new ArgumentException("The continuation token is not one this service gave.", nameof(continuationToken), e);
         }
-        catch (Exception e) when (IsStorageFailure(e))
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw Unavailable(e);
+            throw StorageFailures.Unavailable(e);
         }
 
         if (page is null)
@@ -192,7 +198,7 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
 
             return 1;
         }
-        catch (RequestFailedException e) when (e.Status != 404)
+        catch (Exception e) when (e is RequestFailedException { Status: not 404 } or AggregateException)
         {
             // The summary is the truth and is already written; the index heals on the tag's next refresh.
             StoreLog.IndexWriteFailed(logger, summary.Tag.Value, e);
@@ -222,9 +228,9 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         {
             throw new StoreConflictException("A row changed while the tag was being written.", e);
         }
-        catch (Exception e) when (IsStorageFailure(e))
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw Unavailable(e);
+            throw StorageFailures.Unavailable(e);
         }
     }
 
@@ -290,20 +296,12 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         {
             return await call().ConfigureAwait(false);
         }
-        catch (Exception e) when (IsStorageFailure(e))
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            throw Unavailable(e);
+            throw StorageFailures.Unavailable(e);
         }
     }
 
-    /// <summary>Azure.Core throws an AggregateException when every retry of a call failed to connect.</summary>
-    private static bool IsStorageFailure(Exception e) => e is RequestFailedException or AggregateException;
-
-    private static StoreUnavailableException Unavailable(Exception e) => new(
-        e is RequestFailedException failed
-            ? $"Table Storage failed (HTTP {failed.Status}, {failed.ErrorCode ?? "no error code"})."
-            : "Table Storage could not be reached.",
-        e);
 }
 
 /// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>
@@ -334,7 +332,7 @@ internal sealed class TableInitializer(TableServiceClient service, string prefix
 
             _ready = true;
         }
-        catch (Exception e) when (e is RequestFailedException or AggregateException)
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
             throw new StoreUnavailableException("Table Storage could not be prepared.", e);
         }

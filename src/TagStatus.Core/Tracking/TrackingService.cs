@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Refresh;
+using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
 
@@ -11,6 +12,7 @@ public sealed partial class TrackingService(
     ITagStore store,
     TagRefresher refresher,
     TagStateRules rules,
+    ITagChangeObserver changeObserver,
     TimeProvider time,
     ILogger<TrackingService> logger)
 {
@@ -29,17 +31,30 @@ public sealed partial class TrackingService(
             {
                 return (await refresher.RefreshAsync(tag, RefreshReason.Register, cancellationToken).ConfigureAwait(false)).Snapshot.Summary;
             }
-            catch (SmsPartnerException e)
+            catch (Exception e) when (e is SmsPartnerException or SecretUnavailableException)
             {
                 Log.FirstReadFailed(logger, tag.Value, e.GetType().Name);
             }
         }
 
-        return await UpdateAsync(tag, summary => summary.Tracked ? null : summary with
+        var alreadyTracked = false;
+        var registered = await UpdateAsync(tag, summary =>
         {
-            Tracked = true,
-            NextRefreshAt = summary.State.IsSettled() ? null : time.GetUtcNow(),
+            alreadyTracked = summary.Tracked;
+            return summary.Tracked ? null : summary with
+            {
+                Tracked = true,
+                NextRefreshAt = summary.State.IsSettled() ? null : time.GetUtcNow(),
+            };
         }, createIfMissing: true, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("Registration produced no summary.");
+
+        if (alreadyTracked)
+        {
+            // Registering again is harmless, and repairs a tracking index row that a failed write left out.
+            await store.ReindexAsync(registered, cancellationToken).ConfigureAwait(false);
+        }
+
+        return registered;
     }
 
     /// <summary>Stops tracking and keeps the data. False when the tag was not tracked.</summary>
@@ -107,7 +122,17 @@ public sealed partial class TrackingService(
 
             try
             {
-                await store.SaveSummaryAsync(next ?? current, stored?.ETag, cancellationToken).ConfigureAwait(false);
+                // A change of state here (expiry after failed refreshes) is owed to subscribers like any other.
+                var companions = next is null ? [] : await changeObserver.OnChangeAsync(stored?.Summary, next, cancellationToken).ConfigureAwait(false);
+                if (companions.Count > 0)
+                {
+                    await store.SaveRefreshAsync([], next!, stored?.ETag, companions, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await store.SaveSummaryAsync(next ?? current, stored?.ETag, cancellationToken).ConfigureAwait(false);
+                }
+
                 return next ?? current;
             }
             catch (StoreConflictException) when (attempt < MaxConflictRetries)

@@ -215,4 +215,40 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Empty(await outbox.GetDueDeliveriesAsync(_app.Clock.GetUtcNow().AddDays(1), 10, default));
         Assert.False(await subscriptions.UnsubscribeAsync(Campaign, created.Subscription.Id, default));
     }
+
+    [Fact]
+    public async Task Subscribing_to_a_tag_already_complete_delivers_its_completed_event_on_the_next_run()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Delivered }]);
+        Assert.Equal(TagState.Complete, (await _app.Get<TrackingService>().RegisterAsync(Campaign, default)).State);
+
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        await Runner.RunAsync(default);
+
+        var delivered = Assert.Single(receiver.Received);
+        using var body = JsonDocument.Parse(delivered.Body);
+        Assert.Equal(TagEvent.Completed, body.RootElement.GetProperty("type").GetString());
+        Assert.Matches("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$", body.RootElement.GetProperty("occurredAt").GetString());
+    }
+
+    [Fact]
+    public async Task A_tag_expiring_while_its_upstream_fails_still_tells_its_subscribers()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting }]);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        Simulator.QueueFault(new FaultSpec { Kind = FaultKind.ServerError, Count = 100_000, Tag = Campaign.Value });
+
+        for (var hour = 0; hour < 60 && (await SummaryAsync()).State == TagState.Pending; hour++)
+        {
+            _app.Advance(TimeSpan.FromHours(1));
+            await Runner.RunAsync(default);
+        }
+
+        Assert.Equal(TagState.Expired, (await SummaryAsync()).State);
+        await Runner.RunAsync(default);
+        var expired = receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString()).ToList();
+        Assert.Contains(TagEvent.Expired, expired);
+    }
 }

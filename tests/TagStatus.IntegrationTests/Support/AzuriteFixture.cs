@@ -36,8 +36,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
         _azurite = Process.Start(new ProcessStartInfo(executable)
         {
             ArgumentList = { "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence", "--silent", "--disableTelemetry", "--skipApiVersionCheck" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            // Not redirected: nobody reads the pipes, and a full one would stall Azurite.
+            RedirectStandardOutput = false,
+            RedirectStandardError = false,
         }) ?? throw new InvalidOperationException("Azurite did not start.");
 
         ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";

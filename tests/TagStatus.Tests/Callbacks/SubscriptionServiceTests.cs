@@ -3,6 +3,7 @@ using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
+using TagStatus.Core.Refresh;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.SmsPartner;
@@ -31,7 +32,17 @@ public sealed class SubscriptionServiceTests
         _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
             .Callback((TagSummary summary, ETag? _, CancellationToken _) => _order.Add(summary.Tracked ? "save-tracked" : "save"))
             .Returns(Task.CompletedTask);
+        // The touch after subscribing writes no recipient; a refresh's save (recorded by the fixture) does.
+        _f.Store.Setup(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+            .Callback((IReadOnlyList<RecipientWrite> _, TagSummary summary, ETag? _, IReadOnlyList<TagCompanionRow> owed, CancellationToken _) =>
+            {
+                _order.Add("touch");
+                _owed.AddRange(owed);
+            })
+            .ReturnsAsync(1);
     }
+
+    private readonly List<TagCompanionRow> _owed = [];
 
     private SubscriptionService Service
     {
@@ -44,7 +55,7 @@ public sealed class SubscriptionServiceTests
                 "intranet.example.com" => [IPAddress.Parse("10.0.0.7")],
                 _ => [],
             }));
-            var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, _f.Time, NullLogger<TrackingService>.Instance);
+            var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
             return new SubscriptionService(_callbacks.Object, _f.Store.Object, tracking, policy, options, _f.Time);
         }
     }
@@ -161,18 +172,32 @@ public sealed class SubscriptionServiceTests
 
         Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
 
-        Assert.Equal(["add", "save-tracked"], _order);
-        _f.Store.Verify(s => s.SaveSummaryAsync(stored, new ETag("summary-9"), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(["add", "touch"], _order);
+        _f.Store.Verify(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0), stored, new ETag("summary-9"), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Empty(_owed);
     }
 
     [Fact]
-    public async Task A_conflict_while_touching_the_summary_is_harmless()
+    public async Task Subscribing_to_a_tag_already_complete_owes_the_new_subscriber_its_completed_event_at_once()
+    {
+        _f.Stored(TagState.Complete, T0, [Recipient("+33600000001", DeliveryStatus.Delivered)], tracked: true);
+
+        var created = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+
+        var owed = Assert.IsType<CallbackDelivery>(Assert.Single(_owed));
+        Assert.Equal(TagEvent.Completed, owed.EventType);
+        Assert.Equal(created.Subscription.Id, owed.Subscription.Id);
+    }
+
+    [Fact]
+    public async Task A_conflict_while_touching_the_summary_is_retried_then_harmless()
     {
         _f.Stored(TagState.Pending, T0, [Recipient("+33600000001", DeliveryStatus.Waiting)], tracked: true);
-        _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
+        _f.Store.Setup(s => s.SaveRefreshAsync(It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreConflictException("moved"));
 
         Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+        _f.Store.Verify(s => s.SaveRefreshAsync(It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
     }
 
     [Fact]

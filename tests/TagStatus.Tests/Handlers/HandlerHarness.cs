@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
+using TagStatus.Core.Refresh;
 using TagStatus.Api.Handlers;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
@@ -61,7 +62,7 @@ internal sealed class HandlerHarness
 
     public HandlerHarness()
     {
-        Tracking = new TrackingService(F.Store.Object, F.Refresher, F.Rules, F.Time, NullLogger<TrackingService>.Instance);
+        Tracking = new TrackingService(F.Store.Object, F.Refresher, F.Rules, new NoTagChangeObserver(), F.Time, NullLogger<TrackingService>.Instance);
         var options = Options.Create(CallbackOptions);
         var policy = new CallbackUrlPolicy(options, (host, _) => Task.FromResult(host switch
         {

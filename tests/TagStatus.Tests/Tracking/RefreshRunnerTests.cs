@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Moq;
+using TagStatus.Core.Refresh;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Secrets;
@@ -54,7 +55,7 @@ public sealed class RefreshRunnerTests
 
     private RefreshRunner Runner()
     {
-        var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, _f.Time, NullLogger<TrackingService>.Instance);
+        var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
         var dispatcher = new CallbackDispatcher(new HttpClient(_receiver), _callbacks.Object, _secrets.Object, Options.Create(new CallbackOptions()), _f.Time, NullLogger<CallbackDispatcher>.Instance);
         return new RefreshRunner(_f.Store.Object, _f.Refresher, tracking, dispatcher, Options.Create(_options), _f.Time, _logger);
     }

@@ -1,6 +1,7 @@
 using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
+using TagStatus.Core.Refresh;
 using TagStatus.Core.Domain;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
@@ -24,7 +25,7 @@ public sealed class TrackingServiceTests
             .Returns(Task.CompletedTask);
     }
 
-    private TrackingService Service => new(_f.Store.Object, _f.Refresher, _f.Rules, _f.Time, NullLogger<TrackingService>.Instance);
+    private TrackingService Service => new(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
 
     /// <summary>A stored summary as the store gives it back, with its ETag.</summary>
     private TagSummary StoredSummary(TagState state, bool tracked, int failedRefreshes = 0, DateTimeOffset? nextRefreshAt = null, string etag = "summary-1")
