@@ -60,6 +60,8 @@ fi
 
 start_simulator "$configuration" --Simulator:Demo=true
 
+# A fixed local key, the one TagStatus.http uses: this server listens on loopback only.
+APP_FUNCTION_KEY=${APP_FUNCTION_KEY:-local-dev-key}
 app_settings "$TAGSTATUS_STORAGE" "$SIMULATOR_URL" "${RefreshSchedule:-*/10 * * * * *}" "00:00:10"
 
 # A callback receiver, as a subscriber would write one: checks X-TagStatus-Signature over the raw body, prints the event.
