@@ -14,6 +14,7 @@ builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
 // As host.json has it; and the Azure SDK's request/response lines would bury the refresh runs on a terminal.
 builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
+builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
 builder.Services.AddTagStatusApi(builder.Configuration);
 builder.Services.AddSingleton<FunctionKeyCheck>();

@@ -84,10 +84,15 @@ public sealed record ProblemDocument(
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, Converters = [typeof(UtcSecondsConverter)])]
 [JsonSerializable(typeof(TagResponse))]
+[JsonSerializable(typeof(RecipientDto))]
 [JsonSerializable(typeof(TagDetailResponse))]
 [JsonSerializable(typeof(TagListResponse))]
 [JsonSerializable(typeof(RegisterTagRequest))]
 [JsonSerializable(typeof(SubscribeRequest))]
 [JsonSerializable(typeof(SubscriptionResponse))]
 [JsonSerializable(typeof(ProblemDocument))]
-public sealed partial class ApiJsonContext : JsonSerializerContext;
+public sealed partial class ApiJsonContext : JsonSerializerContext
+{
+    /// <summary>The context every answer is written with (see <see cref="JsonDefaults"/>).</summary>
+    public static ApiJsonContext Api { get; } = new(JsonDefaults.Create());
+}

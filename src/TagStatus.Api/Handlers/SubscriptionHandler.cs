@@ -19,7 +19,7 @@ public sealed class SubscriptionHandler(SubscriptionService subscriptions)
             return ApiResults.BadRequest("tag", tagError);
         }
 
-        var (body, error) = await RequestBody.ReadAsync(request, ApiJsonContext.Default.SubscribeRequest, """{ "callbackUrl": "https://..." }""", cancellationToken).ConfigureAwait(false);
+        var (body, error) = await RequestBody.ReadAsync(request, ApiJsonContext.Api.SubscribeRequest, """{ "callbackUrl": "https://..." }""", cancellationToken).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
@@ -38,7 +38,7 @@ public sealed class SubscriptionHandler(SubscriptionService subscriptions)
                 "/api/tags/", Uri.EscapeDataString(parsed.Value), "/subscriptions/", subscription.Id);
             return ApiResults.Ok(
                 new SubscriptionResponse(subscription.Id, subscription.Tag, subscription.CallbackUrl.AbsoluteUri, subscription.CreatedAt),
-                ApiJsonContext.Default.SubscriptionResponse,
+                ApiJsonContext.Api.SubscriptionResponse,
                 StatusCodes.Status201Created,
                 new Dictionary<string, string> { [HeaderNames.Location] = location });
         }

@@ -68,7 +68,7 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
             var detail = new TagDetailResponse(
                 summary.Tag, summary.State, summary.Tracked, summary.Counts, summary.DeliveryRate, summary.FirstSeenAt, summary.RefreshedAt,
                 summary.CompletedAt, summary.NextRefreshAt, summary.Source, summary.Stale, items.Select(RecipientDto.From).ToList(), nextLink);
-            body = JsonSerializer.SerializeToUtf8Bytes(detail, ApiJsonContext.Default.TagDetailResponse);
+            body = JsonSerializer.SerializeToUtf8Bytes(detail, ApiJsonContext.Api.TagDetailResponse);
             etag = EntityTag(snapshot.Summary, items, string.Create(CultureInfo.InvariantCulture, $"json|{query.Page}|{query.PageSize}|{hasMore}"));
         }
 

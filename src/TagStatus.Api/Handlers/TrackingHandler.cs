@@ -19,7 +19,7 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
 
     public async Task<IActionResult> RegisterAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var (body, error) = await RequestBody.ReadAsync(request, ApiJsonContext.Default.RegisterTagRequest, """{ "tag": "montag" }""", cancellationToken).ConfigureAwait(false);
+        var (body, error) = await RequestBody.ReadAsync(request, ApiJsonContext.Api.RegisterTagRequest, """{ "tag": "montag" }""", cancellationToken).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
@@ -33,7 +33,7 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
         try
         {
             var summary = await tracking.RegisterAsync(tag, cancellationToken).ConfigureAwait(false);
-            return ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Default.TagResponse, StatusCodes.Status202Accepted, PollingHeaders(request, summary));
+            return ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Api.TagResponse, StatusCodes.Status202Accepted, PollingHeaders(request, summary));
         }
         catch (StoreUnavailableException)
         {
@@ -81,7 +81,7 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
         {
             var page = await tracking.ListAsync(state, pageSize, string.IsNullOrEmpty(token) ? null : token, cancellationToken).ConfigureAwait(false);
             var nextLink = page.ContinuationToken is null ? null : QueryReader.Link(request, new Dictionary<string, string?> { ["continuationToken"] = page.ContinuationToken });
-            return ApiResults.Ok(new TagListResponse(page.Tags.Select(s => TagResponse.Summary(s)).ToList(), nextLink), ApiJsonContext.Default.TagListResponse);
+            return ApiResults.Ok(new TagListResponse(page.Tags.Select(s => TagResponse.Summary(s)).ToList(), nextLink), ApiJsonContext.Api.TagListResponse);
         }
         catch (ArgumentException)
         {
@@ -124,8 +124,8 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
         }
 
         return summary.State.IsSettled()
-            ? ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Default.TagResponse)
-            : ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Default.TagResponse, StatusCodes.Status202Accepted, PollingHeaders(request, summary));
+            ? ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Api.TagResponse)
+            : ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Api.TagResponse, StatusCodes.Status202Accepted, PollingHeaders(request, summary));
     }
 
     private Dictionary<string, string> PollingHeaders(HttpRequest request, TagSummary summary)

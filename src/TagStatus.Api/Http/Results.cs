@@ -33,7 +33,7 @@ public static class ApiResults
 
     public static BodyResult Problem(int status, string slug, string title, string detail, int? upstreamCode = null, string? parameter = null, IReadOnlyDictionary<string, string>? headers = null) =>
         new(status, ProblemJson,
-            JsonSerializer.SerializeToUtf8Bytes(new ProblemDocument($"urn:tag-status:problem:{slug}", title, status, detail, upstreamCode, parameter), ApiJsonContext.Default.ProblemDocument),
+            JsonSerializer.SerializeToUtf8Bytes(new ProblemDocument($"urn:tag-status:problem:{slug}", title, status, detail, upstreamCode, parameter), ApiJsonContext.Api.ProblemDocument),
             headers);
 
     public static string Seconds(TimeSpan delay) =>

@@ -29,7 +29,9 @@ public sealed record TagEvent(string Id, string Type, string Tag, DateTimeOffset
         };
     }
 
-    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, TagEventJsonContext.Default.TagEvent);
+    private static readonly TagEventJsonContext Json = new(JsonDefaults.Create());
+
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, Json.TagEvent);
 }
 
 public sealed record TagEventData(string State, TagEventCounts Counts);
