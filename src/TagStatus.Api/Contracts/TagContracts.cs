@@ -17,8 +17,8 @@ public sealed record RecipientDto(string PhoneNumber, string Status, bool StopSm
         new(recipient.PhoneNumber, recipient.Status.ToApiName(), recipient.StopSms, recipient.StatusAt);
 }
 
-/// <summary>The body of <c>GET /api/tags/{tag}</c>; the summary forms leave <see cref="Recipients"/> out.</summary>
-public sealed record TagResponse(
+/// <summary>A tag's summary: the body of the tracking routes and the head of <see cref="TagDetailResponse"/>.</summary>
+public record TagResponse(
     string Tag,
     string State,
     bool Tracked,
@@ -29,9 +29,7 @@ public sealed record TagResponse(
     DateTimeOffset? CompletedAt,
     DateTimeOffset? NextRefreshAt,
     string Source,
-    bool Stale,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<RecipientDto>? Recipients,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? NextLink)
+    bool Stale)
 {
     public static TagResponse Summary(TagSummary summary, LookupSource source = LookupSource.Store, bool stale = false) => new(
         summary.Tag.Value,
@@ -44,26 +42,25 @@ public sealed record TagResponse(
         summary.CompletedAt,
         summary.NextRefreshAt,
         source == LookupSource.Live ? "live" : "store",
-        stale,
-        Recipients: null,
-        NextLink: null);
+        stale);
 }
 
-/// <summary>The detailed form always writes <c>nextLink</c>, null on the last page, as the contract shows.</summary>
-public sealed record TagDetailResponse(
-    string Tag,
-    string State,
-    bool Tracked,
-    CountsDto Counts,
-    double? DeliveryRate,
-    DateTimeOffset FirstSeenAt,
-    DateTimeOffset RefreshedAt,
-    DateTimeOffset? CompletedAt,
-    DateTimeOffset? NextRefreshAt,
-    string Source,
-    bool Stale,
-    IReadOnlyList<RecipientDto> Recipients,
-    string? NextLink);
+/// <summary>The body of <c>GET /api/tags/{tag}</c>: the summary, a page of recipients, and <c>nextLink</c>, written null on the last page as the contract shows.</summary>
+public sealed record TagDetailResponse : TagResponse
+{
+    public TagDetailResponse(TagResponse summary, IReadOnlyList<RecipientDto> recipients, string? nextLink)
+        : base(summary)
+    {
+        Recipients = recipients;
+        NextLink = nextLink;
+    }
+
+    [JsonPropertyOrder(1)]
+    public IReadOnlyList<RecipientDto> Recipients { get; init; }
+
+    [JsonPropertyOrder(2)]
+    public string? NextLink { get; init; }
+}
 
 public sealed record TagListResponse(IReadOnlyList<TagResponse> Value, string? NextLink);
 

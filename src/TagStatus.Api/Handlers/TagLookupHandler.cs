@@ -64,10 +64,7 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
             var nextLink = hasMore
                 ? QueryReader.Link(request, new Dictionary<string, string?> { ["page"] = (query.Page + 1).ToString(CultureInfo.InvariantCulture) })
                 : null;
-            var summary = TagResponse.Summary(snapshot.Summary, found.Source, found.Stale);
-            var detail = new TagDetailResponse(
-                summary.Tag, summary.State, summary.Tracked, summary.Counts, summary.DeliveryRate, summary.FirstSeenAt, summary.RefreshedAt,
-                summary.CompletedAt, summary.NextRefreshAt, summary.Source, summary.Stale, items.Select(RecipientDto.From).ToList(), nextLink);
+            var detail = new TagDetailResponse(TagResponse.Summary(snapshot.Summary, found.Source, found.Stale), items.Select(RecipientDto.From).ToList(), nextLink);
             body = JsonSerializer.SerializeToUtf8Bytes(detail, ApiJsonContext.Api.TagDetailResponse);
             etag = EntityTag(snapshot.Summary, items, string.Create(CultureInfo.InvariantCulture, $"json|{query.Page}|{query.PageSize}|{hasMore}"));
         }

@@ -36,7 +36,7 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {partition} and RowKey ge {TableKeys.SubscriptionPrefix} and RowKey lt {TableKeys.SubscriptionPrefix + "\u007f"}");
         var result = new List<Subscription>();
-        await foreach (var entity in Guarded(_tags.QueryAsync<SubscriptionEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        await foreach (var entity in StorageFailures.Guarded(_tags.QueryAsync<SubscriptionEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
             result.Add(new Subscription(entity.RowKey[TableKeys.SubscriptionPrefix.Length..], entity.Tag, new Uri(entity.CallbackUrl), entity.CreatedAt));
         }
@@ -47,7 +47,7 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
     public async Task AddSubscriptionAsync(Subscription subscription, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        await Guard(() => _tags.AddEntityAsync(new SubscriptionEntity
+        await StorageFailures.Guard(() => _tags.AddEntityAsync(new SubscriptionEntity
         {
             PartitionKey = TableKeys.Encode(subscription.Tag),
             RowKey = TableKeys.SubscriptionPrefix + subscription.Id,
@@ -66,7 +66,7 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         // What was still owed to the subscriber is dropped with it: nobody asked for it any more.
         var owed = TableClient.CreateQueryFilter(
             $"PartitionKey eq {partition} and RowKey ge {TableKeys.DeliveryPrefix} and RowKey lt {TableKeys.DeliveryPrefix + "\u007f"} and SubscriptionId eq {subscriptionId}");
-        await foreach (var delivery in Guarded(_tags.QueryAsync<DeliveryEntity>(owed, select: [nameof(DeliveryEntity.RowKey)], cancellationToken: cancellationToken)).ConfigureAwait(false))
+        await foreach (var delivery in StorageFailures.Guarded(_tags.QueryAsync<DeliveryEntity>(owed, select: [nameof(DeliveryEntity.RowKey)], cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
             await DeleteAsync(partition, delivery.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
         }
@@ -80,7 +80,7 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         var filter = TableClient.CreateQueryFilter(
             $"RowKey ge {TableKeys.DeliveryPrefix} and RowKey lt {TableKeys.DeliveryPrefix + "\u007f"} and NextAttemptAt le {now}");
         var result = new List<PendingDelivery>();
-        await foreach (var entity in Guarded(_tags.QueryAsync<DeliveryEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        await foreach (var entity in StorageFailures.Guarded(_tags.QueryAsync<DeliveryEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
             result.Add(new PendingDelivery(entity.Tag, entity.EventId, entity.EventType, entity.SubscriptionId, new Uri(entity.CallbackUrl), entity.Body, entity.Attempts, entity.ETag));
             if (result.Count == max)
@@ -132,40 +132,6 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
             throw StorageFailures.Unavailable(e);
-        }
-    }
-
-    private static async Task Guard(Func<Task> call)
-    {
-        try
-        {
-            await call().ConfigureAwait(false);
-        }
-        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
-        {
-            throw StorageFailures.Unavailable(e);
-        }
-    }
-
-    private static async IAsyncEnumerable<T> Guarded<T>(AsyncPageable<T> source)
-        where T : notnull
-    {
-        await using var enumerator = source.GetAsyncEnumerator();
-        while (true)
-        {
-            try
-            {
-                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                {
-                    yield break;
-                }
-            }
-            catch (Exception e) when (StorageFailures.IsStorageFailure(e))
-            {
-                throw StorageFailures.Unavailable(e);
-            }
-
-            yield return enumerator.Current;
         }
     }
 }

@@ -13,4 +13,46 @@ internal static class StorageFailures
             ? $"Table Storage failed (HTTP {failed.Status}, {failed.ErrorCode ?? "no error code"})."
             : "Table Storage could not be reached.",
         e);
+
+    /// <summary>Runs a storage call, turning its failures into <see cref="StoreUnavailableException"/>.</summary>
+    public static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    public static Task Guard(Func<Task> call) => Guard(async () =>
+    {
+        await call().ConfigureAwait(false);
+        return true;
+    });
+
+    /// <summary>A query whose page reads turn failures into <see cref="StoreUnavailableException"/>.</summary>
+    public static async IAsyncEnumerable<T> Guarded<T>(AsyncPageable<T> source)
+        where T : notnull
+    {
+        await using var enumerator = source.GetAsyncEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (Exception e) when (IsStorageFailure(e))
+            {
+                throw Unavailable(e);
+            }
+
+            yield return enumerator.Current;
+        }
+    }
 }

@@ -27,7 +27,7 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
     public async Task<StoredSummary?> GetSummaryAsync(Tag tag, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var response = await Guard(() => _tags.GetEntityIfExistsAsync<SummaryEntity>(TableKeys.ForTag(tag), TableKeys.SummaryRow, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var response = await StorageFailures.Guard(() => _tags.GetEntityIfExistsAsync<SummaryEntity>(TableKeys.ForTag(tag), TableKeys.SummaryRow, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return response.HasValue && response.Value is { } entity ? new StoredSummary(ToSummary(entity), entity.ETag) : null;
     }
 
@@ -289,19 +289,6 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         entity.CompletedAt,
         entity.NextRefreshAt,
         entity.FailedRefreshes);
-
-    private static async Task<T> Guard<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
-        {
-            throw StorageFailures.Unavailable(e);
-        }
-    }
-
 }
 
 /// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>

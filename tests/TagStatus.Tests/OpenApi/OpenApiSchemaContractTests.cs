@@ -22,28 +22,28 @@ public sealed class OpenApiSchemaContractTests
     public static TheoryData<string, string> Samples()
     {
         var counts = new CountsDto(2, 1, 0, 1, 0);
-        var full = new TagResponse("montag", "pending", true, counts, 0.5, At, At, At, At, "live", false, null, null);
-        var empty = new TagResponse("montag", "pending", false, new CountsDto(0, 0, 0, 0, 0), null, At, At, null, null, "store", true, null, null);
+        var full = new TagResponse("montag", "pending", true, counts, 0.5, At, At, At, At, "live", false);
+        var empty = new TagResponse("montag", "pending", false, new CountsDto(0, 0, 0, 0, 0), null, At, At, null, null, "store", true);
         RecipientDto[] recipients = [new("+33600000001", "delivered", false, At), new("+33600000002", "waiting", true, null)];
         return new TheoryData<string, string>
         {
-            { Schemas.TagSummary, Write(full, ApiJsonContext.Default.TagResponse) },
-            { Schemas.TagSummary, Write(empty, ApiJsonContext.Default.TagResponse) },
+            { Schemas.TagSummary, Write(full, ApiJsonContext.Api.TagResponse) },
+            { Schemas.TagSummary, Write(empty, ApiJsonContext.Api.TagResponse) },
             {
                 Schemas.TagDetail,
-                Write(new TagDetailResponse("montag", "pending", true, counts, 0.5, At, At, null, At, "live", false, recipients, "https://h/api/tags/montag?page=2"), ApiJsonContext.Default.TagDetailResponse)
+                Write(new TagDetailResponse(new TagResponse("montag", "pending", true, counts, 0.5, At, At, null, At, "live", false), recipients, "https://h/api/tags/montag?page=2"), ApiJsonContext.Api.TagDetailResponse)
             },
             {
                 Schemas.TagDetail,
-                Write(new TagDetailResponse("montag", "complete", true, counts, 1, At, At, At, null, "store", false, [], null), ApiJsonContext.Default.TagDetailResponse)
+                Write(new TagDetailResponse(new TagResponse("montag", "complete", true, counts, 1, At, At, At, null, "store", false), [], null), ApiJsonContext.Api.TagDetailResponse)
             },
-            { Schemas.TagList, Write(new TagListResponse([full, empty], "https://h/api/tags?continuationToken=x"), ApiJsonContext.Default.TagListResponse) },
-            { Schemas.TagList, Write(new TagListResponse([], null), ApiJsonContext.Default.TagListResponse) },
-            { Schemas.RegisterTagRequest, Write(new RegisterTagRequest("montag"), ApiJsonContext.Default.RegisterTagRequest) },
-            { Schemas.SubscribeRequest, Write(new SubscribeRequest("https://example.net/hook"), ApiJsonContext.Default.SubscribeRequest) },
-            { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", At), ApiJsonContext.Default.SubscriptionResponse) },
-            { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:upstream-failed", "t", 502, "d", UpstreamCode: 10), ApiJsonContext.Default.ProblemDocument) },
-            { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:invalid-request", "t", 400, "d", Parameter: "tag"), ApiJsonContext.Default.ProblemDocument) },
+            { Schemas.TagList, Write(new TagListResponse([full, empty], "https://h/api/tags?continuationToken=x"), ApiJsonContext.Api.TagListResponse) },
+            { Schemas.TagList, Write(new TagListResponse([], null), ApiJsonContext.Api.TagListResponse) },
+            { Schemas.RegisterTagRequest, Write(new RegisterTagRequest("montag"), ApiJsonContext.Api.RegisterTagRequest) },
+            { Schemas.SubscribeRequest, Write(new SubscribeRequest("https://example.net/hook"), ApiJsonContext.Api.SubscribeRequest) },
+            { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", At), ApiJsonContext.Api.SubscriptionResponse) },
+            { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:upstream-failed", "t", 502, "d", UpstreamCode: 10), ApiJsonContext.Api.ProblemDocument) },
+            { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:invalid-request", "t", 400, "d", Parameter: "tag"), ApiJsonContext.Api.ProblemDocument) },
             {
                 Schemas.TagEvent,
                 Encoding(new TagEvent(new string('b', 32), TagEvent.Completed, "montag", At, new TagEventData("complete", new TagEventCounts(2, 2, 0, 0, 0))).ToUtf8Json())
