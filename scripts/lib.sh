@@ -1,6 +1,7 @@
 # Shared by the run and test scripts: tools, free ports, and processes stopped by PID.
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 started_pids=()
+started_groups=() # process groups (setsid) whose leader is in started_pids: a host and the worker it started
 
 log() { printf '[tag-status] %s\n' "$*" >&2; }
 
@@ -39,29 +40,49 @@ wait_for_url() { # url seconds name
   done
 }
 
-# Starts Azurite's table service on a free loopback port, in memory; sets AZURITE_TABLE_PORT and TAGSTATUS_STORAGE.
+# Starts Azurite (blobs, queues and tables: the Functions host keeps timer schedules and locks in blobs, queue triggers
+# poll queues) on free loopback ports, in memory; sets AZURITE_TABLE_PORT and TAGSTATUS_STORAGE (all three endpoints).
 start_azurite() {
-  AZURITE_TABLE_PORT=$(free_port)
-  "$repo_root/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort "$AZURITE_TABLE_PORT" \
+  local blob_port queue_port
+  blob_port=$(free_port); queue_port=$(free_port); AZURITE_TABLE_PORT=$(free_port)
+  "$repo_root/node_modules/.bin/azurite" --blobHost 127.0.0.1 --blobPort "$blob_port" \
+    --queueHost 127.0.0.1 --queuePort "$queue_port" --tableHost 127.0.0.1 --tablePort "$AZURITE_TABLE_PORT" \
     --inMemoryPersistence --silent --disableTelemetry --skipApiVersionCheck >/dev/null 2>&1 &
   started_pids+=($!)
-  wait_for_port "$AZURITE_TABLE_PORT" 60 "Azurite"
+  wait_for_port "$AZURITE_TABLE_PORT" 60 "Azurite tables"
+  wait_for_port "$blob_port" 60 "Azurite blobs"
+  wait_for_port "$queue_port" 60 "Azurite queues"
   # Azurite's well-known development account; it exists only on this machine.
-  TAGSTATUS_STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZURITE_TABLE_PORT/devstoreaccount1;"
+  TAGSTATUS_STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$blob_port/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue_port/devstoreaccount1;TableEndpoint=http://127.0.0.1:$AZURITE_TABLE_PORT/devstoreaccount1;"
   export AZURITE_TABLE_PORT TAGSTATUS_STORAGE
-  log "Azurite tables on http://127.0.0.1:$AZURITE_TABLE_PORT (pid ${started_pids[-1]})"
+  log "Azurite on 127.0.0.1: blobs $blob_port, queues $queue_port, tables $AZURITE_TABLE_PORT (pid ${started_pids[-1]})"
 }
 
+# Stops one process started here (SIGTERM, then SIGKILL after 5 s) and forgets it.
+stop_pid() {
+  local pid=$1 kept=() p
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  kill -9 -- "-$pid" 2>/dev/null || true # its group, when it led one
+  for p in "${started_pids[@]:-}"; do [ "$p" = "$pid" ] || [ -z "$p" ] || kept+=("$p"); done
+  started_pids=("${kept[@]:-}")
+}
+
+# Stops what was started, newest first (a host before the storage it releases its locks in): SIGTERM, then SIGKILL
+# after 10 s; then whatever a stopped group leader left behind (a worker whose host was killed hard).
 stop_started() {
-  local pid
-  for pid in "${started_pids[@]:-}"; do
+  local i pid
+  for ((i = ${#started_pids[@]} - 1; i >= 0; i--)); do
+    pid=${started_pids[i]}
     [ -n "$pid" ] || continue
     kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${started_pids[@]:-}"; do
-    [ -n "$pid" ] || continue
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
-  started_pids=()
+  for pid in "${started_groups[@]:-}"; do
+    [ -n "$pid" ] || continue
+    kill -9 -- "-$pid" 2>/dev/null || true
+  done
+  started_pids=(); started_groups=()
 }

@@ -1,21 +1,20 @@
 #!/usr/bin/env bash
 # The run command: Tag Status with its stand-ins on this machine, on loopback only. Starts Azurite, the SMS Partner
-# simulator (a "demo" campaign settling over 30-150 s, and "montag"), a callback receiver, and the app: under `func start`
-# when Azure Functions Core Tools is installed, else under src/TagStatus.LocalHost (same routes, handlers and timer).
+# simulator (a "demo" campaign settling over 30-150 s, and "montag"), a callback receiver, and the app: under the real
+# Azure Functions host when there is one (FUNCTIONS_HOST_RUNNER, e.g. ../shared/functions-host/run-host.sh, or Core
+# Tools' `func start`), else under src/TagStatus.LocalHost (same routes, handlers and timer).
 # Registers "demo" and subscribes the receiver, prints what to try, and runs until Ctrl-C, which stops all it started.
 #   CONFIGURATION=Release   build configuration (default Debug)
-#   TAGSTATUS_HOST=localhost  use the LocalHost even where `func` is installed
+#   FUNCTIONS_HOST_RUNNER=path  run under the real host through this runner (run-host.sh's arguments)
+#   TAGSTATUS_HOST=localhost  use the LocalHost even where a real host is available
 #   RefreshSchedule='*/10 * * * * *'  the timer's NCRONTAB (default every 10 s here, so the demo moves visibly)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$repo_root/scripts/start-stack.sh"
 cd "$repo_root"
 
-func_group=""
 cleanup() {
   trap - EXIT INT TERM
-  # func runs the host and the .NET worker as two processes: stop its whole process group (started with setsid).
-  [ -z "$func_group" ] || kill -- "-$func_group" 2>/dev/null || true
   stop_started
 }
 trap cleanup EXIT
@@ -26,17 +25,10 @@ require curl "install curl"
 ensure_node_tools
 
 configuration=${CONFIGURATION:-Debug}
-use_func=false
-if command -v func >/dev/null 2>&1 && [ "${TAGSTATUS_HOST:-}" != "localhost" ]; then use_func=true; fi
+runner=""
+if [ "${TAGSTATUS_HOST:-}" != "localhost" ]; then runner=$(functions_host_runner) || exit 2; fi
 app_project=TagStatus.LocalHost
-if $use_func; then
-  app_project=TagStatus.Functions
-  if [ ! -f local.settings.json ]; then
-    # func start wants one; every value in it is overridden by the environment variables given below.
-    cp local.settings.sample.json local.settings.json
-    log "created local.settings.json from local.settings.sample.json"
-  fi
-fi
+[ -z "$runner" ] || app_project=TagStatus.Functions
 
 for project in SmsPartner.Simulator "$app_project"; do
   log "building $project ($configuration)"
@@ -44,19 +36,6 @@ for project in SmsPartner.Simulator "$app_project"; do
 done
 
 start_azurite
-if $use_func; then
-  # The Functions host keeps timer schedules and leases in blobs (and queues): give it those services too.
-  blob_port=$(free_port); queue_port=$(free_port)
-  node_modules/.bin/azurite-blob --blobHost 127.0.0.1 --blobPort "$blob_port" --inMemoryPersistence --silent \
-    --disableTelemetry --skipApiVersionCheck >/dev/null 2>&1 &
-  started_pids+=($!)
-  node_modules/.bin/azurite-queue --queueHost 127.0.0.1 --queuePort "$queue_port" --inMemoryPersistence --silent \
-    --disableTelemetry --skipApiVersionCheck >/dev/null 2>&1 &
-  started_pids+=($!)
-  wait_for_port "$blob_port" 60 "Azurite blobs"
-  wait_for_port "$queue_port" 60 "Azurite queues"
-  TAGSTATUS_STORAGE="${TAGSTATUS_STORAGE}BlobEndpoint=http://127.0.0.1:$blob_port/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue_port/devstoreaccount1;"
-fi
 
 start_simulator "$configuration" --Simulator:Demo=true
 
@@ -88,18 +67,15 @@ callback_url="http://127.0.0.1:$receiver_port/tag-status"
 app_port=7071
 if (exec 3<>/dev/tcp/127.0.0.1/$app_port) 2>/dev/null; then app_port=$(free_port); log "port 7071 is taken; using $app_port"; fi
 base="http://127.0.0.1:$app_port"
-if $use_func; then
-  log "starting the Functions host (func start)"
-  setsid_cmd=(); if command -v setsid >/dev/null 2>&1; then setsid_cmd=(setsid); fi
-  (cd "src/TagStatus.Functions/bin/$configuration/net10.0" &&
-    exec "${setsid_cmd[@]}" env "${APP_SETTINGS[@]}" AzureWebJobsStorage="$TAGSTATUS_STORAGE" \
-      FUNCTIONS_WORKER_RUNTIME=dotnet-isolated func start --port "$app_port") &
-  started_pids+=($!)
-  [ ${#setsid_cmd[@]} -eq 0 ] || func_group=$!
-  wait_for_http "$base/api/openapi.json" 180 "the Functions host" "${started_pids[-1]}"
-  host_name="Functions host (func start; it does not check keys locally)"
+admin_hint=""
+if [ -n "$runner" ]; then
+  log "starting the Functions app under the real Azure Functions host ($runner)"
+  start_functions_host "$configuration" "$runner" "$app_port" /dev/stderr
+  host_name="Azure Functions host ($runner)"
+  [ "$runner" != func ] || host_name+="; func start checks no keys locally"
+  admin_hint="curl -X POST -H 'x-functions-key: $FUNCTIONS_MASTER_KEY' -H 'Content-Type: application/json' -d '{}' $base/admin/functions/RefreshPendingTags   # run the timer now"
 else
-  log "Azure Functions Core Tools not found: starting src/TagStatus.LocalHost"
+  log "no real Azure Functions host here (FUNCTIONS_HOST_RUNNER unset, Core Tools not found): starting src/TagStatus.LocalHost"
   start_localhost "$configuration" "$app_port"
   host_name="LocalHost (ASP.NET Core; same routes, handlers and timer as the Functions app)"
 fi
@@ -123,6 +99,7 @@ cat >&2 <<INFO
     curl -H '$key_header' $base/api/tags/demo/completion     # 202 while pending, 200 once complete
     curl -H '$key_header' -H 'Accept: text/csv' $base/api/tags/demo
     curl -H '$key_header' '$base/api/tags?state=complete'
+    ${admin_hint}
 
   Ctrl-C stops everything started here.
 

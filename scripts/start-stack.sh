@@ -1,6 +1,7 @@
-# Starts Tag Status on plain ASP.NET Core (src/TagStatus.LocalHost) and the SMS Partner simulator from built output, on
-# free loopback ports. Sourced after lib.sh: scripts/test.sh calls start_stack; scripts/run-local.sh uses the pieces.
-# Every process started here is appended to started_pids, so stop_started stops it.
+# Starts Tag Status, on plain ASP.NET Core (src/TagStatus.LocalHost) or under the real Azure Functions host, and the SMS
+# Partner simulator from built output, on free loopback ports. Sourced after lib.sh: scripts/test.sh calls the
+# start_stack_* functions; scripts/run-local.sh uses the pieces. Every process started here is appended to started_pids
+# (and a host's process group to started_groups), so stop_started stops it.
 
 stack_logs="${STACK_LOGS:-$repo_root/.artifacts/stack}"
 
@@ -13,10 +14,10 @@ wait_for_http() { # url seconds name pid [log]
     code=$(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null || true)
     if [ -n "$code" ] && [ "$code" != "000" ]; then return 0; fi
     if ! kill -0 "$4" 2>/dev/null; then
-      log "$3 exited before answering $1"; [ -z "${5:-}" ] || tail -n 40 "$5" >&2; return 1
+      log "$3 exited before answering $1"; [ ! -f "${5:-}" ] || tail -n 40 "$5" >&2; return 1
     fi
     if [ $SECONDS -ge $deadline ]; then
-      log "$3 did not answer $1 within $2 s"; [ -z "${5:-}" ] || tail -n 40 "$5" >&2; return 1
+      log "$3 did not answer $1 within $2 s"; [ ! -f "${5:-}" ] || tail -n 40 "$5" >&2; return 1
     fi
     sleep 0.3
   done
@@ -42,14 +43,15 @@ start_simulator() {
 }
 
 # app_settings storage simulator_url schedule backoff_every: fills APP_SETTINGS (NAME=value, the names of
-# local.settings.json) for either host, with fresh APP_SIGNING_KEY and APP_FUNCTION_KEY unless already set.
+# local.settings.json) for either host, with fresh APP_SIGNING_KEY and APP_FUNCTION_KEY unless already set, and the
+# simulator's key SMSPARTNER_KEY (sim-key unless set).
 app_settings() {
   APP_SIGNING_KEY=${APP_SIGNING_KEY:-$(random_secret)}
   APP_FUNCTION_KEY=${APP_FUNCTION_KEY:-$(random_secret)}
   APP_SETTINGS=(
     "TagStorage__ConnectionString=$1"
     "SmsPartner__BaseUrl=$2/v1/"
-    "SmsPartner__ApiKey=sim-key"
+    "SmsPartner__ApiKey=${SMSPARTNER_KEY:-sim-key}"
     "Secrets__VaultUri="
     "Callbacks__SigningKey=$APP_SIGNING_KEY"
     "Callbacks__AllowInsecureUrls=true"
@@ -71,19 +73,86 @@ start_localhost() {
   log "Tag Status (LocalHost) on http://127.0.0.1:$port/api (pid ${started_pids[-1]})"
 }
 
-# start_stack configuration: for the end-to-end tests. Needs lib.sh and Azurite (TAGSTATUS_STORAGE) already; refreshes
-# every 2 s; exports TAGSTATUS_E2E_BASEURL, TAGSTATUS_E2E_KEY, TAGSTATUS_E2E_SIMULATOR, TAGSTATUS_E2E_SIGNING_KEY.
-start_stack() {
-  local configuration=${1:-Release} port
-  if [ -z "${TAGSTATUS_STORAGE:-}" ]; then log "start_stack needs Azurite first (start_azurite sets TAGSTATUS_STORAGE)"; return 1; fi
-  start_simulator "$configuration" || return 1
-  app_settings "$TAGSTATUS_STORAGE" "$SIMULATOR_URL" "*/2 * * * * *" "00:00:02"
-  APP_SETTINGS+=("TagStorage__TablePrefix=e2e")
+# functions_host_runner: prints what runs the Functions app under the real Azure Functions host on this machine:
+# FUNCTIONS_HOST_RUNNER (a script taking run-host.sh's arguments), else Core Tools' `func`, else nothing. A runner that
+# is named but missing is an error, not a quiet fallback.
+functions_host_runner() {
+  if [ -n "${FUNCTIONS_HOST_RUNNER:-}" ]; then
+    if [ ! -x "$FUNCTIONS_HOST_RUNNER" ]; then log "FUNCTIONS_HOST_RUNNER=$FUNCTIONS_HOST_RUNNER is not an executable file"; return 1; fi
+    echo "$FUNCTIONS_HOST_RUNNER"
+  elif command -v func >/dev/null 2>&1; then
+    echo func
+  fi
+}
+
+# start_functions_host configuration runner port log: publishes src/TagStatus.Functions and runs it under the real host
+# with APP_SETTINGS, in its own process group (the host starts the .NET worker as its child). Sets FUNCTIONS_MASTER_KEY.
+start_functions_host() {
+  local configuration=$1 runner=$2 port=$3 output=$4 app="$repo_root/.artifacts/functions-app" status_url
+  log "publishing src/TagStatus.Functions ($configuration) to $app"
+  rm -rf "$app"
+  dotnet publish "$repo_root/src/TagStatus.Functions" -c "$configuration" --no-build -o "$app" -nologo -v:q >&2 || return 1
+  FUNCTIONS_MASTER_KEY=${FUNCTIONS_MASTER_KEY:-$(random_secret)}
+  if [ -f "$output" ] || [ ! -e "$output" ]; then mkdir -p "$(dirname "$output")" && : >"$output"; fi
+  if [ "$runner" = func ]; then
+    # func start reads local.settings.json; the environment given here overrides its values. It checks no keys.
+    cp "$repo_root/local.settings.sample.json" "$app/local.settings.json"
+    (cd "$app" && exec setsid env "${APP_SETTINGS[@]}" AzureWebJobsStorage="$TAGSTATUS_STORAGE" \
+      FUNCTIONS_WORKER_RUNTIME=dotnet-isolated func start --port "$port") >>"$output" 2>&1 &
+  else
+    setsid "$runner" --app "$app" --port "$port" --storage "$TAGSTATUS_STORAGE" \
+      --settings "$repo_root/local.settings.sample.json" --function-key "$APP_FUNCTION_KEY" \
+      --master-key "$FUNCTIONS_MASTER_KEY" -- "${APP_SETTINGS[@]}" >>"$output" 2>&1 &
+  fi
+  started_pids+=($!); started_groups+=($!)
+  # Ready when the host says Running and the worker serves the one anonymous route.
+  status_url="http://127.0.0.1:$port/admin/host/status"
+  wait_for_http "http://127.0.0.1:$port/api/openapi.json" 180 "the Functions host ($runner)" "${started_pids[-1]}" "$output" || return 1
+  if ! curl -fsS -H "x-functions-key: $FUNCTIONS_MASTER_KEY" "$status_url" 2>/dev/null | grep -q '"state": *"Running"'; then
+    log "the Functions host is not Running:"; curl -sS -H "x-functions-key: $FUNCTIONS_MASTER_KEY" "$status_url" >&2 || true
+    [ ! -f "$output" ] || tail -n 40 "$output" >&2; return 1
+  fi
+  log "Tag Status (Azure Functions host, $runner) on http://127.0.0.1:$port/api (pid ${started_pids[-1]}, log $output)"
+}
+
+# start_stack_simulator configuration: the simulator for the end-to-end suite, with a random API key (SMSPARTNER_KEY),
+# so the suite can scan the hosts' logs for it.
+start_stack_simulator() {
+  SMSPARTNER_KEY=$(random_secret)
+  start_simulator "$1" "--Simulator:ApiKey=$SMSPARTNER_KEY" || return 1
+  export TAGSTATUS_E2E_SIMULATOR="$SIMULATOR_URL" TAGSTATUS_E2E_SMSPARTNER_KEY="$SMSPARTNER_KEY"
+}
+
+# stack_settings table_prefix schedule: APP_SETTINGS for an end-to-end host; each host keeps its own tables.
+stack_settings() {
+  app_settings "$TAGSTATUS_STORAGE" "$SIMULATOR_URL" "$2" "00:00:02"
+  # A refused callback is retried within the suite's deadlines.
+  APP_SETTINGS+=("TagStorage__TablePrefix=$1" "Callbacks__FirstRetryDelay=00:00:01")
+}
+
+# start_stack_localhost configuration: the LocalHost for the end-to-end suite, refreshing every 2 s. Sets LOCALHOST_PID
+# and exports TAGSTATUS_E2E_* for the suite.
+start_stack_localhost() {
+  local port log_file="$stack_logs/localhost.log"
+  stack_settings e2elocal "*/2 * * * * *"
   port=$(free_port)
-  : >"$stack_logs/localhost.log"
-  start_localhost "$configuration" "$port" "$stack_logs/localhost.log" || return 1
-  export TAGSTATUS_E2E_BASEURL="http://127.0.0.1:$port"
-  export TAGSTATUS_E2E_KEY="$APP_FUNCTION_KEY"
-  export TAGSTATUS_E2E_SIMULATOR="$SIMULATOR_URL"
-  export TAGSTATUS_E2E_SIGNING_KEY="$APP_SIGNING_KEY"
+  mkdir -p "$stack_logs" && : >"$log_file"
+  start_localhost "$1" "$port" "$log_file" || return 1
+  LOCALHOST_PID=${started_pids[-1]}
+  export TAGSTATUS_E2E_HOST=localhost TAGSTATUS_E2E_BASEURL="http://127.0.0.1:$port" TAGSTATUS_E2E_KEY="$APP_FUNCTION_KEY" \
+    TAGSTATUS_E2E_SIGNING_KEY="$APP_SIGNING_KEY" TAGSTATUS_E2E_MASTER_KEY="" TAGSTATUS_E2E_HOST_LOG="$log_file"
+}
+
+# start_stack_functions_host configuration runner: the Functions app under the real host for the end-to-end suite.
+# Its schedule (January 1st) never fires during a run: the suite runs the timer through the admin API, so every refresh
+# it sees is one it asked for. Sets FUNCTIONS_HOST_PID and exports TAGSTATUS_E2E_* for the suite.
+start_stack_functions_host() {
+  local port log_file="$stack_logs/functions-host.log" host=functions-host
+  stack_settings e2ehost "0 0 0 1 1 *"
+  port=$(free_port)
+  start_functions_host "$1" "$2" "$port" "$log_file" || return 1
+  FUNCTIONS_HOST_PID=${started_pids[-1]}
+  [ "$2" != func ] || host=func
+  export TAGSTATUS_E2E_HOST=$host TAGSTATUS_E2E_BASEURL="http://127.0.0.1:$port" TAGSTATUS_E2E_KEY="$APP_FUNCTION_KEY" \
+    TAGSTATUS_E2E_SIGNING_KEY="$APP_SIGNING_KEY" TAGSTATUS_E2E_MASTER_KEY="$FUNCTIONS_MASTER_KEY" TAGSTATUS_E2E_HOST_LOG="$log_file"
 }

@@ -33,10 +33,12 @@ public sealed class RefreshAndCallbackTests
             Assert.Equal("pending", (await Json.ReadAsync(pending)).Str("state"));
         }
 
-        // Only the timer refreshes a tag that nobody looks up: completion reads the store and never SMS Partner.
+        // Only the timer refreshes a tag that nobody looks up: completion reads the store and never SMS Partner. On the
+        // real host the schedule never fires during the suite, so this is the admin API's run moving the tag.
         var done = await Polling.UntilAsync(
             async () =>
             {
+                await E2e.RunTimerAsync();
                 using var response = await app.GetAsync($"api/tags/{tag}/completion");
                 return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
             },
@@ -75,11 +77,7 @@ public sealed class RefreshAndCallbackTests
             callback = await receiver.NextAsync(Deadline);
         }
 
-        // What a receiver does: HMAC-SHA256 of the raw body with the shared key, compared in constant time.
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(E2e.SigningKey), callback.Body));
-        Assert.NotNull(callback.Signature);
-        Assert.True(CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(callback.Signature!)),
-            $"X-TagStatus-Signature {callback.Signature} is not {expected}");
+        AssertSigned(callback);
         Assert.StartsWith("application/json", callback.ContentType, StringComparison.Ordinal);
 
         var evt = ParseEvent(callback);
@@ -88,6 +86,29 @@ public sealed class RefreshAndCallbackTests
         Assert.Equal(tag, evt.Str("tag"));
         Assert.Equal("complete", evt.Str("data.state"));
         Assert.Equal(2, evt.Int("data.counts.delivered"));
+    }
+
+    [Fact]
+    public async Task A_callback_answered_500_is_retried_with_the_same_id_bytes_and_signature()
+    {
+        var tag = E2e.NewTag("retry");
+        await SeedAsync(tag, Row("+33600000001", "Waiting", settleAfterSeconds: 1));
+        await using var receiver = await CallbackReceiver.StartAsync(failFirst: 1);
+        using var app = E2e.App();
+
+        using var subscribed = await app.PostAsync($"api/tags/{tag}/subscriptions", Json.Body($$"""{ "callbackUrl": "{{receiver.Url}}" }"""));
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+
+        var refused = await receiver.NextAsync(Deadline);
+        var retried = await receiver.NextAsync(Deadline);
+
+        Assert.Equal(500, refused.AnsweredStatus);
+        Assert.Equal(204, retried.AnsweredStatus);
+        Assert.Equal(refused.EventId, retried.EventId);
+        Assert.Equal(refused.Body, retried.Body);
+        AssertSigned(refused);
+        AssertSigned(retried);
+        Assert.Equal(tag, ParseEvent(retried).Str("tag"));
     }
 
     [Fact]
@@ -134,4 +155,13 @@ public sealed class RefreshAndCallbackTests
     }
 
     private static JsonNode ParseEvent(ReceivedCallback callback) => JsonNode.Parse(callback.Body)!;
+
+    /// <summary>What a receiver does: HMAC-SHA256 of the raw body with the shared key, compared in constant time.</summary>
+    private static void AssertSigned(ReceivedCallback callback)
+    {
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(E2e.SigningKey), callback.Body));
+        Assert.NotNull(callback.Signature);
+        Assert.True(CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(callback.Signature!)),
+            $"X-TagStatus-Signature {callback.Signature} is not {expected}");
+    }
 }

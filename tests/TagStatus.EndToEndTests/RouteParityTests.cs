@@ -9,7 +9,7 @@ namespace TagStatus.EndToEndTests;
 /// </summary>
 public sealed class RouteParityTests
 {
-    [Fact]
+    [LocalHostFact]
     public void LocalHost_maps_exactly_the_http_functions_of_functions_metadata()
     {
         var declared = FunctionsMetadata.Load()
@@ -24,7 +24,7 @@ public sealed class RouteParityTests
         Assert.Equal(declared, mapped);
     }
 
-    [Fact]
+    [LocalHostFact]
     public void LocalHost_runs_the_one_timer_on_the_same_schedule_setting()
     {
         var functions = FunctionsMetadata.Load();
