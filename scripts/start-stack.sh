@@ -126,8 +126,9 @@ start_stack_simulator() {
 # stack_settings table_prefix schedule: APP_SETTINGS for an end-to-end host; each host keeps its own tables.
 stack_settings() {
   app_settings "$TAGSTATUS_STORAGE" "$SIMULATOR_URL" "$2" "00:00:02"
-  # A refused callback is retried within the suite's deadlines.
-  APP_SETTINGS+=("TagStorage__TablePrefix=$1" "Callbacks__FirstRetryDelay=00:00:01")
+  # A refused callback is retried within the suite's deadlines; each host has its own tables and queues.
+  APP_SETTINGS+=("TagStorage__TablePrefix=$1" "Callbacks__FirstRetryDelay=00:00:01"
+    "RefreshQueueName=$1-refresh" "CallbacksQueueName=$1-callbacks")
 }
 
 # start_stack_localhost configuration: the LocalHost for the end-to-end suite, refreshing every 2 s. Sets LOCALHOST_PID

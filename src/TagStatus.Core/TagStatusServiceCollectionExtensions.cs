@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.Options;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
+using TagStatus.Core.Queues;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
@@ -36,6 +38,8 @@ public static class TagStatusServiceCollectionExtensions
         services.AddSingleton<TagLookupService>();
         services.AddSingleton<TrackingService>();
         services.AddSingleton<RefreshRunner>();
+        services.AddSingleton<RefreshQueueProcessor>();
+        services.AddSingleton<RefreshSweep>();
         services.AddCallbacks(configuration);
         return services;
     }
@@ -49,6 +53,7 @@ public static class TagStatusServiceCollectionExtensions
         var section = configuration.GetSection(TagStoreOptions.SectionName);
         var connectionString = section[nameof(TagStoreOptions.ConnectionString)];
         var serviceUri = section[nameof(TagStoreOptions.TableServiceUri)];
+        var queueUri = section[nameof(WorkQueueOptions.QueueServiceUri)];
 
         services.AddTagStatusCredential(configuration);
         services.AddAzureClients(clients =>
@@ -57,18 +62,41 @@ public static class TagStatusServiceCollectionExtensions
             if (!string.IsNullOrWhiteSpace(connectionString))
             {
                 clients.AddTableServiceClient(connectionString).ConfigureOptions(ConfigureRetries);
+                clients.AddQueueServiceClient(connectionString).ConfigureOptions(ConfigureQueues);
             }
             else if (Uri.TryCreate(serviceUri, UriKind.Absolute, out var uri))
             {
                 clients.AddTableServiceClient(uri).ConfigureOptions(ConfigureRetries);
+                if (Uri.TryCreate(queueUri, UriKind.Absolute, out var queues))
+                {
+                    clients.AddQueueServiceClient(queues).ConfigureOptions(ConfigureQueues);
+                }
+
                 clients.UseCredential(sp => sp.GetRequiredService<TokenCredential>());
             }
         });
 
+        services.AddOptions<WorkQueueOptions>()
+            .Configure(o =>
+            {
+                o.RefreshQueue = configuration[WorkQueueOptions.RefreshQueueSetting] is { Length: > 0 } refresh ? refresh : o.RefreshQueue;
+                o.CallbacksQueue = configuration[WorkQueueOptions.CallbacksQueueSetting] is { Length: > 0 } callbacks ? callbacks : o.CallbacksQueue;
+                o.QueueServiceUri = Uri.TryCreate(queueUri, UriKind.Absolute, out var uri) ? uri : null;
+            })
+            .Validate(o => !string.IsNullOrWhiteSpace(connectionString) || o.QueueServiceUri is not null,
+                "Set TagStorage:QueueServiceUri (Azure, with the managed identity) next to TagStorage:TableServiceUri: the refresh and callback queues live there.")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(sp => new StorageWorkQueue(
+            sp.GetService<QueueServiceClient>() ?? throw new OptionsValidationException(WorkQueueOptions.RefreshQueueSetting, typeof(WorkQueueOptions), ["Set TagStorage:QueueServiceUri or TagStorage:ConnectionString."]),
+            sp.GetRequiredService<IOptions<WorkQueueOptions>>()));
+        services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+
         services.AddSingleton<ITagStore>(sp => new TableTagStore(
             TableService(sp),
             sp.GetRequiredService<IOptions<TagStoreOptions>>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TableTagStore>>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TableTagStore>>(),
+            sp.GetRequiredService<ICommittedRowsHandler>()));
         return services;
     }
 
@@ -82,6 +110,7 @@ public static class TagStatusServiceCollectionExtensions
         services.AddSingleton(sp => new CallbackUrlPolicy(sp.GetRequiredService<IOptions<CallbackOptions>>()));
         services.AddSingleton<ICallbackStore>(sp => new TableCallbackStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>()));
         services.AddSingleton<ITagChangeObserver, CallbackObserver>();
+        services.AddSingleton<ICommittedRowsHandler, DeliveryEnqueuer>();
         services.AddSingleton<SubscriptionService>();
         services.AddHttpClient<CallbackDispatcher>(http => http.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()
@@ -97,6 +126,15 @@ public static class TagStatusServiceCollectionExtensions
     private static TableServiceClient TableService(IServiceProvider sp) =>
         sp.GetService<TableServiceClient>()
         ?? throw new OptionsValidationException(TagStoreOptions.SectionName, typeof(TagStoreOptions), ["Set TagStorage:ConnectionString or TagStorage:TableServiceUri."]);
+
+    private static void ConfigureQueues(QueueClientOptions options)
+    {
+        // The Functions queue trigger reads base64 by default (host.json extensions.queues.messageEncoding).
+        options.MessageEncoding = QueueMessageEncoding.Base64;
+        options.Retry.MaxRetries = 2;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+    }
 
     private static void ConfigureRetries(TableClientOptions options)
     {

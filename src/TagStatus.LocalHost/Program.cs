@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc.Abstractions;
 using TagStatus.Api;
 using TagStatus.LocalHost;
 
-// The Functions app's routes, handlers and timer on plain ASP.NET Core, for machines without Azure Functions Core
+// The Functions app's routes, handlers, timer and queue functions on plain ASP.NET Core, for machines without Azure Functions Core
 // Tools. Same settings names as local.settings.json (environment variables with "__"); no behaviour of its own.
 var builder = WebApplication.CreateBuilder(args);
 
@@ -20,6 +20,7 @@ builder.Services.AddTagStatusApi(builder.Configuration);
 builder.Services.AddSingleton<FunctionKeyCheck>();
 builder.Services.AddSingleton(RefreshScheduler.ReadSchedule(builder.Configuration));
 builder.Services.AddHostedService<RefreshScheduler>();
+builder.Services.AddHostedService<QueueWorker>();
 
 var app = builder.Build();
 var keys = app.Services.GetRequiredService<FunctionKeyCheck>();

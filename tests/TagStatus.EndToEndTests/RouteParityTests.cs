@@ -33,7 +33,25 @@ public sealed class RouteParityTests
         Assert.Equal("RefreshPendingTags", timer.Name);
         Assert.Equal($"%{RefreshScheduler.ScheduleSetting}%", timer.Trigger["schedule"]!.GetValue<string>());
         // Any other trigger kind would be a function the LocalHost does not run.
-        Assert.All(functions, f => Assert.Contains(f.Trigger["type"]!.GetValue<string>(), new[] { "httpTrigger", "timerTrigger" }));
+        Assert.All(functions, f => Assert.Contains(f.Trigger["type"]!.GetValue<string>(), new[] { "httpTrigger", "timerTrigger", "queueTrigger" }));
+    }
+
+    [LocalHostFact]
+    public void LocalHost_polls_the_queues_of_the_queue_functions_by_the_same_settings()
+    {
+        var queues = FunctionsMetadata.Load()
+            .Where(f => f.Trigger["type"]!.GetValue<string>() == "queueTrigger")
+            .ToDictionary(f => f.Name, f => f.Trigger["queueName"]!.GetValue<string>());
+
+        // QueueWorker hands RefreshTag's messages to RefreshQueueProcessor and DeliverCallback's to CallbackDispatcher,
+        // on the queues WorkQueueOptions reads from these same settings.
+        Assert.Equal(
+            new Dictionary<string, string>
+            {
+                ["RefreshTag"] = $"%{TagStatus.Core.Queues.WorkQueueOptions.RefreshQueueSetting}%",
+                ["DeliverCallback"] = $"%{TagStatus.Core.Queues.WorkQueueOptions.CallbacksQueueSetting}%",
+            },
+            queues);
     }
 
     private static string Describe(string name, string method, string route, string authLevel) =>

@@ -3,21 +3,38 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Queues;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.Storage;
 
 namespace TagStatus.Core.Callbacks;
 
-/// <summary>What one outbox pass did.</summary>
-public sealed record DeliveryReport(int Delivered, int Retried, int Dropped, int Failed);
+/// <summary>What became of one delivery message.</summary>
+public enum DeliveryOutcome
+{
+    /// <summary>The receiver answered 2xx: the row is gone.</summary>
+    Delivered,
+
+    /// <summary>The attempt failed; the row records it and a new message comes back after the back-off.</summary>
+    Retried,
+
+    /// <summary>Refused for good, given up, or the subscription ended (410): the row is gone.</summary>
+    Dropped,
+
+    /// <summary>Nothing to do: the row is gone, another attempt holds it, or it is not due yet (re-queued for then).</summary>
+    Skipped,
+}
 
 /// <summary>
-/// Delivers the outbox: at least once, the same id and bytes on every attempt, signed; retried with exponential
-/// back-off over hours; <c>410</c> ends the subscription; <c>400/401/403/413</c> are not retried.
+/// Delivers one outbox row per queue message: at least once, the same id and bytes on every attempt, signed; claimed
+/// (ETag) before posting, so a duplicate message never posts the same event at the same time; retried with exponential
+/// back-off through the message's visibility delay; <c>410</c> ends the subscription; <c>400/401/403/413</c> are not
+/// retried. The receiver's answer is judged by its status line alone: its body is never read.
 /// </summary>
 public sealed partial class CallbackDispatcher(
     HttpClient http,
     ICallbackStore store,
+    IWorkQueue queue,
     ISecretSource secrets,
     IOptions<CallbackOptions> options,
     TimeProvider time,
@@ -26,38 +43,56 @@ public sealed partial class CallbackDispatcher(
     private static readonly HashSet<HttpStatusCode> NotRetried =
         [HttpStatusCode.BadRequest, HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden, HttpStatusCode.RequestEntityTooLarge];
 
+    /// <summary>How long past the attempt's timeout a claim lasts: after that, a crashed attempt's row can be taken again.</summary>
+    private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
+
     private readonly CallbackOptions _options = options.Value;
 
-    public async Task<DeliveryReport> DeliverDueAsync(CancellationToken cancellationToken)
+    /// <exception cref="StoreUnavailableException">Storage failed: the message should come back (the queue retries it).</exception>
+    public async Task<DeliveryOutcome> DeliverAsync(DeliveryMessage message, CancellationToken cancellationToken)
     {
-        var due = await store.GetDueDeliveriesAsync(time.GetUtcNow(), 500, cancellationToken).ConfigureAwait(false);
-        if (due.Count == 0)
+        // A host shutting down starts nothing: the message comes back to the next worker.
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!Tag.TryParse(message.Tag, out var tag, out _))
         {
-            return new DeliveryReport(0, 0, 0, 0);
+            return DeliveryOutcome.Skipped;
+        }
+
+        var delivery = await store.GetDeliveryAsync(tag, message.EventId, message.SubscriptionId, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        if (delivery is null)
+        {
+            return DeliveryOutcome.Skipped;
+        }
+
+        if (delivery.ClaimedUntil is { } claimedUntil && claimedUntil > now)
+        {
+            // Another attempt holds it. Look again when its claim ends, in case that attempt died with its worker.
+            await queue.EnqueueDeliveryAsync(message, claimedUntil - now + TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            return DeliveryOutcome.Skipped;
+        }
+
+        if (delivery.NextAttemptAt > now + TimeSpan.FromSeconds(1))
+        {
+            // Early (a duplicate of a postponed message): come back when it is due.
+            await queue.EnqueueDeliveryAsync(message, delivery.NextAttemptAt - now, cancellationToken).ConfigureAwait(false);
+            return DeliveryOutcome.Skipped;
+        }
+
+        var claimed = await store.ClaimDeliveryAsync(delivery, now + _options.Timeout + ClaimMargin, cancellationToken).ConfigureAwait(false);
+        if (claimed is null)
+        {
+            return DeliveryOutcome.Skipped;
         }
 
         var signingKey = await secrets.GetAsync(AppSecret.CallbackSigningKey, cancellationToken).ConfigureAwait(false);
-        int delivered = 0, retried = 0, dropped = 0, failed = 0;
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelDeliveries, CancellationToken = cancellationToken }, async (delivery, ct) =>
-        {
-            switch (await DeliverAsync(delivery, signingKey, ct).ConfigureAwait(false))
-            {
-                case Outcome.Delivered: Interlocked.Increment(ref delivered); break;
-                case Outcome.Retried: Interlocked.Increment(ref retried); break;
-                case Outcome.Dropped: Interlocked.Increment(ref dropped); break;
-                default: Interlocked.Increment(ref failed); break;
-            }
-        }).ConfigureAwait(false);
-
-        return new DeliveryReport(delivered, retried, dropped, failed);
+        var status = await PostAsync(claimed, signingKey, cancellationToken).ConfigureAwait(false);
+        return await SettleAsync(claimed, message, status, cancellationToken).ConfigureAwait(false);
     }
 
-    private enum Outcome { Delivered, Retried, Dropped, Failed }
-
-    private async Task<Outcome> DeliverAsync(PendingDelivery delivery, string signingKey, CancellationToken cancellationToken)
+    /// <returns>The receiver's status, or null when it could not be reached or did not answer in time.</returns>
+    private async Task<HttpStatusCode?> PostAsync(PendingDelivery delivery, string signingKey, CancellationToken cancellationToken)
     {
-        var target = Describe(delivery.CallbackUrl);
-        HttpStatusCode? status = null;
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, delivery.CallbackUrl) { Content = new ByteArrayContent(delivery.Body) };
@@ -67,50 +102,53 @@ public sealed partial class CallbackDispatcher(
 
             using var attemptTimeout = new CancellationTokenSource(_options.Timeout, time);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
-            using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            status = response.StatusCode;
+            // Headers only: a receiver's body (however large or slow) is never buffered.
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            return response.StatusCode;
         }
         catch (Exception e) when (e is HttpRequestException || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            Log.AttemptFailed(logger, delivery.EventId, target, delivery.Attempts + 1, e.GetType().Name);
+            Log.AttemptFailed(logger, delivery.EventId, Describe(delivery.CallbackUrl), delivery.Attempts + 1, e.GetType().Name);
+            return null;
         }
+    }
 
-        try
+    private async Task<DeliveryOutcome> SettleAsync(PendingDelivery delivery, DeliveryMessage message, HttpStatusCode? status, CancellationToken cancellationToken)
+    {
+        var target = Describe(delivery.CallbackUrl);
+        if (status is { } code && (int)code is >= 200 and < 300)
         {
-            if (status is { } code && (int)code is >= 200 and < 300)
-            {
-                await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
-                Log.Delivered(logger, delivery.EventType, delivery.EventId, delivery.Tag, target, delivery.Attempts + 1);
-                return Outcome.Delivered;
-            }
-
-            if (status == HttpStatusCode.Gone)
-            {
-                // The receiver says the subscription is over: end it, and drop what it was owed.
-                await store.RemoveSubscriptionAsync(Tag.Parse(delivery.Tag), delivery.SubscriptionId, cancellationToken).ConfigureAwait(false);
-                await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
-                Log.Unsubscribed(logger, delivery.SubscriptionId, delivery.Tag);
-                return Outcome.Dropped;
-            }
-
-            if (status is { } refused && NotRetried.Contains(refused) || delivery.Attempts + 1 >= _options.MaxAttempts)
-            {
-                await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
-                Log.GaveUp(logger, delivery.EventId, target, (int?)status ?? 0, delivery.Attempts + 1);
-                return Outcome.Dropped;
-            }
-
-            var next = time.GetUtcNow() + _options.RetryDelay(delivery.Attempts + 1);
-            await store.PostponeDeliveryAsync(delivery, next, cancellationToken).ConfigureAwait(false);
-            Log.Postponed(logger, delivery.EventId, target, (int?)status ?? 0, next);
-            return Outcome.Retried;
+            await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
+            Log.Delivered(logger, delivery.EventType, delivery.EventId, delivery.Tag, target, delivery.Attempts + 1);
+            return DeliveryOutcome.Delivered;
         }
-        catch (StoreUnavailableException e)
+
+        if (status == HttpStatusCode.Gone)
         {
-            // The row stays due, so the next run tries again: at least once, never lost.
-            Log.OutboxWriteFailed(logger, delivery.EventId, e);
-            return Outcome.Failed;
+            // The receiver says the subscription is over: end it, and drop what it was owed.
+            await store.RemoveSubscriptionAsync(Tag.Parse(delivery.Tag), delivery.SubscriptionId, cancellationToken).ConfigureAwait(false);
+            await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
+            Log.Unsubscribed(logger, delivery.SubscriptionId, delivery.Tag);
+            return DeliveryOutcome.Dropped;
         }
+
+        if (status is { } refused && NotRetried.Contains(refused) || delivery.Attempts + 1 >= _options.MaxAttempts)
+        {
+            await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
+            Log.GaveUp(logger, delivery.EventId, target, (int?)status ?? 0, delivery.Attempts + 1);
+            return DeliveryOutcome.Dropped;
+        }
+
+        // The row first, then the message: a crash between them leaves a row the sweep finds, never a lost event.
+        var delay = _options.RetryDelay(delivery.Attempts + 1);
+        var next = time.GetUtcNow() + delay;
+        if (await store.PostponeDeliveryAsync(delivery, next, cancellationToken).ConfigureAwait(false))
+        {
+            await queue.EnqueueDeliveryAsync(message, delay, cancellationToken).ConfigureAwait(false);
+        }
+
+        Log.Postponed(logger, delivery.EventId, target, (int?)status ?? 0, next);
+        return DeliveryOutcome.Retried;
     }
 
     /// <summary>Scheme, host and path only: callback URLs often carry a signature in their query (Logic Apps, Power Automate).</summary>
@@ -133,7 +171,5 @@ public sealed partial class CallbackDispatcher(
         [LoggerMessage(5105, LogLevel.Information, "Subscription {SubscriptionId} of tag {Tag} ended: the receiver answered 410 Gone")]
         public static partial void Unsubscribed(ILogger logger, string subscriptionId, string tag);
 
-        [LoggerMessage(5106, LogLevel.Warning, "The outbox row of callback {EventId} could not be updated; it stays due")]
-        public static partial void OutboxWriteFailed(ILogger logger, string eventId, Exception exception);
     }
 }

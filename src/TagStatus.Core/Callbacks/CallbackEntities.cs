@@ -37,6 +37,9 @@ internal sealed class DeliveryEntity : ITableEntity
     public int Attempts { get; set; }
     public DateTimeOffset NextAttemptAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Set while one attempt is under way, so a duplicate queue message does not post at the same time.</summary>
+    public DateTimeOffset? ClaimedUntil { get; set; }
 }
 
 /// <summary>An outbox row stored in the same transaction as the summary change that caused it.</summary>
@@ -63,5 +66,7 @@ public sealed record CallbackDelivery(string Tag, string EventId, string EventTy
 
 public sealed record Subscription(string Id, string Tag, Uri CallbackUrl, DateTimeOffset CreatedAt);
 
-/// <summary>An outbox row due for an attempt.</summary>
-public sealed record PendingDelivery(string Tag, string EventId, string EventType, string SubscriptionId, Uri CallbackUrl, byte[] Body, int Attempts, ETag ETag);
+/// <summary>An outbox row, as read for an attempt.</summary>
+public sealed record PendingDelivery(
+    string Tag, string EventId, string EventType, string SubscriptionId, Uri CallbackUrl, byte[] Body, int Attempts,
+    DateTimeOffset NextAttemptAt, DateTimeOffset? ClaimedUntil, ETag ETag);

@@ -6,7 +6,7 @@ using TagStatus.Core.Storage;
 
 namespace TagStatus.Core.Callbacks;
 
-/// <summary>Subscriptions and the callback outbox, kept in each tag's partition of the <c>Tags</c> table.</summary>
+/// <summary>Subscriptions and the callback outbox, kept in each tag's partition of the <c>Tags</c> table: every query names its partition.</summary>
 public interface ICallbackStore
 {
     Task<IReadOnlyList<Subscription>> GetSubscriptionsAsync(Tag tag, CancellationToken cancellationToken);
@@ -15,12 +15,25 @@ public interface ICallbackStore
 
     Task<bool> RemoveSubscriptionAsync(Tag tag, string subscriptionId, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+    /// <summary>One outbox row, or null when it is gone (delivered, refused for good, or unsubscribed).</summary>
+    Task<PendingDelivery?> GetDeliveryAsync(Tag tag, string eventId, string subscriptionId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Outbox rows of one tag whose attempt was due before <paramref name="before"/>: the sweep's way of finding rows
+    /// that lost their queue message, one partition at a time.
+    /// </summary>
+    Task<IReadOnlyList<PendingDelivery>> GetOverdueDeliveriesAsync(Tag tag, DateTimeOffset before, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes the row for one attempt until <paramref name="claimUntil"/> (ETag-conditional), so a duplicate message never
+    /// posts the same event at the same time. Null when someone else changed or took it first.
+    /// </summary>
+    Task<PendingDelivery?> ClaimDeliveryAsync(PendingDelivery delivery, DateTimeOffset claimUntil, CancellationToken cancellationToken);
 
     /// <summary>Done with a delivery (sent, refused for good, or given up). False when someone else already was.</summary>
     Task<bool> RemoveDeliveryAsync(PendingDelivery delivery, CancellationToken cancellationToken);
 
-    /// <summary>Records a failed attempt. False when someone else already handled the delivery.</summary>
+    /// <summary>Records a failed attempt and releases the claim. False when someone else already handled the delivery.</summary>
     Task<bool> PostponeDeliveryAsync(PendingDelivery delivery, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken);
 }
 
@@ -74,22 +87,50 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         return removed;
     }
 
-    public async Task<IReadOnlyList<PendingDelivery>> GetDueDeliveriesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    public async Task<PendingDelivery?> GetDeliveryAsync(Tag tag, string eventId, string subscriptionId, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var response = await StorageFailures.Guard(() => _tags.GetEntityIfExistsAsync<DeliveryEntity>(
+            TableKeys.ForTag(tag), CallbackDelivery.RowKeyOf(eventId, subscriptionId), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.HasValue && response.Value is { } entity ? ToPending(entity) : null;
+    }
+
+    public async Task<IReadOnlyList<PendingDelivery>> GetOverdueDeliveriesAsync(Tag tag, DateTimeOffset before, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter(
-            $"RowKey ge {TableKeys.DeliveryPrefix} and RowKey lt {TableKeys.DeliveryPrefix + "\u007f"} and NextAttemptAt le {now}");
+            $"PartitionKey eq {TableKeys.ForTag(tag)} and RowKey ge {TableKeys.DeliveryPrefix} and RowKey lt {TableKeys.DeliveryPrefix + "\u007f"}");
         var result = new List<PendingDelivery>();
         await foreach (var entity in StorageFailures.Guarded(_tags.QueryAsync<DeliveryEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
-            result.Add(new PendingDelivery(entity.Tag, entity.EventId, entity.EventType, entity.SubscriptionId, new Uri(entity.CallbackUrl), entity.Body, entity.Attempts, entity.ETag));
-            if (result.Count == max)
+            if (entity.NextAttemptAt < before && (entity.ClaimedUntil ?? DateTimeOffset.MinValue) < before)
             {
-                break;
+                result.Add(ToPending(entity));
             }
         }
 
         return result;
+    }
+
+    public async Task<PendingDelivery?> ClaimDeliveryAsync(PendingDelivery delivery, DateTimeOffset claimUntil, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(TableKeys.Encode(delivery.Tag), CallbackDelivery.RowKeyOf(delivery.EventId, delivery.SubscriptionId))
+        {
+            [nameof(DeliveryEntity.ClaimedUntil)] = claimUntil,
+        };
+        try
+        {
+            var response = await _tags.UpdateEntityAsync(entity, delivery.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return delivery with { ClaimedUntil = claimUntil, ETag = response.Headers.ETag ?? ETag.All };
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return null;
+        }
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
+        {
+            throw StorageFailures.Unavailable(e);
+        }
     }
 
     public async Task<bool> RemoveDeliveryAsync(PendingDelivery delivery, CancellationToken cancellationToken) =>
@@ -101,6 +142,8 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         {
             [nameof(DeliveryEntity.Attempts)] = delivery.Attempts + 1,
             [nameof(DeliveryEntity.NextAttemptAt)] = nextAttemptAt,
+            // A null would be left out of a merge and keep the claim: release it with a time long past instead.
+            [nameof(DeliveryEntity.ClaimedUntil)] = DateTimeOffset.UnixEpoch,
         };
         try
         {
@@ -116,6 +159,10 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
             throw StorageFailures.Unavailable(e);
         }
     }
+
+    private static PendingDelivery ToPending(DeliveryEntity entity) => new(
+        entity.Tag, entity.EventId, entity.EventType, entity.SubscriptionId, new Uri(entity.CallbackUrl), entity.Body, entity.Attempts,
+        entity.NextAttemptAt, entity.ClaimedUntil, entity.ETag);
 
     private async Task<bool> DeleteAsync(string partitionKey, string rowKey, ETag etag, CancellationToken cancellationToken)
     {

@@ -13,8 +13,8 @@ public sealed record RecipientWrite(Recipient Recipient, ETag? ExpectedETag);
 /// <summary>A page of tracked tags, newest first.</summary>
 public sealed record TrackedTagPage(IReadOnlyList<TagSummary> Tags, string? ContinuationToken);
 
-/// <summary>A tracked tag whose refresh is due, as the index knows it.</summary>
-public sealed record DueTag(Tag Tag, DateTimeOffset NextRefreshAt);
+/// <summary>A row of the refresh schedule: a tag due at a time, with its estimated upstream pages.</summary>
+public sealed record DueTag(Tag Tag, DateTimeOffset DueAt, int Pages);
 
 /// <summary>Tag summaries, recipients and the tracking index in Table Storage.</summary>
 public interface ITagStore
@@ -24,9 +24,10 @@ public interface ITagStore
     Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Writes the changed recipients (each conditional on the ETag it was read with), then the summary (conditional
-    /// on <paramref name="expectedSummaryETag"/>, or new when null) together with <paramref name="companions"/> in one
-    /// transaction, then the index. Returns the rows written.
+    /// Writes the schedule row of the summary's new due time, the changed recipients (each conditional on the ETag it
+    /// was read with), then the summary (conditional on <paramref name="expectedSummaryETag"/>, or new when null)
+    /// together with <paramref name="companions"/> in one transaction, then drops the previous due time's row, writes
+    /// the listing and hands the stored companions on (<see cref="ICommittedRowsHandler"/>). Returns the rows written.
     /// </summary>
     /// <exception cref="StoreConflictException">Another writer got there first: read again and redo the merge.</exception>
     Task<int> SaveRefreshAsync(
@@ -36,15 +37,36 @@ public interface ITagStore
         IReadOnlyList<TagCompanionRow> companions,
         CancellationToken cancellationToken);
 
-    /// <summary>Writes a summary alone (tracking switched on or off, a failed refresh recorded).</summary>
+    /// <summary>Writes a summary alone (tracking switched on or off, a failed refresh recorded), schedule rows as above.</summary>
     /// <exception cref="StoreConflictException">The summary changed since it was read.</exception>
     Task SaveSummaryAsync(TagSummary summary, ETag? expectedETag, CancellationToken cancellationToken);
 
     /// <summary>Writes the tracking index row of a summary again (it is derived, so this is always safe).</summary>
     Task ReindexAsync(TagSummary summary, CancellationToken cancellationToken);
 
-    /// <summary>Tracked pending tags whose next refresh is at or before <paramref name="now"/>, oldest-due first.</summary>
+    /// <summary>Schedule rows due at or before <paramref name="now"/>, oldest first: one key-range query of due rows only.</summary>
     Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a due row to <paramref name="leaseUntil"/> (a lease: if its refresh never finishes, it comes due again then).
+    /// Null when another run claimed it first.
+    /// </summary>
+    Task<DueTag?> ClaimDueAsync(DueTag due, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+
+    /// <summary>Removes one schedule row; a row already gone is fine.</summary>
+    Task RemoveDueAsync(DueTag due, CancellationToken cancellationToken);
+
+    /// <summary>Writes the schedule row of a summary's due time again (a repair: harmless when it exists).</summary>
+    Task EnsureDueAsync(TagSummary summary, CancellationToken cancellationToken);
+
+    /// <summary>The listing's tracked tags first seen after <paramref name="firstSeenAfter"/>: one key-range query.</summary>
+    Task<IReadOnlyList<TagSummary>> GetTrackedSinceAsync(DateTimeOffset firstSeenAfter, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True for exactly one caller per <paramref name="every"/>, across instances (an ETag-conditional row): the one
+    /// that runs the sweep.
+    /// </summary>
+    Task<bool> TryClaimSweepAsync(DateTimeOffset now, TimeSpan every, CancellationToken cancellationToken);
 
     Task<TrackedTagPage> ListTrackedAsync(TagState? state, int pageSize, string? continuationToken, CancellationToken cancellationToken);
 }
@@ -56,6 +78,15 @@ public interface ITagStore
 public abstract record TagCompanionRow
 {
     internal abstract Azure.Data.Tables.ITableEntity ToEntity(string partitionKey);
+}
+
+/// <summary>
+/// Told of companion rows once their transaction committed, it hands them on (a queue message per callback delivery).
+/// It never throws for a failed hand-on: the stored row is found again by the sweep.
+/// </summary>
+public interface ICommittedRowsHandler
+{
+    ValueTask OnCommittedAsync(IReadOnlyList<TagCompanionRow> companions, CancellationToken cancellationToken);
 }
 
 /// <summary>Another writer changed the tag first.</summary>

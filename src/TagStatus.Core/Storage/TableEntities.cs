@@ -41,19 +41,3 @@ internal sealed class RecipientEntity : ITableEntity
     public bool StopSms { get; set; }
     public DateTimeOffset? StatusAt { get; set; }
 }
-
-/// <summary>
-/// The tracked-tags index (<c>TagIndex</c> table, one partition, newest first). Derived from the summary and
-/// rewritten after it, so the timer and the listing never read a recipient row; a missed write heals on the next refresh.
-/// </summary>
-internal sealed class IndexEntity : ITableEntity
-{
-    public string PartitionKey { get; set; } = TableKeys.TrackedPartition;
-    public string RowKey { get; set; } = string.Empty;
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
-
-    public string Tag { get; set; } = string.Empty;
-    public string State { get; set; } = string.Empty;
-    public DateTimeOffset? NextRefreshAt { get; set; }
-}

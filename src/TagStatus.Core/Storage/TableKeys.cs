@@ -15,6 +15,9 @@ internal static class TableKeys
     public const string SubscriptionPrefix = "sub~";
     public const string DeliveryPrefix = "out~";
     public const string TrackedPartition = "tracked";
+    public const string DuePartition = "due";
+    public const string SweepPartition = "sweep";
+    public const string SweepRow = "last";
 
     public static string Encode(string value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value));
 
@@ -24,6 +27,17 @@ internal static class TableKeys
 
     public static string ForRecipient(string phoneNumber, int occurrence) =>
         string.Create(CultureInfo.InvariantCulture, $"{Encode(phoneNumber)}~{occurrence:D4}");
+
+    /// <summary>The listing key of the first instant after <paramref name="firstSeenAfter"/>: newer tags sort before it.</summary>
+    public static string IndexBound(DateTimeOffset firstSeenAfter) =>
+        (DateTimeOffset.MaxValue.UtcTicks - firstSeenAfter.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <summary>Soonest first: the due row key starts with the due time, then the tag.</summary>
+    public static string ForDue(DateTimeOffset dueAt, Tag tag) =>
+        string.Create(CultureInfo.InvariantCulture, $"{dueAt.UtcTicks:D19}~{ForTag(tag)}");
+
+    /// <summary>The exclusive upper bound of the due rows whose time is before <paramref name="time"/>.</summary>
+    public static string DueBefore(DateTimeOffset time) => time.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
 
     /// <summary>Newest first: the index row key starts with the inverted first-seen time.</summary>
     public static string ForIndex(DateTimeOffset firstSeenAt, Tag tag) =>

@@ -9,9 +9,14 @@ namespace TagStatus.Core.Storage;
 
 /// <summary>
 /// The Table Storage store. Tables: <c>Tags</c> (a partition per tag: the summary row and rows that must change with
-/// it), <c>Recipients</c> (a partition per tag) and <c>TagIndex</c> (tracked tags, newest first).
+/// it), <c>Recipients</c> (a partition per tag) and <c>TagIndex</c> (partition <c>tracked</c>: the tracked tags' summaries,
+/// newest first, for the listing; partition <c>due</c>: the refresh schedule, soonest first).
 /// </summary>
-public sealed partial class TableTagStore(TableServiceClient service, IOptions<TagStoreOptions> options, ILogger<TableTagStore> logger)
+public sealed partial class TableTagStore(
+    TableServiceClient service,
+    IOptions<TagStoreOptions> options,
+    ILogger<TableTagStore> logger,
+    ICommittedRowsHandler? committed = null)
     : ITagStore
 {
     /// <summary>Table Storage's limit on actions in one transaction.</summary>
@@ -62,6 +67,8 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var partition = TableKeys.ForTag(summary.Tag);
         var written = 0;
+        var previous = await ReadOverwrittenAsync(summary.Tag, expectedSummaryETag, cancellationToken).ConfigureAwait(false);
+        await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
 
         // Recipients first: the summary written last never announces counts its rows do not back.
         foreach (var chunk in changed.Chunk(MaxBatch))
@@ -83,13 +90,21 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         batch.AddRange(companions.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row.ToEntity(partition))));
         written += await SubmitAsync(_tags, batch, cancellationToken).ConfigureAwait(false);
 
+        await UnscheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
         written += await SaveIndexAsync(summary, cancellationToken).ConfigureAwait(false);
+        if (committed is not null && companions.Count > 0)
+        {
+            await committed.OnCommittedAsync(companions, cancellationToken).ConfigureAwait(false);
+        }
+
         return written;
     }
 
     public async Task SaveSummaryAsync(TagSummary summary, ETag? expectedETag, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var previous = await ReadOverwrittenAsync(summary.Tag, expectedETag, cancellationToken).ConfigureAwait(false);
+        await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
         var entity = ToEntity(summary);
         try
         {
@@ -111,6 +126,7 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
             throw StorageFailures.Unavailable(e);
         }
 
+        await UnscheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
         await SaveIndexAsync(summary, cancellationToken).ConfigureAwait(false);
     }
 
@@ -120,31 +136,6 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         await SaveIndexAsync(summary, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
-    {
-        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var pending = TagState.Pending.ToApiName();
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {TableKeys.TrackedPartition} and State eq {pending} and NextRefreshAt le {now}");
-        var due = new List<DueTag>();
-        try
-        {
-            await foreach (var entity in _index.QueryAsync<IndexEntity>(filter, maxPerPage: 1000, select: [nameof(IndexEntity.Tag), nameof(IndexEntity.NextRefreshAt)], cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                if (Tag.TryParse(entity.Tag, out var tag, out _) && entity.NextRefreshAt is { } next)
-                {
-                    due.Add(new DueTag(tag, next));
-                }
-            }
-        }
-        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
-        {
-            throw StorageFailures.Unavailable(e);
-        }
-
-        return due.OrderBy(d => d.NextRefreshAt).ThenBy(d => d.Tag.Value, StringComparer.Ordinal).Take(max).ToList();
-    }
-
     public async Task<TrackedTagPage> ListTrackedAsync(TagState? state, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
@@ -152,10 +143,10 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
             ? TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.TrackedPartition} and State eq {wanted.ToApiName()}")
             : TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.TrackedPartition}");
 
-        Page<IndexEntity>? page;
+        Page<SummaryEntity>? page;
         try
         {
-            page = await _index.QueryAsync<IndexEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
+            page = await _index.QueryAsync<SummaryEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
                 .AsPages(continuationToken, pageSize)
                 .FirstOrDefaultAsync(cancellationToken)
                 .ConfigureAwait(false);
@@ -174,9 +165,9 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
             return new TrackedTagPage([], null);
         }
 
-        var tags = page.Values.Select(entry => Tag.TryParse(entry.Tag, out var tag, out _) ? tag : (Tag?)null).OfType<Tag>().ToList();
-        var summaries = await Task.WhenAll(tags.Select(tag => GetSummaryAsync(tag, cancellationToken))).ConfigureAwait(false);
-        return new TrackedTagPage(summaries.OfType<StoredSummary>().Select(s => s.Summary).ToList(), page.ContinuationToken);
+        // The listing row carries the summary as of its last write, so a page costs one query, not a read per tag.
+        var summaries = page.Values.Where(entry => Tag.TryParse(entry.Tag, out _, out _)).Select(ToSummary).ToList();
+        return new TrackedTagPage(summaries, page.ContinuationToken);
     }
 
     private async Task<int> SaveIndexAsync(TagSummary summary, CancellationToken cancellationToken)
@@ -186,10 +177,10 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         {
             if (summary.Tracked)
             {
-                await _index.UpsertEntityAsync(
-                    new IndexEntity { RowKey = rowKey, Tag = summary.Tag.Value, State = summary.State.ToApiName(), NextRefreshAt = summary.NextRefreshAt },
-                    TableUpdateMode.Replace,
-                    cancellationToken).ConfigureAwait(false);
+                var listed = ToEntity(summary);
+                listed.PartitionKey = TableKeys.TrackedPartition;
+                listed.RowKey = rowKey;
+                await _index.UpsertEntityAsync(listed, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -334,4 +325,7 @@ internal static partial class StoreLog
 {
     [LoggerMessage(2001, LogLevel.Warning, "The tracking index row of tag {Tag} could not be written; it heals on the next refresh")]
     public static partial void IndexWriteFailed(ILogger logger, string tag, Exception exception);
+
+    [LoggerMessage(2002, LogLevel.Warning, "The previous schedule row of tag {Tag} could not be removed; it is dropped when it comes due")]
+    public static partial void DueRowNotRemoved(ILogger logger, string tag, Exception exception);
 }

@@ -13,11 +13,25 @@ public sealed class TrackingOptions : IValidatableObject
     /// <summary>Extra time after the window before a tag still waiting is declared expired.</summary>
     public TimeSpan Margin { get; set; } = TimeSpan.FromHours(6);
 
-    [Range(1, 64)]
-    public int MaxParallelism { get; set; } = 4;
+    /// <summary>
+    /// Upstream pages the timer may queue per run, oldest due first: its share of the SMS Partner budget per interval
+    /// (by default 80% of 5 calls/s over a one-minute schedule, leaving the rest to lookups). Due tags past it wait.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int PagesPerRun { get; set; } = 240;
 
-    /// <summary>Time budget of one timer run; tags left over wait for the next run.</summary>
-    public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(4);
+    /// <summary>Most schedule rows one run reads.</summary>
+    [Range(1, 10_000)]
+    public int MaxClaimsPerRun { get; set; } = 1000;
+
+    /// <summary>How long a claimed tag's refresh may take before the tag comes due again (a crashed worker, a lost message).</summary>
+    public TimeSpan RefreshLease { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often the sweep restores lost schedule rows and callback messages.</summary>
+    public TimeSpan SweepEvery { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How late past its plan something must be before the sweep treats it as lost.</summary>
+    public TimeSpan SweepGrace { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Refresh interval by tag age, youngest first; ages past the last step use the last interval.</summary>
     public List<RefreshStep> Backoff { get; set; } = [];
@@ -48,9 +62,14 @@ public sealed class TrackingOptions : IValidatableObject
             yield return new ValidationResult("Tracking:Margin may not be negative.", [nameof(Margin)]);
         }
 
-        if (RunBudget <= TimeSpan.Zero)
+        if (RefreshLease <= TimeSpan.Zero)
         {
-            yield return new ValidationResult("Tracking:RunBudget must be positive.", [nameof(RunBudget)]);
+            yield return new ValidationResult("Tracking:RefreshLease must be positive.", [nameof(RefreshLease)]);
+        }
+
+        if (SweepEvery <= TimeSpan.Zero || SweepGrace < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Tracking:SweepEvery must be positive and Tracking:SweepGrace not negative.", [nameof(SweepEvery), nameof(SweepGrace)]);
         }
 
         if (Backoff.Any(step => step.Every <= TimeSpan.Zero))

@@ -9,7 +9,10 @@ using TagStatus.IntegrationTests.Support;
 
 namespace TagStatus.IntegrationTests.Flows;
 
-/// <summary>Tracking, the timer's runs and the callback outbox over real Azurite and the simulator, with a moved clock.</summary>
+/// <summary>
+/// Tracking, the timer's runs, the refresh and callbacks queues and the outbox over real Azurite and the simulator, with a
+/// moved clock (<see cref="AppHarness.RunTimerAndQueuesAsync"/> is a minute of the host).
+/// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
 {
@@ -37,12 +40,13 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(1000, registered.Counts.Waiting);
 
         var runs = 0;
-        var rowsWritten = 0;
+        var refreshes = 0;
         while ((await SummaryAsync()).State == TagState.Pending && runs < 30)
         {
             _app.Advance(TimeSpan.FromMinutes(1));
-            var run = await Runner.RunAsync(default);
-            rowsWritten += run.RowsWritten;
+            var minute = await _app.RunTimerAndQueuesAsync();
+            Assert.Equal(minute.Run.TagsQueued, minute.Refreshes.Count);
+            refreshes += minute.Refreshes.Count(r => r == QueuedRefreshOutcome.Refreshed);
             runs++;
         }
 
@@ -53,8 +57,10 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.InRange(runs, 3, 30);
         Assert.NotNull(summary.CompletedAt);
         Assert.Null(summary.NextRefreshAt);
-        // Each recipient changes once (waiting to final); summary and index rows come on top, one pair a run.
-        Assert.InRange(rowsWritten, 1000, 1000 + (2 * runs));
+        // Every minute for its first ten minutes, then every five: each due time queued the tag once, and each message
+        // refreshed it; a settled tag has no schedule row left.
+        Assert.InRange(refreshes, 3, runs);
+        Assert.Equal(refreshes, _app.Queue.RefreshesQueued);
         Assert.Equal(0, (await Runner.RunAsync(default)).TagsDue);
     }
 
@@ -67,7 +73,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         for (var hour = 0; hour < 60 && (await SummaryAsync()).State == TagState.Pending; hour++)
         {
             _app.Advance(TimeSpan.FromHours(1));
-            await Runner.RunAsync(default);
+            await _app.RunTimerAndQueuesAsync();
         }
 
         var summary = await SummaryAsync();
@@ -76,7 +82,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.True(_app.Clock.GetUtcNow() >= summary.FirstSeenAt + TimeSpan.FromHours(54), "expired before the window and margin closed");
         var calls = Simulator.StatusRequestsFor(Campaign.Value);
         _app.Advance(TimeSpan.FromHours(2));
-        await Runner.RunAsync(default);
+        Assert.Equal(0, (await _app.RunTimerAndQueuesAsync()).Run.TagsDue);
         Assert.Equal(calls, Simulator.StatusRequestsFor(Campaign.Value));
     }
 
@@ -91,16 +97,17 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Simulator.QueueFault(new FaultSpec { Kind = FaultKind.ServerError, Count = 1000, Tag = Campaign.Value });
         _app.Advance(TimeSpan.FromMinutes(3));
-        var failing = await Runner.RunAsync(default);
+        var failing = await _app.RunTimerAndQueuesAsync();
 
-        Assert.Equal(1, failing.Failures);
+        Assert.Equal(2, failing.Run.TagsQueued);
+        Assert.Equal([QueuedRefreshOutcome.Refreshed, QueuedRefreshOutcome.Failed], failing.Refreshes.Order());
         Assert.Equal(TagState.Pending, (await SummaryAsync()).State);
         Assert.Equal(1, (await SummaryAsync()).FailedRefreshes);
         Assert.Equal(TagState.Complete, (await SummaryAsync(other)).State);
 
         Simulator.ClearFaults();
         _app.Advance(TimeSpan.FromMinutes(10));
-        await Runner.RunAsync(default);
+        await _app.RunTimerAndQueuesAsync();
 
         var recovered = await SummaryAsync();
         Assert.Equal(TagState.Complete, recovered.State);
@@ -113,14 +120,14 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Simulator.GenerateTag(Campaign.Value, new GenerateSpec { Count = 50, WaitingRatio = 1.0, SettleAfterSecondsMin = 30, SettleAfterSecondsMax = 3000, Seed = 5 });
         await _app.Get<TrackingService>().RegisterAsync(Campaign, default);
         _app.Advance(TimeSpan.FromMinutes(5));
-        var first = await Runner.RunAsync(default);
+        var first = await _app.RunTimerAndQueuesAsync();
         var calls = Simulator.StatusRequests;
 
-        var replay = await Runner.RunAsync(default);
+        var replay = await _app.RunTimerAndQueuesAsync();
 
-        Assert.Equal(1, first.TagsRefreshed);
-        Assert.Equal(0, replay.TagsDue);
-        Assert.Equal(0, replay.RowsWritten);
+        Assert.Equal([QueuedRefreshOutcome.Refreshed], first.Refreshes);
+        Assert.Equal(0, replay.Run.TagsDue);
+        Assert.Empty(replay.Refreshes);
         Assert.Equal(calls, Simulator.StatusRequests);
     }
 
@@ -134,11 +141,11 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.IsType<SubscribeResult.Created>(subscribed);
 
         _app.Advance(TimeSpan.FromMinutes(1));
-        await Runner.RunAsync(default); // completes the tag; first attempt fails
+        await _app.RunTimerAndQueuesAsync(); // completes the tag; first attempt fails
         for (var i = 0; i < 6; i++)
         {
             _app.Advance(TimeSpan.FromMinutes(10));
-            await Runner.RunAsync(default);
+            await _app.RunTimerAndQueuesAsync();
         }
 
         var received = receiver.Received.ToArray();
@@ -150,7 +157,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(received[0].EventId, body.RootElement.GetProperty("id").GetString());
         Assert.Equal(TagEvent.Completed, body.RootElement.GetProperty("type").GetString());
         Assert.Equal("complete", body.RootElement.GetProperty("data").GetProperty("state").GetString());
-        Assert.Empty(await _app.Get<ICallbackStore>().GetDueDeliveriesAsync(_app.Clock.GetUtcNow().AddDays(1), 10, default));
+        Assert.Empty(await _app.Get<ICallbackStore>().GetOverdueDeliveriesAsync(Campaign, _app.Clock.GetUtcNow().AddDays(1), default));
         Assert.DoesNotContain("very-secret-signature", _app.AllLogText(), StringComparison.Ordinal);
     }
 
@@ -162,15 +169,54 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
         _app.Advance(TimeSpan.FromMinutes(1));
 
-        // The change is recorded (with its outbox row) and the worker dies before delivering.
+        // The change is recorded (with its outbox row and its queue message) and the worker dies before delivering.
         await _app.Get<TagRefresher>().RefreshAsync(Campaign, RefreshReason.Scheduled, default);
         Assert.Empty(receiver.Received);
 
         await using var restarted = _app.Restart(azurite);
-        await restarted.Get<RefreshRunner>().RunAsync(default);
+        Assert.Equal([DeliveryOutcome.Delivered], await restarted.DeliverQueuedAsync());
 
         var delivered = Assert.Single(receiver.Received);
         Assert.True(CallbackSignature.Verify(delivered.Body, delivered.Signature, AppHarness.SigningKey));
+    }
+
+    [Fact]
+    public async Task An_event_whose_queue_message_was_lost_is_delivered_after_the_sweep()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        _app.Advance(TimeSpan.FromMinutes(1));
+        await _app.Get<TagRefresher>().RefreshAsync(Campaign, RefreshReason.Scheduled, default);
+        _app.Queue.Clear(); // the commit happened, the enqueue did not
+
+        var before = await _app.RunTimerAndQueuesAsync();
+        _app.Advance(TimeSpan.FromHours(1.5));
+        var swept = await _app.RunTimerAndQueuesAsync();
+
+        Assert.Empty(before.Deliveries);
+        Assert.Equal(1, swept.Run.Repaired);
+        Assert.Equal([DeliveryOutcome.Delivered], swept.Deliveries);
+        Assert.Single(receiver.Received);
+    }
+
+    [Fact]
+    public async Task A_pending_tag_that_lost_its_schedule_row_is_refreshed_again_after_the_sweep()
+    {
+        Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
+        var registered = await _app.Get<TrackingService>().RegisterAsync(Campaign, default);
+        await Store.RemoveDueAsync(new DueTag(Campaign, registered.NextRefreshAt!.Value, 1), default); // as if its write was lost
+
+        _app.Advance(TimeSpan.FromMinutes(5));
+        var lost = await _app.RunTimerAndQueuesAsync();
+        _app.Advance(TimeSpan.FromHours(1));
+        var swept = await _app.RunTimerAndQueuesAsync();
+        _app.Advance(TimeSpan.FromMinutes(1));
+        await _app.RunTimerAndQueuesAsync();
+
+        Assert.Equal(0, lost.Run.TagsDue);
+        Assert.True(swept.Run.Repaired >= 1, $"repaired {swept.Run.Repaired}");
+        Assert.Equal(TagState.Complete, (await SummaryAsync()).State);
     }
 
     [Fact]
@@ -188,7 +234,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         for (var i = 0; i < 4; i++)
         {
             _app.Advance(TimeSpan.FromMinutes(10));
-            await Runner.RunAsync(default);
+            await _app.RunTimerAndQueuesAsync();
         }
 
         Assert.Single(gone.Received);
@@ -206,13 +252,16 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         var subscriptions = _app.Get<SubscriptionService>();
         var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default));
         _app.Advance(TimeSpan.FromMinutes(1));
-        await Runner.RunAsync(default);
+        await _app.RunTimerAndQueuesAsync();
         var outbox = _app.Get<ICallbackStore>();
-        Assert.Single(await outbox.GetDueDeliveriesAsync(_app.Clock.GetUtcNow().AddDays(1), 10, default));
+        Assert.Single(await outbox.GetOverdueDeliveriesAsync(Campaign, _app.Clock.GetUtcNow().AddDays(1), default));
 
         Assert.True(await subscriptions.UnsubscribeAsync(Campaign, created.Subscription.Id, default));
 
-        Assert.Empty(await outbox.GetDueDeliveriesAsync(_app.Clock.GetUtcNow().AddDays(1), 10, default));
+        Assert.Empty(await outbox.GetOverdueDeliveriesAsync(Campaign, _app.Clock.GetUtcNow().AddDays(1), default));
+        _app.Advance(TimeSpan.FromHours(1));
+        Assert.Equal([DeliveryOutcome.Skipped], (await _app.RunTimerAndQueuesAsync()).Deliveries); // its message finds nothing
+        Assert.Single(receiver.Received);
         Assert.False(await subscriptions.UnsubscribeAsync(Campaign, created.Subscription.Id, default));
     }
 
@@ -224,7 +273,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(TagState.Complete, (await _app.Get<TrackingService>().RegisterAsync(Campaign, default)).State);
 
         await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
-        await Runner.RunAsync(default);
+        await _app.RunTimerAndQueuesAsync();
 
         var delivered = Assert.Single(receiver.Received);
         using var body = JsonDocument.Parse(delivered.Body);
@@ -243,11 +292,11 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         for (var hour = 0; hour < 60 && (await SummaryAsync()).State == TagState.Pending; hour++)
         {
             _app.Advance(TimeSpan.FromHours(1));
-            await Runner.RunAsync(default);
+            await _app.RunTimerAndQueuesAsync();
         }
 
         Assert.Equal(TagState.Expired, (await SummaryAsync()).State);
-        await Runner.RunAsync(default);
+        await _app.RunTimerAndQueuesAsync();
         var expired = receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString()).ToList();
         Assert.Contains(TagEvent.Expired, expired);
     }

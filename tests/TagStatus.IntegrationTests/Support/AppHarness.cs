@@ -4,6 +4,9 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using SmsPartner.Simulator;
 using TagStatus.Api;
+using TagStatus.Core.Callbacks;
+using TagStatus.Core.Queues;
+using TagStatus.Core.Tracking;
 
 namespace TagStatus.IntegrationTests.Support;
 
@@ -15,13 +18,17 @@ public sealed class AppHarness : IAsyncDisposable
 {
     public const string SigningKey = "test-signing-key-0123456789";
 
-    private AppHarness(RunningSimulator simulator, ServiceProvider services, ManualClock clock, string tablePrefix)
+    private AppHarness(RunningSimulator simulator, ServiceProvider services, ManualClock clock, string tablePrefix, ClockedWorkQueue queue)
     {
         Simulator = simulator;
         Services = services;
         Clock = clock;
         TablePrefix = tablePrefix;
+        Queue = queue;
     }
+
+    /// <summary>The refresh and callbacks queues, on <see cref="Clock"/>.</summary>
+    public ClockedWorkQueue Queue { get; }
 
     public RunningSimulator Simulator { get; }
 
@@ -40,12 +47,13 @@ public sealed class AppHarness : IAsyncDisposable
     public static async Task<AppHarness> StartAsync(AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null, SimulatorOptions? simulatorOptions = null)
     {
         var simulator = await SimulatorApp.StartAsync(simulatorOptions ?? new SimulatorOptions());
-        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), new ManualClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero)), configure);
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), clock, new ClockedWorkQueue(clock), configure);
     }
 
     /// <summary>A second app over the same simulator and tables: what a restarted worker sees.</summary>
     public AppHarness Restart(AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null) =>
-        Compose(azurite, Simulator, TablePrefix, Clock, configure);
+        Compose(azurite, Simulator, TablePrefix, Clock, Queue, configure);
 
     /// <summary>Moves our clock and the simulator's together, as real time would.</summary>
     public void Advance(TimeSpan by)
@@ -54,7 +62,35 @@ public sealed class AppHarness : IAsyncDisposable
         Simulator.State.AdvanceClock(by);
     }
 
-    private static AppHarness Compose(AzuriteFixture azurite, RunningSimulator simulator, string prefix, ManualClock clock, Action<IDictionary<string, string?>>? configure)
+    /// <summary>
+    /// What the host does in a minute: the timer run (<c>RefreshPendingTags</c>), then every visible refresh message
+    /// (<c>RefreshTag</c>), then every visible delivery message (<c>DeliverCallback</c>), the way the queue triggers do.
+    /// </summary>
+    public async Task<(RefreshRunSummary Run, IReadOnlyList<QueuedRefreshOutcome> Refreshes, IReadOnlyList<DeliveryOutcome> Deliveries)> RunTimerAndQueuesAsync()
+    {
+        var run = await Get<RefreshRunner>().RunAsync(default);
+        var refreshes = new List<QueuedRefreshOutcome>();
+        foreach (var message in Queue.TakeRefreshes())
+        {
+            refreshes.Add(await Get<RefreshQueueProcessor>().ProcessAsync(message, default));
+        }
+
+        return (run, refreshes, await DeliverQueuedAsync());
+    }
+
+    /// <summary>Every visible delivery message, as <c>DeliverCallback</c> takes them.</summary>
+    public async Task<IReadOnlyList<DeliveryOutcome>> DeliverQueuedAsync()
+    {
+        var deliveries = new List<DeliveryOutcome>();
+        foreach (var message in Queue.TakeDeliveries())
+        {
+            deliveries.Add(await Get<CallbackDispatcher>().DeliverAsync(message, default));
+        }
+
+        return deliveries;
+    }
+
+    private static AppHarness Compose(AzuriteFixture azurite, RunningSimulator simulator, string prefix, ManualClock clock, ClockedWorkQueue queue, Action<IDictionary<string, string?>>? configure)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -78,8 +114,9 @@ public sealed class AppHarness : IAsyncDisposable
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
         services.AddSingleton<TimeProvider>(clock);
         services.AddTagStatusApi(configuration);
+        services.AddSingleton<IWorkQueue>(queue);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        return new AppHarness(simulator, provider, clock, prefix);
+        return new AppHarness(simulator, provider, clock, prefix, queue);
     }
 
     /// <summary>Every captured log line, message and exception text, for secret checks.</summary>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 using Moq;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Queues;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.Storage;
 using static TagStatus.Tests.Support.Data;
@@ -54,6 +55,9 @@ public sealed class CallbackDispatcherTests
     private readonly CallbackOptions _options = new();
     private readonly List<PendingDelivery> _removed = [];
     private readonly List<(PendingDelivery Delivery, DateTimeOffset Next)> _postponed = [];
+    private readonly List<(DeliveryMessage Message, TimeSpan Delay)> _queued = [];
+    private readonly Mock<IWorkQueue> _queue = new();
+    private PendingDelivery? _due;
 
     public CallbackDispatcherTests()
     {
@@ -65,19 +69,33 @@ public sealed class CallbackDispatcherTests
             .Callback((PendingDelivery d, DateTimeOffset next, CancellationToken _) => { lock (_postponed) { _postponed.Add((d, next)); } })
             .ReturnsAsync(true);
         _store.Setup(s => s.RemoveSubscriptionAsync(It.IsAny<Tag>(), It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(true);
+        _store.Setup(s => s.ClaimDeliveryAsync(It.IsAny<PendingDelivery>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((PendingDelivery d, DateTimeOffset _, CancellationToken _) => d);
+        _queue.Setup(q => q.EnqueueDeliveryAsync(It.IsAny<DeliveryMessage>(), It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>()))
+            .Callback((DeliveryMessage m, TimeSpan delay, CancellationToken _) => _queued.Add((m, delay)))
+            .Returns(Task.CompletedTask);
     }
 
     private static PendingDelivery Delivery(int attempts = 0, string eventId = "6f1c0000000000000000000000000001", string subscriptionId = "5ub5000000000000000000000000000a") =>
         new("montag", eventId, TagEvent.Completed, subscriptionId,
             new Uri($"https://hooks.example.com/workflows/run?api-version=1&{SecretQuery}"),
             Encoding.UTF8.GetBytes($$"""{"id":"{{eventId}}","type":"tag.completed","tag":"montag"}"""),
-            attempts, new ETag("delivery-etag"));
+            attempts, T0, ClaimedUntil: null, new ETag("delivery-etag"));
 
-    private void Due(params PendingDelivery[] deliveries) =>
-        _store.Setup(s => s.GetDueDeliveriesAsync(It.IsAny<DateTimeOffset>(), It.IsAny<int>(), It.IsAny<CancellationToken>())).ReturnsAsync(deliveries);
+    /// <summary>The outbox row the next message points at, as storage has it.</summary>
+    private void Due(PendingDelivery delivery)
+    {
+        _due = delivery;
+        _store.Setup(s => s.GetDeliveryAsync(Tag.Parse(delivery.Tag), delivery.EventId, delivery.SubscriptionId, It.IsAny<CancellationToken>())).ReturnsAsync(delivery);
+    }
+
+    private static DeliveryMessage MessageFor(PendingDelivery delivery) => new(delivery.Tag, delivery.EventId, delivery.SubscriptionId);
+
+    private Task<DeliveryOutcome> DeliverAsync(CallbackDispatcher dispatcher, CancellationToken cancellationToken) =>
+        dispatcher.DeliverAsync(MessageFor(_due!), cancellationToken);
 
     private CallbackDispatcher Dispatcher(HttpMessageHandler receiver) =>
-        new(new HttpClient(receiver), _store.Object, _secrets.Object, Options.Create(_options), _time, _logger);
+        new(new HttpClient(receiver), _store.Object, _queue.Object, _secrets.Object, Options.Create(_options), _time, _logger);
 
     private void AssertNothingLoggedCarriesTheQuery()
     {
@@ -94,29 +112,6 @@ public sealed class CallbackDispatcherTests
         }
     }
 
-    [Fact]
-    public async Task Nothing_due_sends_nothing_and_reads_no_signing_key()
-    {
-        Due();
-        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
-
-        var report = await Dispatcher(receiver).DeliverDueAsync(default);
-
-        Assert.Equal(new DeliveryReport(0, 0, 0, 0), report);
-        Assert.Empty(receiver.Requests);
-        _secrets.Verify(s => s.GetAsync(It.IsAny<AppSecret>(), It.IsAny<CancellationToken>()), Times.Never);
-    }
-
-    [Fact]
-    public async Task Due_deliveries_are_read_as_of_now()
-    {
-        Due();
-
-        await Dispatcher(CallbackReceiver.Answering(HttpStatusCode.OK)).DeliverDueAsync(default);
-
-        _store.Verify(s => s.GetDueDeliveriesAsync(_time.GetUtcNow(), It.Is<int>(max => max > 0), It.IsAny<CancellationToken>()), Times.Once);
-    }
-
     [Theory]
     [InlineData(HttpStatusCode.OK)]
     [InlineData(HttpStatusCode.Accepted)]
@@ -126,9 +121,9 @@ public sealed class CallbackDispatcherTests
         var delivery = Delivery();
         Due(delivery);
 
-        var report = await Dispatcher(CallbackReceiver.Answering(status)).DeliverDueAsync(default);
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(status)), default);
 
-        Assert.Equal(new DeliveryReport(1, 0, 0, 0), report);
+        Assert.Equal(DeliveryOutcome.Delivered, report);
         Assert.Equal([delivery], _removed);
         Assert.Empty(_postponed);
         _store.Verify(s => s.RemoveSubscriptionAsync(It.IsAny<Tag>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -141,7 +136,7 @@ public sealed class CallbackDispatcherTests
         Due(delivery);
         var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
 
-        await Dispatcher(receiver).DeliverDueAsync(default);
+        await DeliverAsync(Dispatcher(receiver), default);
 
         var request = Assert.Single(receiver.Requests);
         Assert.Equal(delivery.CallbackUrl, request.Uri);
@@ -155,9 +150,9 @@ public sealed class CallbackDispatcherTests
         var delivery = Delivery();
         Due(delivery);
 
-        var report = await Dispatcher(CallbackReceiver.Answering(HttpStatusCode.Gone)).DeliverDueAsync(default);
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.Gone)), default);
 
-        Assert.Equal(new DeliveryReport(0, 0, 1, 0), report);
+        Assert.Equal(DeliveryOutcome.Dropped, report);
         _store.Verify(s => s.RemoveSubscriptionAsync(Tag.Parse("montag"), delivery.SubscriptionId, It.IsAny<CancellationToken>()), Times.Once);
         Assert.Equal([delivery], _removed);
         Assert.Empty(_postponed);
@@ -173,9 +168,9 @@ public sealed class CallbackDispatcherTests
         var delivery = Delivery();
         Due(delivery);
 
-        var report = await Dispatcher(CallbackReceiver.Answering(status)).DeliverDueAsync(default);
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(status)), default);
 
-        Assert.Equal(new DeliveryReport(0, 0, 1, 0), report);
+        Assert.Equal(DeliveryOutcome.Dropped, report);
         Assert.Equal([delivery], _removed);
         Assert.Empty(_postponed);
         _store.Verify(s => s.RemoveSubscriptionAsync(It.IsAny<Tag>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -192,9 +187,9 @@ public sealed class CallbackDispatcherTests
         var delivery = Delivery(attempts: 3);
         Due(delivery);
 
-        var report = await Dispatcher(CallbackReceiver.Answering(status)).DeliverDueAsync(default);
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(status)), default);
 
-        Assert.Equal(new DeliveryReport(0, 1, 0, 0), report);
+        Assert.Equal(DeliveryOutcome.Retried, report);
         var (postponed, next) = Assert.Single(_postponed);
         Assert.Equal(delivery, postponed);
         Assert.Equal(_time.GetUtcNow() + _options.RetryDelay(4), next);
@@ -206,7 +201,7 @@ public sealed class CallbackDispatcherTests
     {
         Due(Delivery(attempts: 0));
 
-        await Dispatcher(CallbackReceiver.Answering(HttpStatusCode.InternalServerError)).DeliverDueAsync(default);
+        await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.InternalServerError)), default);
 
         Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(30), Assert.Single(_postponed).Next);
     }
@@ -216,9 +211,9 @@ public sealed class CallbackDispatcherTests
     {
         Due(Delivery(attempts: 1));
 
-        var report = await Dispatcher(CallbackReceiver.Throwing(new HttpRequestException("Connection refused"))).DeliverDueAsync(default);
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Throwing(new HttpRequestException("Connection refused"))), default);
 
-        Assert.Equal(new DeliveryReport(0, 1, 0, 0), report);
+        Assert.Equal(DeliveryOutcome.Retried, report);
         Assert.Equal(_time.GetUtcNow() + _options.RetryDelay(2), Assert.Single(_postponed).Next);
         Assert.Empty(_removed);
     }
@@ -228,9 +223,9 @@ public sealed class CallbackDispatcherTests
     {
         Due(Delivery());
 
-        var report = await Dispatcher(CallbackReceiver.Throwing(new TaskCanceledException("The request timed out."))).DeliverDueAsync(default);
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Throwing(new TaskCanceledException("The request timed out."))), default);
 
-        Assert.Equal(new DeliveryReport(0, 1, 0, 0), report);
+        Assert.Equal(DeliveryOutcome.Retried, report);
         Assert.Single(_postponed);
     }
 
@@ -240,9 +235,9 @@ public sealed class CallbackDispatcherTests
         var delivery = Delivery(attempts: _options.MaxAttempts - 1);
         Due(delivery);
 
-        var report = await Dispatcher(CallbackReceiver.Answering(HttpStatusCode.InternalServerError)).DeliverDueAsync(default);
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.InternalServerError)), default);
 
-        Assert.Equal(new DeliveryReport(0, 0, 1, 0), report);
+        Assert.Equal(DeliveryOutcome.Dropped, report);
         Assert.Equal([delivery], _removed);
         Assert.Empty(_postponed);
     }
@@ -252,9 +247,9 @@ public sealed class CallbackDispatcherTests
     {
         Due(Delivery(attempts: _options.MaxAttempts - 2));
 
-        var report = await Dispatcher(CallbackReceiver.Throwing(new HttpRequestException("reset"))).DeliverDueAsync(default);
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Throwing(new HttpRequestException("reset"))), default);
 
-        Assert.Equal(new DeliveryReport(0, 1, 0, 0), report);
+        Assert.Equal(DeliveryOutcome.Retried, report);
         Assert.Empty(_removed);
     }
 
@@ -267,7 +262,7 @@ public sealed class CallbackDispatcherTests
         for (var attempts = 0; attempts < 3; attempts++)
         {
             Due(Delivery(attempts));
-            await dispatcher.DeliverDueAsync(default);
+            await DeliverAsync(dispatcher, default);
             _time.Advance(_options.RetryDelay(attempts + 1));
         }
 
@@ -286,7 +281,7 @@ public sealed class CallbackDispatcherTests
         Due(Delivery());
         var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
 
-        await Dispatcher(receiver).DeliverDueAsync(default);
+        await DeliverAsync(Dispatcher(receiver), default);
 
         var request = Assert.Single(receiver.Requests);
         Assert.NotNull(request.Signature);
@@ -301,7 +296,7 @@ public sealed class CallbackDispatcherTests
         Due(Delivery(eventId: "abcdef00000000000000000000000042"));
         var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
 
-        await Dispatcher(receiver).DeliverDueAsync(default);
+        await DeliverAsync(Dispatcher(receiver), default);
 
         var request = Assert.Single(receiver.Requests);
         Assert.Equal("abcdef00000000000000000000000042", request.EventId);
@@ -315,11 +310,10 @@ public sealed class CallbackDispatcherTests
         _store.Setup(s => s.RemoveDeliveryAsync(It.IsAny<PendingDelivery>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreUnavailableException("Table Storage failed (HTTP 503)."));
 
-        var report = await Dispatcher(CallbackReceiver.Answering(HttpStatusCode.OK)).DeliverDueAsync(default);
+        // The message comes back (the queue retries it) and finds the row again: at least once, never lost.
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.OK)), default));
 
-        Assert.Equal(new DeliveryReport(0, 0, 0, 1), report);
         Assert.Empty(_postponed);
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Exception is StoreUnavailableException);
     }
 
     [Fact]
@@ -329,38 +323,10 @@ public sealed class CallbackDispatcherTests
         _store.Setup(s => s.PostponeDeliveryAsync(It.IsAny<PendingDelivery>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreUnavailableException("Table Storage failed (HTTP 503)."));
 
-        var report = await Dispatcher(CallbackReceiver.Answering(HttpStatusCode.InternalServerError)).DeliverDueAsync(default);
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.InternalServerError)), default));
 
-        Assert.Equal(new DeliveryReport(0, 0, 0, 1), report);
         Assert.Empty(_removed);
-    }
-
-    [Fact]
-    public async Task One_receiver_failing_does_not_stop_the_others()
-    {
-        var ok = Delivery(eventId: "00000000000000000000000000000001", subscriptionId: "a0000000000000000000000000000001");
-        var down = Delivery(eventId: "00000000000000000000000000000002", subscriptionId: "a0000000000000000000000000000002");
-        var gone = Delivery(eventId: "00000000000000000000000000000003", subscriptionId: "a0000000000000000000000000000003");
-        var refused = Delivery(eventId: "00000000000000000000000000000004", subscriptionId: "a0000000000000000000000000000004");
-        Due(ok, down, gone, refused);
-        var byEvent = new Dictionary<string, HttpStatusCode>
-        {
-            [ok.EventId] = HttpStatusCode.OK,
-            [down.EventId] = HttpStatusCode.ServiceUnavailable,
-            [gone.EventId] = HttpStatusCode.Gone,
-            [refused.EventId] = HttpStatusCode.Forbidden,
-        };
-        var receiver = new CallbackReceiver((request, _) => new HttpResponseMessage(byEvent[request.Headers.GetValues("X-TagStatus-Event-Id").Single()]));
-
-        var report = await Dispatcher(receiver).DeliverDueAsync(default);
-
-        Assert.Equal(new DeliveryReport(1, 1, 2, 0), report);
-        Assert.Equal(4, receiver.Requests.Count);
-        Assert.Equal(down, Assert.Single(_postponed).Delivery);
-        Assert.Equal(
-            new[] { ok.EventId, gone.EventId, refused.EventId }.Order(),
-            _removed.Select(d => d.EventId).Order());
-        _secrets.Verify(s => s.GetAsync(AppSecret.CallbackSigningKey, It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Empty(_queued); // no new message for a row that does not say when
     }
 
     [Fact]
@@ -371,7 +337,7 @@ public sealed class CallbackDispatcherTests
             .ThrowsAsync(new SecretUnavailableException(AppSecret.CallbackSigningKey, "callback-signing-key", "configuration", "missing"));
         var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
 
-        await Assert.ThrowsAsync<SecretUnavailableException>(() => Dispatcher(receiver).DeliverDueAsync(default));
+        await Assert.ThrowsAsync<SecretUnavailableException>(() => DeliverAsync(Dispatcher(receiver), default));
 
         Assert.Empty(receiver.Requests);
         Assert.Empty(_removed);
@@ -387,7 +353,7 @@ public sealed class CallbackDispatcherTests
     {
         Due(Delivery(attempts: 2));
 
-        await Dispatcher(CallbackReceiver.Answering(status)).DeliverDueAsync(default);
+        await DeliverAsync(Dispatcher(CallbackReceiver.Answering(status)), default);
 
         AssertNothingLoggedCarriesTheQuery();
         if (status != HttpStatusCode.Gone)
@@ -402,7 +368,7 @@ public sealed class CallbackDispatcherTests
     {
         Due(Delivery());
 
-        await Dispatcher(CallbackReceiver.Throwing(new HttpRequestException($"No connection to https://hooks.example.com/workflows/run?{SecretQuery}"))).DeliverDueAsync(default);
+        await DeliverAsync(Dispatcher(CallbackReceiver.Throwing(new HttpRequestException($"No connection to https://hooks.example.com/workflows/run?{SecretQuery}"))), default);
 
         AssertNothingLoggedCarriesTheQuery();
     }
@@ -412,9 +378,114 @@ public sealed class CallbackDispatcherTests
     {
         Due(Delivery(attempts: _options.MaxAttempts - 1));
 
-        await Dispatcher(CallbackReceiver.Throwing(new HttpRequestException("reset"))).DeliverDueAsync(default);
+        await DeliverAsync(Dispatcher(CallbackReceiver.Throwing(new HttpRequestException("reset"))), default);
 
         AssertNothingLoggedCarriesTheQuery();
+    }
+
+    [Fact]
+    public async Task A_message_whose_row_is_gone_posts_nothing_and_reads_no_signing_key()
+    {
+        var delivery = Delivery();
+        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
+
+        var outcome = await Dispatcher(receiver).DeliverAsync(MessageFor(delivery), default);
+
+        Assert.Equal(DeliveryOutcome.Skipped, outcome);
+        Assert.Empty(receiver.Requests);
+        _secrets.Verify(s => s.GetAsync(It.IsAny<AppSecret>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_row_another_attempt_holds_is_not_posted_again_but_looked_at_when_the_claim_ends()
+    {
+        Due(Delivery() with { ClaimedUntil = _time.GetUtcNow().AddSeconds(20) });
+        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
+
+        var outcome = await DeliverAsync(Dispatcher(receiver), default);
+
+        Assert.Equal(DeliveryOutcome.Skipped, outcome);
+        Assert.Empty(receiver.Requests);
+        _store.Verify(s => s.ClaimDeliveryAsync(It.IsAny<PendingDelivery>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()), Times.Never);
+        Assert.Equal(TimeSpan.FromSeconds(21), Assert.Single(_queued).Delay); // if that attempt died, this one takes over
+    }
+
+    [Fact]
+    public async Task A_claim_whose_time_has_passed_is_taken_over()
+    {
+        Due(Delivery() with { ClaimedUntil = _time.GetUtcNow().AddSeconds(-1) });
+        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
+
+        Assert.Equal(DeliveryOutcome.Delivered, await DeliverAsync(Dispatcher(receiver), default));
+        Assert.Single(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task A_duplicate_message_that_loses_the_claim_posts_nothing()
+    {
+        Due(Delivery());
+        _store.Setup(s => s.ClaimDeliveryAsync(It.IsAny<PendingDelivery>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync((PendingDelivery?)null);
+        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
+
+        Assert.Equal(DeliveryOutcome.Skipped, await DeliverAsync(Dispatcher(receiver), default));
+        Assert.Empty(receiver.Requests);
+        Assert.Empty(_removed);
+    }
+
+    [Fact]
+    public async Task The_claim_lasts_the_attempt_timeout_and_a_margin()
+    {
+        Due(Delivery());
+
+        await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.OK)), default);
+
+        _store.Verify(s => s.ClaimDeliveryAsync(It.IsAny<PendingDelivery>(), It.Is<DateTimeOffset>(until => until > _time.GetUtcNow() + _options.Timeout), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task An_early_message_is_queued_again_for_when_its_row_is_due()
+    {
+        Due(Delivery() with { NextAttemptAt = _time.GetUtcNow().AddMinutes(4) });
+        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
+
+        Assert.Equal(DeliveryOutcome.Skipped, await DeliverAsync(Dispatcher(receiver), default));
+
+        Assert.Empty(receiver.Requests);
+        var (message, delay) = Assert.Single(_queued);
+        Assert.Equal(MessageFor(_due!), message);
+        Assert.Equal(TimeSpan.FromMinutes(4), delay);
+    }
+
+    [Fact]
+    public async Task A_retry_rides_on_a_new_message_delayed_by_the_retry_delay()
+    {
+        Due(Delivery(attempts: 2));
+
+        await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.ServiceUnavailable)), default);
+
+        var (message, delay) = Assert.Single(_queued);
+        Assert.Equal(MessageFor(_due!), message);
+        Assert.Equal(_options.RetryDelay(3), delay);
+    }
+
+    [Fact]
+    public async Task A_delivered_or_dropped_row_queues_nothing_more()
+    {
+        Due(Delivery());
+        await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.OK)), default);
+        Due(Delivery(eventId: "6f1c0000000000000000000000000002"));
+        await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.BadRequest)), default);
+
+        Assert.Empty(_queued);
+    }
+
+    [Fact]
+    public async Task The_receivers_body_is_never_read()
+    {
+        Due(Delivery());
+        var receiver = new CallbackReceiver((_, _) => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new UnreadableStream()) });
+
+        Assert.Equal(DeliveryOutcome.Delivered, await DeliverAsync(Dispatcher(receiver), default));
     }
 
     [Fact]
@@ -428,9 +499,24 @@ public sealed class CallbackDispatcherTests
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Dispatcher(CallbackReceiver.Answering(HttpStatusCode.OK)).DeliverDueAsync(cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.OK)), cancelled.Token));
 
         Assert.Empty(_postponed);
         Assert.Empty(_removed);
     }
+}
+
+/// <summary>A response body that fails if anyone reads it: a receiver may answer with anything, of any size.</summary>
+internal sealed class UnreadableStream : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => 0; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new InvalidOperationException("The receiver's body was read.");
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

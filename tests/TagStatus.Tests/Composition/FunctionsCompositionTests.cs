@@ -40,7 +40,7 @@ public sealed class FunctionsCompositionTests
     {
         using var provider = Compose(LocalSettings());
 
-        Assert.Equal(9, FunctionClasses.Length);
+        Assert.Equal(11, FunctionClasses.Length);
         foreach (var type in FunctionClasses)
         {
             Assert.NotNull(ActivatorUtilities.CreateInstance(provider, type));
@@ -84,11 +84,41 @@ public sealed class FunctionsCompositionTests
         var settings = LocalSettings();
         settings.Remove("TagStorage:ConnectionString");
         settings["TagStorage:TableServiceUri"] = "https://tagstatusst.table.core.windows.net/";
+        settings["TagStorage:QueueServiceUri"] = "https://tagstatusst.queue.core.windows.net/";
         settings["Azure:ManagedIdentityClientId"] = "00000000-0000-0000-0000-000000000001";
         using var provider = Compose(settings);
 
         var service = provider.GetRequiredService<Azure.Data.Tables.TableServiceClient>();
         Assert.Equal("tagstatusst", service.AccountName);
+        Assert.Equal("tagstatusst", provider.GetRequiredService<Azure.Storage.Queues.QueueServiceClient>().AccountName);
         Assert.NotNull(provider.GetRequiredService<ITagStore>());
+        Assert.Equal("tagstatus-refresh", provider.GetRequiredService<IOptions<TagStatus.Core.Queues.WorkQueueOptions>>().Value.RefreshQueue);
+    }
+
+    [Fact]
+    public void A_table_service_uri_without_a_queue_service_uri_is_named_at_start()
+    {
+        var settings = LocalSettings();
+        settings.Remove("TagStorage:ConnectionString");
+        settings["TagStorage:TableServiceUri"] = "https://tagstatusst.table.core.windows.net/";
+        using var provider = Compose(settings);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<TagStatus.Core.Queues.WorkQueueOptions>>().Value);
+        Assert.Contains("TagStorage:QueueServiceUri", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("RefreshQueueName", "Refresh_Queue")]
+    [InlineData("CallbacksQueueName", "ab")]
+    [InlineData("RefreshQueueName", "-refresh")]
+    public void A_queue_name_azure_would_refuse_is_named_at_start(string setting, string value)
+    {
+        var settings = LocalSettings();
+        settings[setting] = value;
+        using var provider = Compose(settings);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<TagStatus.Core.Queues.WorkQueueOptions>>().Value);
+        Assert.Contains(setting, failure.Message, StringComparison.Ordinal);
+        Assert.Contains(value, failure.Message, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TagStatus.Core.Json;
+
+namespace TagStatus.Core.Queues;
+
+/// <summary>
+/// Refresh one tag. <paramref name="DueAt"/> is the time in the key of the schedule row the timer claimed for it, so
+/// the refresh can remove exactly that row when it is done.
+/// </summary>
+public sealed record RefreshMessage(string Tag, DateTimeOffset DueAt);
+
+/// <summary>Deliver one outbox row (an event owed to one subscriber), kept in the tag's partition.</summary>
+public sealed record DeliveryMessage(string Tag, string EventId, string SubscriptionId);
+
+/// <summary>The JSON of queue messages. A message that does not parse is poison: it can never succeed.</summary>
+public static class WorkMessages
+{
+    private static readonly JsonSerializerOptions Options = JsonDefaults.Create();
+
+    public static string Serialize<T>(T message) => JsonSerializer.Serialize(message, Options);
+
+    /// <exception cref="FormatException">The text is not a message of this kind.</exception>
+    public static T Parse<T>(string text)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text, Options) ?? throw new FormatException("The queue message is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"The queue message is not a {typeof(T).Name}.", e);
+        }
+    }
+}

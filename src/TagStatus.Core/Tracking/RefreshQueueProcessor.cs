@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Logging;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Queues;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.Secrets;
+using TagStatus.Core.SmsPartner;
+using TagStatus.Core.Storage;
+
+namespace TagStatus.Core.Tracking;
+
+/// <summary>What became of one refresh message.</summary>
+public enum QueuedRefreshOutcome
+{
+    /// <summary>Read and stored; the schedule row of its next refresh is written.</summary>
+    Refreshed,
+
+    /// <summary>SMS Partner or a secret failed: recorded, and the tag is retried with back-off.</summary>
+    Failed,
+
+    /// <summary>Nothing to do: the tag is settled, untracked, unknown, or was refreshed since it was queued.</summary>
+    Dropped,
+}
+
+/// <summary>
+/// Refreshes the one tag a refresh message names, then removes the schedule row the timer claimed for it. A message
+/// delivered twice refreshes at most once in practice (the second finds the tag no longer due) and is harmless anyway:
+/// the merge is idempotent and every write is ETag-conditional.
+/// </summary>
+public sealed partial class RefreshQueueProcessor(
+    ITagStore store,
+    TagRefresher refresher,
+    TrackingService tracking,
+    TimeProvider time,
+    ILogger<RefreshQueueProcessor> logger)
+{
+    /// <summary>Refreshed within this much of its message's due time, a tag is not refreshed again.</summary>
+    private static readonly TimeSpan NotDueSlack = TimeSpan.FromSeconds(1);
+
+    /// <exception cref="StoreUnavailableException">Storage failed: the message should come back (the queue retries it).</exception>
+    public async Task<QueuedRefreshOutcome> ProcessAsync(RefreshMessage message, CancellationToken cancellationToken)
+    {
+        if (!Tag.TryParse(message.Tag, out var tag, out _))
+        {
+            Log.NotATag(logger);
+            return QueuedRefreshOutcome.Dropped;
+        }
+
+        var claimed = new DueTag(tag, message.DueAt, Pages: 1);
+        var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+        if (!IsDue(stored?.Summary))
+        {
+            // Settled, untracked, or refreshed by a lookup since it was queued: its own schedule row (if any) stands.
+            await store.RemoveDueAsync(claimed, cancellationToken).ConfigureAwait(false);
+            Log.Dropped(logger, tag.Value);
+            return QueuedRefreshOutcome.Dropped;
+        }
+
+        var outcome = await RefreshAsync(tag, cancellationToken).ConfigureAwait(false);
+        await store.RemoveDueAsync(claimed, cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
+
+    private bool IsDue(TagSummary? summary) =>
+        summary is { Tracked: true, State: TagState.Pending } && (summary.NextRefreshAt ?? DateTimeOffset.MinValue) <= time.GetUtcNow() + NotDueSlack;
+
+    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await refresher.RefreshAsync(tag, RefreshReason.Scheduled, cancellationToken).ConfigureAwait(false);
+            Log.Refreshed(logger, tag.Value, result.Snapshot.Summary.State.ToApiName(), result.RecipientsChanged, result.RowsWritten);
+            return QueuedRefreshOutcome.Refreshed;
+        }
+        catch (Exception e) when (e is SmsPartnerException or SecretUnavailableException or StoreConflictException)
+        {
+            // Retried on the tag's own back-off (its next schedule row), not by the queue: the failure is the tag's.
+            Log.Failed(logger, tag.Value, e.GetType().Name, e);
+            await tracking.RecordFailureAsync(tag, cancellationToken).ConfigureAwait(false);
+            return QueuedRefreshOutcome.Failed;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4211, LogLevel.Information, "Refreshed tag {Tag}: {State}, {RecipientsChanged} recipients changed, {RowsWritten} rows written")]
+        public static partial void Refreshed(ILogger logger, string tag, string state, int recipientsChanged, int rowsWritten);
+
+        [LoggerMessage(4212, LogLevel.Warning, "Refreshing tag {Tag} failed ({Failure}); it will be retried with back-off")]
+        public static partial void Failed(ILogger logger, string tag, string failure, Exception exception);
+
+        [LoggerMessage(4213, LogLevel.Debug, "Tag {Tag} is no longer due; its refresh message is dropped")]
+        public static partial void Dropped(ILogger logger, string tag);
+
+        [LoggerMessage(4214, LogLevel.Warning, "A refresh message named no valid tag; dropped")]
+        public static partial void NotATag(ILogger logger);
+    }
+}

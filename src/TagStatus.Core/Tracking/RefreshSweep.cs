@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TagStatus.Core.Callbacks;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Queues;
+using TagStatus.Core.Storage;
+
+namespace TagStatus.Core.Tracking;
+
+/// <summary>
+/// The repair pass, at most once per <see cref="TrackingOptions.SweepEvery"/> across all instances: a pending tracked
+/// tag long overdue gets its schedule row back, and an outbox row long overdue gets its queue message back. It reads
+/// only the tags first seen within the tracking window (plus a day), newest first in the listing, so its cost follows
+/// recent work, never history.
+/// </summary>
+public sealed partial class RefreshSweep(
+    ITagStore store,
+    ICallbackStore callbacks,
+    IWorkQueue queue,
+    IOptions<TrackingOptions> options,
+    TimeProvider time,
+    ILogger<RefreshSweep> logger)
+{
+    /// <returns>How many rows and messages it restored; 0 when no sweep was due.</returns>
+    public async Task<int> RunIfDueAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        if (!await store.TryClaimSweepAsync(now, settings.SweepEvery, cancellationToken).ConfigureAwait(false))
+        {
+            return 0;
+        }
+
+        // Anything that should have happened by now and has not: a lease and a retry later than planned.
+        var overdue = now - settings.RefreshLease - settings.SweepGrace;
+        int schedules = 0, deliveries = 0;
+        var recent = await store.GetTrackedSinceAsync(now - settings.Window - settings.Margin - TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false);
+        foreach (var summary in recent)
+        {
+            if (summary is { State: TagState.Pending, NextRefreshAt: { } dueAt } && dueAt < overdue)
+            {
+                await store.EnsureDueAsync(summary, cancellationToken).ConfigureAwait(false);
+                Log.ScheduleRestored(logger, summary.Tag.Value, dueAt);
+                schedules++;
+            }
+
+            foreach (var delivery in await callbacks.GetOverdueDeliveriesAsync(summary.Tag, now - settings.SweepGrace, cancellationToken).ConfigureAwait(false))
+            {
+                await queue.EnqueueDeliveryAsync(new DeliveryMessage(delivery.Tag, delivery.EventId, delivery.SubscriptionId), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                Log.DeliveryRequeued(logger, delivery.EventId, delivery.Tag);
+                deliveries++;
+            }
+        }
+
+        Log.Swept(logger, recent.Count, schedules, deliveries);
+        return schedules + deliveries;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4221, LogLevel.Information, "Sweep: {Tags} recent tags read, {Schedules} schedule rows and {Deliveries} callback messages restored")]
+        public static partial void Swept(ILogger logger, int tags, int schedules, int deliveries);
+
+        [LoggerMessage(4222, LogLevel.Warning, "Tag {Tag} was due at {DueAt} and never refreshed: its schedule row is restored")]
+        public static partial void ScheduleRestored(ILogger logger, string tag, DateTimeOffset dueAt);
+
+        [LoggerMessage(4223, LogLevel.Warning, "Callback {EventId} of tag {Tag} lost its queue message: queued again")]
+        public static partial void DeliveryRequeued(ILogger logger, string eventId, string tag);
+    }
+}

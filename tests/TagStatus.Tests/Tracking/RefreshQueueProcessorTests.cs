@@ -1,0 +1,120 @@
+using Azure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Queues;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.SmsPartner;
+using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
+using TagStatus.Tests.Support;
+using static TagStatus.Tests.Support.Data;
+
+namespace TagStatus.Tests.Tracking;
+
+/// <summary>One refresh message: refresh the tag when it is still due, then drop the schedule row the timer claimed.</summary>
+public sealed class RefreshQueueProcessorTests
+{
+    private readonly LookupFixture _f = new();
+    private readonly List<DueTag> _removed = [];
+
+    public RefreshQueueProcessorTests()
+    {
+        _f.Store.Setup(s => s.RemoveDueAsync(It.IsAny<DueTag>(), It.IsAny<CancellationToken>()))
+            .Callback((DueTag due, CancellationToken _) => _removed.Add(due))
+            .Returns(Task.CompletedTask);
+        _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+    }
+
+    private RefreshQueueProcessor Processor()
+    {
+        var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
+        return new RefreshQueueProcessor(_f.Store.Object, _f.Refresher, tracking, _f.Time, NullLogger<RefreshQueueProcessor>.Instance);
+    }
+
+    private RefreshMessage Message() => new("montag", _f.Now.AddMinutes(10));
+
+    /// <summary>A tracked pending tag due <paramref name="dueIn"/> from now (negative: overdue).</summary>
+    private void StoredPending(TimeSpan dueIn, bool tracked = true, TagState state = TagState.Pending)
+    {
+        var summary = Summary("montag", state, new TagCounts(1, 0, 0, 1, 0), T0, T0.AddMinutes(30), tracked, nextRefreshAt: _f.Now + dueIn);
+        _f.Store.Setup(s => s.GetSummaryAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredSummary(summary, new ETag("s1")));
+        _f.Store.Setup(s => s.GetRecipientsAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync([new StoredRecipient(Recipient("+33600000001", DeliveryStatus.Waiting), new ETag("r1"))]);
+    }
+
+    [Fact]
+    public async Task A_due_tag_is_refreshed_and_its_claimed_row_removed()
+    {
+        StoredPending(TimeSpan.FromMinutes(-1));
+        _f.Upstream(Upstream("+33600000001", "Delivered"));
+
+        var outcome = await Processor().ProcessAsync(Message(), default);
+
+        Assert.Equal(QueuedRefreshOutcome.Refreshed, outcome);
+        Assert.Equal(TagState.Complete, Assert.Single(_f.Saved).Summary.State);
+        Assert.Equal(new DueTag(LookupFixture.MonTag, Message().DueAt, 1), Assert.Single(_removed));
+    }
+
+    [Theory]
+    [InlineData(false, TagState.Pending)]
+    [InlineData(true, TagState.Complete)]
+    [InlineData(true, TagState.Expired)]
+    public async Task An_untracked_or_settled_tag_is_not_read_and_its_row_is_dropped(bool tracked, TagState state)
+    {
+        StoredPending(TimeSpan.FromMinutes(-1), tracked, state);
+
+        Assert.Equal(QueuedRefreshOutcome.Dropped, await Processor().ProcessAsync(Message(), default));
+
+        _f.VerifyNoUpstreamCall();
+        Assert.Single(_removed);
+    }
+
+    [Fact]
+    public async Task A_tag_refreshed_by_a_lookup_since_it_was_queued_is_not_read_again()
+    {
+        StoredPending(TimeSpan.FromMinutes(4));
+
+        Assert.Equal(QueuedRefreshOutcome.Dropped, await Processor().ProcessAsync(Message(), default));
+
+        _f.VerifyNoUpstreamCall();
+        Assert.Empty(_f.Saved);
+    }
+
+    [Fact]
+    public async Task A_tag_nobody_stored_is_dropped()
+    {
+        Assert.Equal(QueuedRefreshOutcome.Dropped, await Processor().ProcessAsync(Message(), default));
+        _f.VerifyNoUpstreamCall();
+    }
+
+    [Fact]
+    public async Task An_upstream_failure_is_recorded_for_back_off_and_the_claimed_row_removed()
+    {
+        StoredPending(TimeSpan.FromMinutes(-1));
+        _f.UpstreamFails(new SmsPartnerUnavailableException("SMS Partner answered 503."));
+
+        var outcome = await Processor().ProcessAsync(Message(), default);
+
+        Assert.Equal(QueuedRefreshOutcome.Failed, outcome);
+        _f.Store.Verify(s => s.SaveSummaryAsync(It.Is<TagSummary>(t => t.FailedRefreshes == 1 && t.NextRefreshAt > _f.Now), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Single(_removed);
+    }
+
+    [Fact]
+    public async Task Storage_out_of_reach_throws_so_the_queue_brings_the_message_back_and_the_row_stays()
+    {
+        _f.Store.Setup(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ThrowsAsync(new StoreUnavailableException("down"));
+
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => Processor().ProcessAsync(Message(), default));
+
+        Assert.Empty(_removed);
+    }
+
+    [Fact]
+    public async Task A_message_naming_no_valid_tag_is_dropped()
+    {
+        Assert.Equal(QueuedRefreshOutcome.Dropped, await Processor().ProcessAsync(new RefreshMessage("Not A Tag", _f.Now), default));
+        _f.VerifyNoUpstreamCall();
+    }
+}
