@@ -26,6 +26,12 @@ param refreshSchedule string = '0 */1 * * * *'
 @description('Optional prefix of the app\'s table names.')
 param tablePrefix string = ''
 
+@description('The queue the timer puts one message per due tag on (RefreshQueueName).')
+param refreshQueueName string = 'tagstatus-refresh'
+
+@description('The queue of callback deliveries (CallbacksQueueName).')
+param callbacksQueueName string = 'tagstatus-callbacks'
+
 @description('Maximum number of instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -104,6 +110,7 @@ module storage 'modules/storage.bicep' = {
     deploymentContainerName: 'app-package-${take(functionAppName, 32)}'
     identityName: identityName
     deployerPrincipalId: deployerPrincipalId
+    workQueueNames: [refreshQueueName, callbacksQueueName]
   }
 }
 
@@ -153,6 +160,8 @@ module functionApp 'modules/functionapp.bicep' = {
     smsPartnerBaseUrl: smsPartnerBaseUrl
     refreshSchedule: refreshSchedule
     tablePrefix: tablePrefix
+    refreshQueueName: refreshQueueName
+    callbacksQueueName: callbacksQueueName
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

@@ -52,6 +52,12 @@ param refreshSchedule string
 @description('Optional prefix of the app\'s table names.')
 param tablePrefix string
 
+@description('The refresh queue (RefreshQueueName).')
+param refreshQueueName string
+
+@description('The callbacks queue (CallbacksQueueName).')
+param callbacksQueueName string
+
 @description('Maximum number of instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -161,9 +167,13 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Secrets__CallbackSigningKeyName: callbackSigningKeySecretName
     Secrets__CacheDuration: '00:05:00'
 
-    // The app's tables.
+    // The app's tables, and its work queues (the queue triggers read them through AzureWebJobsStorage, the same
+    // account; the app itself enqueues through TagStorage__QueueServiceUri).
     TagStorage__TableServiceUri: storageTableEndpoint
     TagStorage__TablePrefix: tablePrefix
+    TagStorage__QueueServiceUri: storageQueueEndpoint
+    RefreshQueueName: refreshQueueName
+    CallbacksQueueName: callbacksQueueName
 
     // SMS Partner and the app's behaviour (the documented defaults, visible and tunable here).
     SmsPartner__BaseUrl: smsPartnerBaseUrl
@@ -175,8 +185,9 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Lookup__DefaultMaxAge: '60'
     Tracking__Window: '2.00:00:00'
     Tracking__Margin: '06:00:00'
-    Tracking__MaxParallelism: '4'
-    Tracking__RunBudget: '00:04:00'
+    Tracking__PagesPerRun: '240'
+    Tracking__RefreshLease: '00:10:00'
+    Tracking__SweepEvery: '01:00:00'
     Callbacks__AllowInsecureUrls: 'false'
   }
 }

@@ -22,6 +22,9 @@ param identityName string
 @description('Object id of a user who gets the same data roles, for local debugging. Empty: nobody.')
 param deployerPrincipalId string = ''
 
+@description('Names of the app\'s work queues (refresh, callbacks); their -poison queues are made too.')
+param workQueueNames array
+
 // Storage Blob Data Owner: the host's blob use (leases, keys, timer locks) and the deployment container.
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 // Storage Queue Data Contributor: the host's queues.
@@ -70,6 +73,18 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
     publicAccess: 'None'
   }
 }
+
+// The work queues exist before the app starts: the queue triggers listen on them, and the app's identity needs only
+// data rights (Storage Queue Data Contributor), never the right to create queues.
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource workQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' = [for queueName in flatten(map(workQueueNames, q => [q, '${q}-poison'])): {
+  parent: queueService
+  name: queueName
+}]
 
 resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, appIdentity.id, storageBlobDataOwnerRoleId)

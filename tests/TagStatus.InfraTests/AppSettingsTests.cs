@@ -24,6 +24,9 @@ public class AppSettingsTests
         "Secrets__CacheDuration",
         "TagStorage__TableServiceUri",
         "TagStorage__TablePrefix",
+        "TagStorage__QueueServiceUri",
+        "RefreshQueueName",
+        "CallbacksQueueName",
         "SmsPartner__BaseUrl",
         "SmsPartner__AttemptTimeout",
         "SmsPartner__TotalTimeout",
@@ -33,8 +36,9 @@ public class AppSettingsTests
         "Lookup__DefaultMaxAge",
         "Tracking__Window",
         "Tracking__Margin",
-        "Tracking__MaxParallelism",
-        "Tracking__RunBudget",
+        "Tracking__PagesPerRun",
+        "Tracking__RefreshLease",
+        "Tracking__SweepEvery",
         "Callbacks__AllowInsecureUrls",
     ];
 
@@ -161,7 +165,10 @@ public class AppSettingsTests
         Assert.Equal("60", settings["Lookup__DefaultMaxAge"]);
         Assert.Equal("2.00:00:00", settings["Tracking__Window"]);
         Assert.Equal("06:00:00", settings["Tracking__Margin"]);
-        Assert.Equal("00:04:00", settings["Tracking__RunBudget"]);
+        Assert.Equal("240", settings["Tracking__PagesPerRun"]);
+        Assert.Equal("00:10:00", settings["Tracking__RefreshLease"]);
+        Assert.Equal("tagstatus-refresh", DefaultOf("refreshQueueName"));
+        Assert.Equal("tagstatus-callbacks", DefaultOf("callbacksQueueName"));
     }
 
     private static string DefaultOf(string parameter) =>

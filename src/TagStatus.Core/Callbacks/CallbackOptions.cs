@@ -22,9 +22,6 @@ public sealed class CallbackOptions
     [Range(1, 90)]
     public int MaxSubscriptionsPerTag { get; set; } = 20;
 
-    [Range(1, 64)]
-    public int MaxParallelDeliveries { get; set; } = 4;
-
     /// <summary>How long to wait before attempt <paramref name="attempt"/> + 1: doubling from the first delay, capped; about 8 hours over 12 attempts.</summary>
     public TimeSpan RetryDelay(int attempt)
     {
