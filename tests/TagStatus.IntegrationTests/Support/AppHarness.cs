@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
@@ -44,11 +46,12 @@ public sealed class AppHarness : IAsyncDisposable
         where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Starts a simulator and composes the app against it and Azurite.</summary>
-    public static async Task<AppHarness> StartAsync(AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null, SimulatorOptions? simulatorOptions = null)
+    public static async Task<AppHarness> StartAsync(
+        AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null, SimulatorOptions? simulatorOptions = null, RecordingPolicy? storagePolicy = null)
     {
         var simulator = await SimulatorApp.StartAsync(simulatorOptions ?? new SimulatorOptions());
         var clock = new ManualClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
-        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), clock, new ClockedWorkQueue(clock), configure);
+        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), clock, new ClockedWorkQueue(clock), configure, storagePolicy);
     }
 
     /// <summary>A second app over the same simulator and tables: what a restarted worker sees.</summary>
@@ -90,7 +93,9 @@ public sealed class AppHarness : IAsyncDisposable
         return deliveries;
     }
 
-    private static AppHarness Compose(AzuriteFixture azurite, RunningSimulator simulator, string prefix, ManualClock clock, ClockedWorkQueue queue, Action<IDictionary<string, string?>>? configure)
+    private static AppHarness Compose(
+        AzuriteFixture azurite, RunningSimulator simulator, string prefix, ManualClock clock, ClockedWorkQueue queue,
+        Action<IDictionary<string, string?>>? configure, RecordingPolicy? storagePolicy = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -115,6 +120,11 @@ public sealed class AppHarness : IAsyncDisposable
         services.AddSingleton<TimeProvider>(clock);
         services.AddTagStatusApi(configuration);
         services.AddSingleton<IWorkQueue>(queue);
+        if (storagePolicy is not null)
+        {
+            services.ConfigureAll<TableClientOptions>(options => options.AddPolicy(storagePolicy, HttpPipelinePosition.PerCall));
+        }
+
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new AppHarness(simulator, provider, clock, prefix, queue);
     }
