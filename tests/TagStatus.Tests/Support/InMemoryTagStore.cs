@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Azure;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Storage;
+
+namespace TagStatus.Tests.Support;
+
+/// <summary>
+/// A store in memory that keeps the contract of <see cref="ITagStore"/> (ETag checks, rows before summary, the index
+/// of tracked tags), so the real refresher, lookup and runner can be driven through many refreshes without Azurite.
+/// </summary>
+internal sealed class InMemoryTagStore : ITagStore
+{
+    private readonly ConcurrentDictionary<Tag, StoredSummary> _summaries = new();
+    private readonly ConcurrentDictionary<Tag, Dictionary<(string Phone, int Occurrence), StoredRecipient>> _rows = new();
+    private readonly Lock _gate = new();
+    private int _etags;
+
+    public List<TagCompanionRow> Companions { get; } = [];
+
+    public Task<StoredSummary?> GetSummaryAsync(Tag tag, CancellationToken cancellationToken) =>
+        Task.FromResult(_summaries.TryGetValue(tag, out var stored) ? stored : null);
+
+    public Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<StoredRecipient> rows = _rows.TryGetValue(tag, out var byKey) ? [.. byKey.Values] : [];
+            return Task.FromResult(rows);
+        }
+    }
+
+    public Task<int> SaveRefreshAsync(
+        IReadOnlyList<RecipientWrite> changed,
+        TagSummary summary,
+        ETag? expectedSummaryETag,
+        IReadOnlyList<TagCompanionRow> companions,
+        CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = _rows.GetOrAdd(summary.Tag, _ => []);
+            foreach (var write in changed)
+            {
+                Apply(rows, write);
+            }
+
+            SaveSummary(summary, expectedSummaryETag);
+            Companions.AddRange(companions);
+            return Task.FromResult(changed.Count + 1 + companions.Count);
+        }
+    }
+
+    public Task SaveSummaryAsync(TagSummary summary, ETag? expectedETag, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            SaveSummary(summary, expectedETag);
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task ReindexAsync(TagSummary summary, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<DueTag> due = _summaries.Values
+            .Select(s => s.Summary)
+            .Where(s => s.Tracked && s.NextRefreshAt is { } next && next <= now)
+            .Select(s => new DueTag(s.Tag, s.NextRefreshAt!.Value))
+            .OrderBy(d => d.NextRefreshAt)
+            .Take(max)
+            .ToList();
+        return Task.FromResult(due);
+    }
+
+    public Task<TrackedTagPage> ListTrackedAsync(TagState? state, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        Task.FromResult(new TrackedTagPage(_summaries.Values.Select(s => s.Summary).Where(s => s.Tracked && (state is null || s.State == state)).Take(pageSize).ToList(), null));
+
+    /// <summary>The recipients as stored now, in the order lookups list them.</summary>
+    public IReadOnlyList<Recipient> Recipients(Tag tag)
+    {
+        lock (_gate)
+        {
+            return _rows.TryGetValue(tag, out var rows) ? [.. rows.Values.Select(r => r.Recipient).Order(RecipientOrder.Instance)] : [];
+        }
+    }
+
+    public TagSummary? Summary(Tag tag) => _summaries.TryGetValue(tag, out var stored) ? stored.Summary : null;
+
+    private void Apply(Dictionary<(string Phone, int Occurrence), StoredRecipient> rows, RecipientWrite write)
+    {
+        var key = (write.Recipient.PhoneNumber, write.Recipient.Occurrence);
+        var exists = rows.TryGetValue(key, out var current);
+        if (write.ExpectedETag is { } etag ? !exists || current!.ETag != etag : exists)
+        {
+            throw new StoreConflictException($"Row {key} changed meanwhile.");
+        }
+
+        if (IsDelete(write))
+        {
+            rows.Remove(key);
+            return;
+        }
+
+        rows[key] = new StoredRecipient(write.Recipient, NextETag());
+    }
+
+    private static bool IsDelete(RecipientWrite write) => write.GetType().GetProperty("Delete")?.GetValue(write) is true;
+
+    private void SaveSummary(TagSummary summary, ETag? expected)
+    {
+        var exists = _summaries.TryGetValue(summary.Tag, out var current);
+        if (expected is { } etag ? !exists || current!.ETag != etag : exists)
+        {
+            throw new StoreConflictException($"The summary of {summary.Tag} changed meanwhile.");
+        }
+
+        _summaries[summary.Tag] = new StoredSummary(summary, NextETag());
+    }
+
+    private ETag NextETag() => new(Interlocked.Increment(ref _etags).ToString(CultureInfo.InvariantCulture));
+}
