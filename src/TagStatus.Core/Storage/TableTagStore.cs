@@ -123,9 +123,9 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
     public async Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var pending = TagState.Pending.ToApiName();
+        // Pending tags due a refresh, and settled ones due a re-check: both carry NextRefreshAt; the others have none.
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {TableKeys.TrackedPartition} and State eq {pending} and NextRefreshAt le {now}");
+            $"PartitionKey eq {TableKeys.TrackedPartition} and NextRefreshAt le {now}");
         var due = new List<DueTag>();
         try
         {
@@ -152,11 +152,17 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
             ? TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.TrackedPartition} and State eq {wanted.ToApiName()}")
             : TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.TrackedPartition}");
 
+        string? resumeAt = null;
+        if (continuationToken is not null && !ListContinuation.TryRead(continuationToken, out resumeAt))
+        {
+            throw new ArgumentException("The continuation token is not one this service gave.", nameof(continuationToken));
+        }
+
         Page<IndexEntity>? page;
         try
         {
             page = await _index.QueryAsync<IndexEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
-                .AsPages(continuationToken, pageSize)
+                .AsPages(resumeAt, pageSize)
                 .FirstOrDefaultAsync(cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -176,7 +182,9 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
 
         var tags = page.Values.Select(entry => Tag.TryParse(entry.Tag, out var tag, out _) ? tag : (Tag?)null).OfType<Tag>().ToList();
         var summaries = await Task.WhenAll(tags.Select(tag => GetSummaryAsync(tag, cancellationToken))).ConfigureAwait(false);
-        return new TrackedTagPage(summaries.OfType<StoredSummary>().Select(s => s.Summary).ToList(), page.ContinuationToken);
+        return new TrackedTagPage(
+            summaries.OfType<StoredSummary>().Select(s => s.Summary).ToList(),
+            page.ContinuationToken is { } next ? ListContinuation.Write(next) : null);
     }
 
     private async Task<int> SaveIndexAsync(TagSummary summary, CancellationToken cancellationToken)
@@ -248,9 +256,12 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
             StopSms = recipient.StopSms,
             StatusAt = recipient.StatusAt,
         };
-        return write.ExpectedETag is { } etag
-            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, etag)
-            : new TableTransactionAction(TableTransactionActionType.Add, entity);
+        return write switch
+        {
+            { Delete: true } => new TableTransactionAction(TableTransactionActionType.Delete, entity, write.ExpectedETag ?? ETag.All),
+            { ExpectedETag: { } etag } => new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, etag),
+            _ => new TableTransactionAction(TableTransactionActionType.Add, entity),
+        };
     }
 
     private static Recipient ToRecipient(RecipientEntity entity) => new(
@@ -277,6 +288,9 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         CompletedAt = summary.CompletedAt,
         NextRefreshAt = summary.NextRefreshAt,
         FailedRefreshes = summary.FailedRefreshes,
+        UpstreamTotal = summary.UpstreamTotal,
+        PartialReason = summary.PartialReason,
+        WindowStartedAt = summary.WindowStartedAt,
     };
 
     private static TagSummary ToSummary(SummaryEntity entity) => new(
@@ -288,7 +302,10 @@ public sealed partial class TableTagStore(TableServiceClient service, IOptions<T
         entity.RefreshedAt,
         entity.CompletedAt,
         entity.NextRefreshAt,
-        entity.FailedRefreshes);
+        entity.FailedRefreshes,
+        entity.UpstreamTotal,
+        entity.PartialReason,
+        entity.WindowStartedAt);
 }
 
 /// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>

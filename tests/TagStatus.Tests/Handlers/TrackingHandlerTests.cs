@@ -85,7 +85,7 @@ public sealed class TrackingHandlerTests
     {
         var tag = Tag.Parse("a/b?c#d");
         F.Client.Setup(c => c.GetStatusesByTagAsync(tag, It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new UpstreamTagReport([Upstream("+33600000001", "Waiting")], 1, 1, true));
+            .ReturnsAsync(UpstreamPass.OnePage([Upstream("+33600000001", "Waiting")], 1));
 
         var answer = await PostAsync("""{ "tag": "a/b?c#d" }""");
 

@@ -136,11 +136,11 @@ public sealed class DefectSequenceTests
     }
 
     [Fact]
-    public async Task Defect5_a_settled_tag_is_scheduled_for_a_re_check()
+    public async Task Defect5_a_settled_tracked_tag_is_scheduled_for_a_re_check()
     {
         _h.Serve(20, "1", Row(A));
 
-        await _h.GetAsync();
+        await _h.Refresher.RefreshAsync(UpstreamHarness.MonTag, Core.Refresh.RefreshReason.Register, default);
 
         var summary = _h.Store.Summary(UpstreamHarness.MonTag)!;
         Assert.Equal(TagState.Complete, summary.State);

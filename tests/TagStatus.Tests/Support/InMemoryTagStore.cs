@@ -98,7 +98,7 @@ internal sealed class InMemoryTagStore : ITagStore
             throw new StoreConflictException($"Row {key} changed meanwhile.");
         }
 
-        if (IsDelete(write))
+        if (write.Delete)
         {
             rows.Remove(key);
             return;
@@ -106,8 +106,6 @@ internal sealed class InMemoryTagStore : ITagStore
 
         rows[key] = new StoredRecipient(write.Recipient, NextETag());
     }
-
-    private static bool IsDelete(RecipientWrite write) => write.GetType().GetProperty("Delete")?.GetValue(write) is true;
 
     private void SaveSummary(TagSummary summary, ETag? expected)
     {

@@ -81,7 +81,7 @@ public sealed class RefreshRunnerTests
     private void Answers(string tag, params UpstreamRecipient[] rows) =>
         _f.Client.Setup(c => c.GetStatusesByTagAsync(Tag.Parse(tag), It.IsAny<CancellationToken>()))
             .Callback(() => _upstreamCalls.Enqueue(tag))
-            .ReturnsAsync(new UpstreamTagReport(rows, rows.Length, 1, true));
+            .ReturnsAsync(UpstreamPass.OnePage(rows, rows.Length));
 
     private void Fails(string tag, Exception e) =>
         _f.Client.Setup(c => c.GetStatusesByTagAsync(Tag.Parse(tag), It.IsAny<CancellationToken>()))
@@ -151,7 +151,7 @@ public sealed class RefreshRunnerTests
 
                     await pairReady.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
                     Interlocked.Decrement(ref inFlight);
-                    return new UpstreamTagReport([Upstream("+33600000001", "Waiting")], 1, 1, true);
+                    return UpstreamPass.OnePage([Upstream("+33600000001", "Waiting")], 1);
                 });
         }
 
