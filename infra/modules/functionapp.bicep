@@ -177,6 +177,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Tracking__Margin: '06:00:00'
     Tracking__MaxParallelism: '4'
     Tracking__RunBudget: '00:04:00'
+    Tracking__RecheckEvery: '06:00:00'
+    Tracking__RecheckFor: '3.00:00:00'
     Callbacks__AllowInsecureUrls: 'false'
   }
 }

@@ -34,6 +34,8 @@ public class AppSettingsTests
         "Tracking__Window",
         "Tracking__Margin",
         "Tracking__MaxParallelism",
+        "Tracking__RecheckEvery",
+        "Tracking__RecheckFor",
         "Tracking__RunBudget",
         "Callbacks__AllowInsecureUrls",
     ];

@@ -155,4 +155,52 @@ public sealed class RecipientMergeTests
             [("+33600000001", 0), ("+33600000001", 1), ("+33600000002", 0), ("+33600000003", 0)],
             result.Recipients.Select(r => (r.PhoneNumber, r.Occurrence)));
     }
+
+    [Fact]
+    public void A_full_pass_drops_a_waiting_row_that_shifted_pages_made_up_and_keeps_every_final()
+    {
+        var stored = new[]
+        {
+            Recipient("+33600000001", DeliveryStatus.Delivered, occurrence: 0),
+            Recipient("+33600000001", DeliveryStatus.Waiting, occurrence: 1),
+            Recipient("+33600000002", DeliveryStatus.Waiting, occurrence: 0),
+        };
+        var pass = UpstreamPass.Of(2, PassEnd.ReachedTotal, [Upstream("+33600000001", "Delivered"), Upstream("+33600000002", "Waiting")]);
+
+        var result = RecipientMerge.Merge(stored, pass);
+
+        Assert.Equal([("+33600000001", 0), ("+33600000002", 0)], result.Recipients.Select(r => (r.PhoneNumber, r.Occurrence)));
+        Assert.Equal(("+33600000001", 1), Assert.Single(result.Removed).Let(r => (r.PhoneNumber, r.Occurrence)));
+        Assert.Empty(result.Changed);
+        Assert.False(result.Grew);
+    }
+
+    [Fact]
+    public void A_full_pass_never_drops_a_final_row_even_when_upstream_shows_fewer()
+    {
+        var stored = new[] { Recipient("+33600000001", DeliveryStatus.Delivered, occurrence: 0), Recipient("+33600000001", DeliveryStatus.NotDelivered, occurrence: 1) };
+        var pass = UpstreamPass.Of(1, PassEnd.ReachedTotal, [Upstream("+33600000001", "Waiting")]);
+
+        var result = RecipientMerge.Merge(stored, pass);
+
+        Assert.Equal(stored, result.Recipients);
+        Assert.Empty(result.Removed);
+    }
+
+    [Fact]
+    public void A_new_message_to_a_known_number_grows_the_tag()
+    {
+        var stored = new[] { Recipient("+33600000001", DeliveryStatus.Delivered) };
+        var pass = UpstreamPass.Of(2, PassEnd.ReachedTotal, [Upstream("+33600000001", "Delivered"), Upstream("+33600000001", "Waiting")]);
+
+        var result = RecipientMerge.Merge(stored, pass);
+
+        Assert.True(result.Grew);
+        Assert.Equal((1, DeliveryStatus.Waiting), Assert.Single(result.Changed).Let(r => (r.Occurrence, r.Status)));
+    }
+}
+
+internal static class LetExtension
+{
+    public static TResult Let<T, TResult>(this T value, Func<T, TResult> f) => f(value);
 }

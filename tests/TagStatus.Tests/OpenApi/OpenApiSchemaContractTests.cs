@@ -48,6 +48,10 @@ public sealed class OpenApiSchemaContractTests
                 Schemas.TagEvent,
                 Encoding(new TagEvent(new string('b', 32), TagEvent.Completed, "montag", At, new TagEventData("complete", new TagEventCounts(2, 2, 0, 0, 0))).ToUtf8Json())
             },
+            {
+                Schemas.TagEvent,
+                Encoding(new TagEvent(new string('c', 32), TagEvent.Reopened, "montag", At, new TagEventData("pending", new TagEventCounts(4, 2, 0, 2, 0))).ToUtf8Json())
+            },
         };
     }
 
