@@ -58,6 +58,7 @@ public static class RecipientMerge
     private static void Assign(string phone, List<Recipient> stored, List<UpstreamRecipient> target, List<Recipient> merged, List<Recipient> changed, List<Recipient> removed)
     {
         var free = stored.OrderBy(r => r.Occurrence).ToList();
+        var used = new HashSet<int>();
         var pending = new List<UpstreamRecipient>(target.Count);
 
         // Unchanged rows stay where they are and cost nothing.
@@ -66,7 +67,7 @@ public static class RecipientMerge
             var same = free.FindIndex(r => SameAs(r, row));
             if (same >= 0)
             {
-                merged.Add(free[same]);
+                Keep(free[same], merged, used);
                 free.RemoveAt(same);
             }
             else
@@ -87,22 +88,22 @@ public static class RecipientMerge
                 continue;
             }
 
-            Write(new Recipient(phone, free[slot].Occurrence, row.Status, row.RawStatus, row.StopSms, row.StatusAt), merged, changed);
+            Write(new Recipient(phone, free[slot].Occurrence, row.Status, row.RawStatus, row.StopSms, row.StatusAt), merged, changed, used);
             free.RemoveAt(slot);
             pending.Remove(row);
         }
 
-        var used = new HashSet<int>(merged.Where(r => r.PhoneNumber == phone).Select(r => r.Occurrence));
+        // New rows take the lowest occurrences no kept or removed row holds, so no row key is reused in one write.
+        var taken = new HashSet<int>(used.Concat(free.Select(r => r.Occurrence)));
         var next = 0;
         foreach (var row in pending)
         {
-            while (used.Contains(next) || free.Any(r => r.Occurrence == next))
+            while (!taken.Add(next))
             {
                 next++;
             }
 
-            used.Add(next);
-            Write(new Recipient(phone, next, row.Status, row.RawStatus, row.StopSms, row.StatusAt), merged, changed);
+            Write(new Recipient(phone, next, row.Status, row.RawStatus, row.StopSms, row.StatusAt), merged, changed, used);
         }
 
         if (free.Any(r => r.Status.IsFinal()))
@@ -113,9 +114,15 @@ public static class RecipientMerge
         removed.AddRange(free);
     }
 
-    private static void Write(Recipient recipient, List<Recipient> merged, List<Recipient> changed)
+    private static void Keep(Recipient recipient, List<Recipient> merged, HashSet<int> used)
     {
         merged.Add(recipient);
+        used.Add(recipient.Occurrence);
+    }
+
+    private static void Write(Recipient recipient, List<Recipient> merged, List<Recipient> changed, HashSet<int> used)
+    {
+        Keep(recipient, merged, used);
         changed.Add(recipient);
     }
 
