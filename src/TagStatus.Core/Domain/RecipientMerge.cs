@@ -35,23 +35,114 @@ public static class RecipientMerge
     public static MergeResult Merge(IReadOnlyList<Recipient> stored, UpstreamPass pass)
     {
         var seen = pass.WitnessedByNumber();
-        var storedByNumber = stored.GroupBy(r => r.PhoneNumber, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var numbers = storedByNumber.Keys.Union(seen.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var mine = IsSorted(stored) ? stored : [.. stored.Order(RecipientOrder.Instance)];
+        var seenNumbers = seen.Keys.ToArray();
+        Array.Sort(seenNumbers, StringComparer.Ordinal);
 
         var merged = new List<Recipient>(Math.Max(stored.Count, pass.DistinctCount));
         var changed = new List<Recipient>();
         var removed = new List<Recipient>();
         var grew = false;
-        foreach (var phone in numbers)
+        int s = 0, u = 0;
+        while (s < mine.Count || u < seenNumbers.Length)
         {
-            var mine = storedByNumber.GetValueOrDefault(phone) ?? [];
-            var target = NumberTarget.Of(mine, seen.GetValueOrDefault(phone) ?? [], pass.IsFull);
-            grew |= target.Count > mine.Count;
-            Assign(phone, mine, target, merged, changed, removed);
+            // Walk the stored rows and the seen numbers together, one phone number at a time, in ordinal order.
+            var phone = u == seenNumbers.Length || s < mine.Count && string.CompareOrdinal(mine[s].PhoneNumber, seenNumbers[u]) < 0
+                ? mine[s].PhoneNumber
+                : seenNumbers[u];
+            var first = s;
+            while (s < mine.Count && string.Equals(mine[s].PhoneNumber, phone, StringComparison.Ordinal))
+            {
+                s++;
+            }
+
+            IReadOnlyList<UpstreamRecipient> rows = [];
+            if (u < seenNumbers.Length && string.Equals(seenNumbers[u], phone, StringComparison.Ordinal))
+            {
+                rows = seen[seenNumbers[u++]];
+            }
+
+            grew |= MergeNumber(phone, new Slice(mine, first, s - first), rows, pass.IsFull, merged, changed, removed);
         }
 
-        merged.Sort(RecipientOrder.Instance);
         return new MergeResult(merged, changed, removed) { Grew = grew };
+    }
+
+    /// <summary>Merges one number's rows; true when it ends with more rows than it had.</summary>
+    private static bool MergeNumber(string phone, Slice stored, IReadOnlyList<UpstreamRecipient> seen, bool fullPass, List<Recipient> merged, List<Recipient> changed, List<Recipient> removed)
+    {
+        if (stored.Count <= 1 && seen.Count <= 1)
+        {
+            return MergeSingle(phone, stored.Count == 1 ? stored[0] : null, seen.Count == 1 ? seen[0] : null, fullPass, merged, changed, removed);
+        }
+
+        var own = stored.ToList();
+        var target = NumberTarget.Of(own, seen, fullPass);
+        var start = merged.Count;
+        Assign(phone, own, target, merged, changed, removed);
+        merged.Sort(start, merged.Count - start, RecipientOrder.Instance);
+        return target.Count > own.Count;
+    }
+
+    /// <summary>The common case, at most one row stored and one seen: the same rules, without building multisets.</summary>
+    private static bool MergeSingle(string phone, Recipient? stored, UpstreamRecipient? seen, bool fullPass, List<Recipient> merged, List<Recipient> changed, List<Recipient> removed)
+    {
+        switch (stored, seen)
+        {
+            case (null, { } fresh):
+                Write(new Recipient(phone, 0, fresh.Status, fresh.RawStatus, fresh.StopSms, fresh.StatusAt), merged, changed);
+                return true;
+            case ({ } kept, null):
+                // A full pass that no longer shows a waiting row proves it was never a message; a final row stays.
+                if (fullPass && !kept.Status.IsFinal())
+                {
+                    removed.Add(kept);
+                }
+                else
+                {
+                    merged.Add(kept);
+                }
+
+                return false;
+            case ({ } kept, { } fresh) when SameAs(kept, fresh) || kept.Status.IsFinal() && !fresh.Status.IsFinal():
+                merged.Add(kept);
+                return false;
+            case ({ } kept, { } fresh):
+                Write(new Recipient(phone, kept.Occurrence, fresh.Status, fresh.RawStatus, fresh.StopSms, fresh.StatusAt), merged, changed);
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsSorted(IReadOnlyList<Recipient> rows)
+    {
+        for (var i = 1; i < rows.Count; i++)
+        {
+            if (RecipientOrder.Instance.Compare(rows[i - 1], rows[i]) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A run of one number's stored rows, without copying them.</summary>
+    private readonly record struct Slice(IReadOnlyList<Recipient> Rows, int Start, int Count)
+    {
+        public Recipient this[int index] => Rows[Start + index];
+
+        public List<Recipient> ToList()
+        {
+            var list = new List<Recipient>(Count);
+            for (var i = 0; i < Count; i++)
+            {
+                list.Add(this[i]);
+            }
+
+            return list;
+        }
     }
 
     /// <summary>Gives each target row a slot: its own stored row when unchanged, else a stored row it may replace, else a new one.</summary>
@@ -123,6 +214,12 @@ public static class RecipientMerge
     private static void Write(Recipient recipient, List<Recipient> merged, List<Recipient> changed, HashSet<int> used)
     {
         Keep(recipient, merged, used);
+        changed.Add(recipient);
+    }
+
+    private static void Write(Recipient recipient, List<Recipient> merged, List<Recipient> changed)
+    {
+        merged.Add(recipient);
         changed.Add(recipient);
     }
 

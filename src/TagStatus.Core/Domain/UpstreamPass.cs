@@ -95,25 +95,28 @@ public sealed class UpstreamPass
 
         _pages.Add(page);
         AnnouncedTotal = announcedTotal ?? AnnouncedTotal;
-        foreach (var group in page.GroupBy(row => row))
+        var onThisPage = new Dictionary<UpstreamRecipient, int>(page.Count);
+        var numbersOnThisPage = new Dictionary<string, int>(page.Count, StringComparer.Ordinal);
+        foreach (var row in page)
         {
-            var onThisPage = group.Count();
-            var before = _distinct.GetValueOrDefault(group.Key);
+            var times = onThisPage[row] = onThisPage.GetValueOrDefault(row) + 1;
+            var before = _distinct.GetValueOrDefault(row);
             if (before == 0)
             {
-                _firstSeen.Add(group.Key);
+                _firstSeen.Add(row);
             }
 
-            if (onThisPage > before)
+            if (times > before)
             {
-                _distinct[group.Key] = onThisPage;
-                DistinctCount += onThisPage - before;
+                _distinct[row] = times;
+                DistinctCount++;
             }
-        }
 
-        foreach (var number in page.GroupBy(row => row.PhoneNumber, StringComparer.Ordinal))
-        {
-            _mostOnOnePage[number.Key] = Math.Max(_mostOnOnePage.GetValueOrDefault(number.Key), number.Count());
+            var ofNumber = numbersOnThisPage[row.PhoneNumber] = numbersOnThisPage.GetValueOrDefault(row.PhoneNumber) + 1;
+            if (ofNumber > _mostOnOnePage.GetValueOrDefault(row.PhoneNumber))
+            {
+                _mostOnOnePage[row.PhoneNumber] = ofNumber;
+            }
         }
     }
 
@@ -134,14 +137,28 @@ public sealed class UpstreamPass
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> WitnessedByNumber()
     {
-        var full = IsFull;
-        var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(StringComparer.Ordinal);
-        foreach (var number in _firstSeen.GroupBy(row => row.PhoneNumber, StringComparer.Ordinal))
+        var byNumber = new Dictionary<string, List<UpstreamRecipient>>(_mostOnOnePage.Count, StringComparer.Ordinal);
+        foreach (var row in _firstSeen)
         {
-            var rows = number.SelectMany(row => Enumerable.Repeat(row, _distinct[row]));
-            result[number.Key] = full
-                ? rows.ToList()
-                : rows.OrderBy(row => row.Status.IsFinal() ? 0 : 1).Take(_mostOnOnePage[number.Key]).ToList();
+            if (!byNumber.TryGetValue(row.PhoneNumber, out var rows))
+            {
+                byNumber[row.PhoneNumber] = rows = new List<UpstreamRecipient>(1);
+            }
+
+            for (var i = _distinct[row]; i > 0; i--)
+            {
+                rows.Add(row);
+            }
+        }
+
+        var full = IsFull;
+        var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(byNumber.Count, StringComparer.Ordinal);
+        foreach (var (phone, rows) in byNumber)
+        {
+            var proved = _mostOnOnePage[phone];
+            result[phone] = full || rows.Count <= proved
+                ? rows
+                : rows.OrderBy(row => row.Status.IsFinal() ? 0 : 1).Take(proved).ToList();
         }
 
         return result;

@@ -359,6 +359,17 @@ public sealed class TrackingHandlerTests
         answer.AssertProblem(400, "continuationToken");
     }
 
+    [Theory]
+    [InlineData("?continuationToken=")]
+    [InlineData("?continuationToken=a&continuationToken=b")]
+    public async Task An_empty_or_repeated_continuation_token_is_a_400_naming_it(string query)
+    {
+        var answer = await ListAsync(query);
+
+        answer.AssertProblem(400, "continuationToken");
+        F.Store.Verify(s => s.ListTrackedAsync(It.IsAny<TagState?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
     [Fact]
     public async Task Listing_while_storage_is_down_is_a_503_with_retry_after()
     {
