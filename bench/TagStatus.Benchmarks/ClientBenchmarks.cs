@@ -79,10 +79,10 @@ public class ClientBenchmarks
 
         foreach (var report in new[] { await ReadTag(), await ReadTagReplayed() })
         {
-            if (report.Recipients.Count != rows || report.PagesRead != _pages || !report.IsComplete)
+            if (report.RowsRead.Count != rows || report.PagesRead != _pages || !report.IsFull)
             {
                 throw new InvalidOperationException(
-                    $"Benchmark setup: read {report.Recipients.Count} rows over {report.PagesRead} pages, expected {rows} over {_pages}.");
+                    $"Benchmark setup: read {report.RowsRead.Count} rows over {report.PagesRead} pages, expected {rows} over {_pages}.");
             }
         }
     }
@@ -96,7 +96,7 @@ public class ClientBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "SmsPartnerClient.GetStatusesByTagAsync")]
-    public Task<UpstreamTagReport> ReadTag() => _client.GetStatusesByTagAsync(_tag, CancellationToken.None);
+    public Task<UpstreamPass> ReadTag() => _client.GetStatusesByTagAsync(_tag, CancellationToken.None);
 
     /// <summary>The same pages as bytes with a bare HttpClient: the HTTP floor (both sides), no JSON.</summary>
     [Benchmark(Description = "Raw HttpClient GET of the same pages")]
@@ -117,7 +117,7 @@ public class ClientBenchmarks
     /// (request, response objects, parsing, mapping), since no simulator runs for it.
     /// </summary>
     [Benchmark(Description = "Same client, answers replayed from memory")]
-    public Task<UpstreamTagReport> ReadTagReplayed() => _replayClient.GetStatusesByTagAsync(_tag, CancellationToken.None);
+    public Task<UpstreamPass> ReadTagReplayed() => _replayClient.GetStatusesByTagAsync(_tag, CancellationToken.None);
 
     private sealed class ReplayHandler(Dictionary<string, byte[]> pages) : HttpMessageHandler
     {

@@ -188,6 +188,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Tracking__PagesPerRun: '240'
     Tracking__RefreshLease: '00:10:00'
     Tracking__SweepEvery: '01:00:00'
+    Tracking__RecheckEvery: '06:00:00'
+    Tracking__RecheckFor: '3.00:00:00'
     Callbacks__AllowInsecureUrls: 'false'
   }
 }

@@ -78,7 +78,8 @@ internal static class AdminEndpoints
                 body.IgnorePage ?? current.IgnorePage,
                 body.NumbersAsStrings ?? current.NumbersAsStrings,
                 body.DateAsNumber ?? current.DateAsNumber,
-                body.StopSmsAs ?? current.StopSmsAs);
+                body.StopSmsAs ?? current.StopSmsAs,
+                body.ShiftPerRequest ?? current.ShiftPerRequest);
             SimulatorLog.PagingChanged(logger, state.Paging);
             return Results.Ok(state.Paging);
         }));
@@ -157,6 +158,8 @@ internal static class AdminEndpoints
         public bool? DateAsNumber { get; set; }
 
         public StopSmsFormat? StopSmsAs { get; set; }
+
+        public int? ShiftPerRequest { get; set; }
     }
 
     internal sealed class ErrorsBody

@@ -91,4 +91,10 @@ internal sealed record SeededRecipient(
             : new StatusRow(PhoneNumber, Status, StopSms, DateUnixSeconds);
 }
 
-internal sealed record SeededTag(string Name, DateTimeOffset SeededAt, SeededRecipient[] Recipients);
+internal sealed record SeededTag(string Name, DateTimeOffset SeededAt, SeededRecipient[] Recipients)
+{
+    private long _requests;
+
+    /// <summary>Counts a status request for the tag and returns how many came before it (for <see cref="PagingSettings.ShiftPerRequest"/>).</summary>
+    public long CountRequest() => Interlocked.Increment(ref _requests) - 1;
+}

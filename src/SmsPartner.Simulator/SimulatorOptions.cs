@@ -81,9 +81,15 @@ public enum StopSmsFormat
 }
 
 /// <summary>The response shape of the status endpoint; change at run time with <see cref="SimulatorState.Paging"/>.</summary>
+/// <param name="ShiftPerRequest">
+/// Rows moved from the end of a tag's list to its front before each status request for the tag after the first (0: a
+/// stable order). The order then moves under a reader as a newest-first list does: each page repeats rows of the page
+/// before and rows are skipped, while <c>total</c> stays right.
+/// </param>
 public sealed record PagingSettings(
     int PageSize,
     bool IgnorePage = false,
     bool NumbersAsStrings = false,
     bool DateAsNumber = false,
-    StopSmsFormat StopSmsAs = StopSmsFormat.Bool);
+    StopSmsFormat StopSmsAs = StopSmsFormat.Bool,
+    int ShiftPerRequest = 0);

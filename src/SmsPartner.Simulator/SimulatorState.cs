@@ -45,6 +45,7 @@ public sealed class SimulatorState
         {
             ArgumentNullException.ThrowIfNull(value);
             ArgumentOutOfRangeException.ThrowIfLessThan(value.PageSize, 1, nameof(value.PageSize));
+            ArgumentOutOfRangeException.ThrowIfNegative(value.ShiftPerRequest, nameof(value.ShiftPerRequest));
             if (!Enum.IsDefined(value.StopSmsAs))
             {
                 throw new ArgumentException("stopSmsAs must be bool, int or string.", nameof(value));

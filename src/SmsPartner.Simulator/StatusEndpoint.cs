@@ -85,6 +85,7 @@ internal static class StatusEndpoint
             ? 1
             : p;
         var total = seeded.Recipients.Length;
+        var shift = total == 0 ? 0 : (int)(seeded.CountRequest() * paging.ShiftPerRequest % total);
         var skip = (long)(page - 1) * paging.PageSize;
         var take = skip >= total ? 0 : (int)Math.Min(paging.PageSize, total - skip);
         var now = state.Now;
@@ -100,7 +101,8 @@ internal static class StatusEndpoint
             json.WriteStartArray("StatutResponse_List");
             for (var i = 0; i < take; i++)
             {
-                var row = seeded.Recipients[skip + i].Evaluate(now);
+                // Shifted: the last `shift` rows come first, as if they had been inserted at the top.
+                var row = seeded.Recipients[(int)((skip + i - shift + total) % total)].Evaluate(now);
                 json.WriteStartObject();
                 json.WriteString("phoneNumber", row.PhoneNumber);
                 json.WriteString("status", row.Status);

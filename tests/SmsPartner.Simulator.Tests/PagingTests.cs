@@ -83,6 +83,50 @@ public sealed class PagingTests : SimulatorTestBase
     }
 
     [Fact]
+    public async Task Shift_mode_moves_rows_from_the_end_to_the_front_before_each_later_request()
+    {
+        await SeedAsync("five", AllPhones[..5].Select(p => Row(p)).ToArray());
+        await AdminAsync(HttpMethod.Put, "paging", new { pageSize = 2, shiftPerRequest = 1 });
+
+        var (_, page1) = await GetStatusAsync("five", page: 1);
+        var (_, page2) = await GetStatusAsync("five", page: 2);
+        var (_, page3) = await GetStatusAsync("five", page: 3);
+
+        // A reader of pages 1..3 sees 0,1 then 1,2 then 2: rows read twice, rows 3 and 4 never, total still 5.
+        Assert.Equal(AllPhones[..2], Phones(page1));
+        Assert.Equal(AllPhones[1..3], Phones(page2));
+        Assert.Equal(AllPhones[2..3], Phones(page3));
+        Assert.Equal(5, page3.GetProperty("total").GetInt32());
+        Assert.Equal(1, Sim.State.Paging.ShiftPerRequest);
+    }
+
+    [Fact]
+    public async Task Shift_counts_requests_per_tag_and_restarts_when_the_tag_is_seeded_again()
+    {
+        await SeedAsync("five", AllPhones[..5].Select(p => Row(p)).ToArray());
+        await AdminAsync(HttpMethod.Put, "paging", new { pageSize = 5, shiftPerRequest = 2 });
+        await GetStatusAsync("big");
+
+        var (_, first) = await GetStatusAsync("five");
+        var (_, second) = await GetStatusAsync("five");
+        await SeedAsync("five", AllPhones[..5].Select(p => Row(p)).ToArray());
+        var (_, reseeded) = await GetStatusAsync("five");
+
+        Assert.Equal(AllPhones[..5], Phones(first));
+        Assert.Equal([.. AllPhones[3..5], .. AllPhones[..3]], Phones(second));
+        Assert.Equal(AllPhones[..5], Phones(reseeded));
+    }
+
+    [Fact]
+    public async Task A_negative_shift_is_refused()
+    {
+        using var negative = await Http.PutAsync("_admin/paging", System.Net.Http.Json.JsonContent.Create(new { shiftPerRequest = -1 }));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, negative.StatusCode);
+        Assert.Equal(0, Sim.State.Paging.ShiftPerRequest);
+    }
+
+    [Fact]
     public async Task Numbers_as_strings_mode_sends_total_and_current_page_as_strings()
     {
         await AdminAsync(HttpMethod.Put, "paging", new { numbersAsStrings = true });

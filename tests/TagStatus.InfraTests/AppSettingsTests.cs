@@ -39,6 +39,8 @@ public class AppSettingsTests
         "Tracking__PagesPerRun",
         "Tracking__RefreshLease",
         "Tracking__SweepEvery",
+        "Tracking__RecheckEvery",
+        "Tracking__RecheckFor",
         "Callbacks__AllowInsecureUrls",
     ];
 

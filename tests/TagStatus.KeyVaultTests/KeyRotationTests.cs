@@ -53,7 +53,7 @@ public sealed class KeyRotationTests : IAsyncLifetime
         _simulator.State.SetValidKeys([newKey]);
         var report = await client.GetStatusesByTagAsync(Campaign, default);
 
-        Assert.Equal(2, report.Recipients.Count);
+        Assert.Equal(2, report.RowsRead.Count);
         Assert.Equal(2, _vault.SecretReads);
         TestSupport.AssertNoSecretIn(_logs, oldKey, newKey);
     }

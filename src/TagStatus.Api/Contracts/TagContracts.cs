@@ -29,7 +29,10 @@ public record TagResponse(
     DateTimeOffset? CompletedAt,
     DateTimeOffset? NextRefreshAt,
     string Source,
-    bool Stale)
+    bool Stale,
+    int? UpstreamTotal,
+    bool Partial,
+    string? PartialReason)
 {
     public static TagResponse Summary(TagSummary summary, LookupSource source = LookupSource.Store, bool stale = false) => new(
         summary.Tag.Value,
@@ -42,7 +45,10 @@ public record TagResponse(
         summary.CompletedAt,
         summary.NextRefreshAt,
         source == LookupSource.Live ? "live" : "store",
-        stale);
+        stale,
+        summary.UpstreamTotal,
+        summary.Partial,
+        summary.PartialReason);
 }
 
 /// <summary>The body of <c>GET /api/tags/{tag}</c>: the summary, a page of recipients, and <c>nextLink</c>, written null on the last page as the contract shows.</summary>

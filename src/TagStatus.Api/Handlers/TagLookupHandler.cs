@@ -87,7 +87,7 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> buffer = stackalloc byte[256];
-        Append(hash, buffer, $"{form}|{summary.State}|{summary.Tracked}|{summary.Counts}|{summary.CompletedAt?.ToUnixTimeSeconds()}\n");
+        Append(hash, buffer, $"{form}|{summary.State}|{summary.Tracked}|{summary.Counts}|{summary.CompletedAt?.ToUnixTimeSeconds()}|{summary.UpstreamTotal}|{summary.Partial}\n");
         foreach (var recipient in shown)
         {
             // The number is upstream data of any length; the rest of the line is bounded.

@@ -76,10 +76,14 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
             return ApiResults.BadRequest(error.StartsWith("'state'", StringComparison.Ordinal) ? "state" : "pageSize", error);
         }
 
-        var token = request.Query["continuationToken"].FirstOrDefault();
+        if (!QueryReader.TryOpaque(request, "continuationToken", out var token, out error))
+        {
+            return ApiResults.BadRequest("continuationToken", error);
+        }
+
         try
         {
-            var page = await tracking.ListAsync(state, pageSize, string.IsNullOrEmpty(token) ? null : token, cancellationToken).ConfigureAwait(false);
+            var page = await tracking.ListAsync(state, pageSize, token, cancellationToken).ConfigureAwait(false);
             var nextLink = page.ContinuationToken is null ? null : QueryReader.Link(request, new Dictionary<string, string?> { ["continuationToken"] = page.ContinuationToken });
             return ApiResults.Ok(new TagListResponse(page.Tags.Select(s => TagResponse.Summary(s)).ToList(), nextLink), ApiJsonContext.Api.TagListResponse);
         }

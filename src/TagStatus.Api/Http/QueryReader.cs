@@ -71,6 +71,26 @@ public static class QueryReader
         return true;
     }
 
+    /// <summary>An opaque value given back as it was received: absent is fine, present means exactly one non-empty value.</summary>
+    public static bool TryOpaque(HttpRequest request, string name, out string? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!request.Query.TryGetValue(name, out var raw) || raw.Count == 0)
+        {
+            return true;
+        }
+
+        if (raw.Count > 1 || string.IsNullOrEmpty(raw[0]))
+        {
+            error = $"'{name}' is given once, as the service wrote it in nextLink; start again without it.";
+            return false;
+        }
+
+        value = raw[0];
+        return true;
+    }
+
     /// <summary>Echoes at most a short prefix of bad input back.</summary>
     public static string Truncate(string? value) => value is null ? string.Empty : value.Length <= 40 ? value : value[..40] + "…";
 

@@ -1,5 +1,6 @@
 using Microsoft.OpenApi.Any;
 using Microsoft.OpenApi.Models;
+using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
 using static TagStatus.Api.OpenApi.ConnectorExtensions;
@@ -289,7 +290,7 @@ public static class TagStatusOpenApiDocument
         OperationId = Operations.SubscribeToTag,
         Summary = "When a tag's delivery changes state",
         Description =
-            "Registers a webhook: the tag is tracked, and every change of state (tag.completed, tag.expired, tag.changed) is POSTed "
+            "Registers a webhook: the tag is tracked, and every change of state (tag.completed, tag.expired, tag.changed, tag.reopened) is POSTed "
             + "to the callback URL, signed with X-TagStatus-Signature. Answers 201 with Location; DELETE on it unsubscribes.",
         Parameters = [TagParameter()],
         RequestBody = new OpenApiRequestBody
@@ -318,7 +319,7 @@ public static class TagStatusOpenApiDocument
         Extensions =
         {
             [Trigger] = new OpenApiString("single"),
-            [TriggerHint] = new OpenApiString("Fires when the tag's delivery is complete, expires, or its counts move while pending."),
+            [TriggerHint] = new OpenApiString("Fires when the tag's delivery is complete, expires, reopens, or its counts move while pending."),
         },
     });
 
@@ -367,7 +368,7 @@ public static class TagStatusOpenApiDocument
         {
             [Schemas.Counts] = Object(
                 "Counts over every recipient of the tag, whatever the filter and page",
-                ("total", Integer("Total", "Every message sent under the tag"), true),
+                ("total", Integer("Total", "Every message read under the tag (compare upstreamTotal, what SMS Partner announced)"), true),
                 ("delivered", Integer("Delivered", "Messages delivered"), true),
                 ("notDelivered", Integer("Not Delivered", "Messages that will not be delivered"), true),
                 ("waiting", Integer("Waiting", "Messages with no delivery report yet"), true),
@@ -409,7 +410,8 @@ public static class TagStatusOpenApiDocument
             [Schemas.TagEvent] = Object(
                 "The event POSTed to a subscriber, with headers X-TagStatus-Event-Id and X-TagStatus-Signature: sha256=<hex HMAC-SHA256 of the body>",
                 ("id", String("Event ID", "Unique per event; delivery is at least once, so deduplicate on it"), true),
-                ("type", String("Event Type", "tag.completed, tag.expired or tag.changed", [new OpenApiString("tag.completed"), new OpenApiString("tag.expired"), new OpenApiString("tag.changed")]), true),
+                ("type", String("Event Type", "tag.completed, tag.expired, tag.changed, or tag.reopened (a settled tag read again found new messages: it is pending again, with a new window)",
+                    [.. TagEvent.Types.Select(t => (IOpenApiAny)new OpenApiString(t))]), true),
                 ("tag", String("Tag", "The tag"), true),
                 ("occurredAt", DateTime("Occurred At", "When the change was seen"), true),
                 ("data", Object(
@@ -433,16 +435,19 @@ public static class TagStatusOpenApiDocument
         List<(string, OpenApiSchema, bool)> properties =
         [
             ("tag", String("Tag", "The SMS Partner tag"), true),
-            ("state", String("State", "pending (recipients still waiting), complete (none waiting) or expired (the tracking window closed first)", StateEnum()), true),
+            ("state", String("State", "pending (not settled yet), complete (a full read of SMS Partner showed every message final) or expired (the tracking window closed first)", StateEnum()), true),
             ("tracked", Boolean("Tracked", "True while the scheduled refresh keeps the tag up to date"), true),
             ("counts", Ref(Schemas.Counts), true),
             ("deliveryRate", Nullable(new OpenApiSchema { Type = "number", Format = "double", Minimum = 0, Maximum = 1, Description = "Delivered over total, 0 to 1; null while nothing is known" }.WithSummary("Delivery Rate")), true),
-            ("firstSeenAt", DateTime("First Seen At", "When the tag was first seen; the tracking window starts here"), true),
+            ("firstSeenAt", DateTime("First Seen At", "When the tag was first seen; the tracking window starts here, or when the tag last reopened"), true),
             ("refreshedAt", DateTime("Refreshed At", "When SMS Partner was last read for the tag"), true),
-            ("completedAt", DateTime("Completed At", "When no recipient was waiting any more, or null", nullable: true), true),
-            ("nextRefreshAt", DateTime("Next Refresh At", "When the scheduled refresh will next read the tag, or null when it will not", nullable: true), true),
+            ("completedAt", DateTime("Completed At", "When a full read of SMS Partner first found every message final, or null", nullable: true), true),
+            ("nextRefreshAt", DateTime("Next Refresh At", "When the scheduled refresh will next read the tag (for a settled tag, its re-check), or null when it will not", nullable: true), true),
             ("source", String("Source", "live when this request read SMS Partner, store otherwise", [new OpenApiString("live"), new OpenApiString("store")]), true),
             ("stale", Boolean("Stale", "True when SMS Partner could not be read and stored data was served instead"), true),
+            ("upstreamTotal", Nullable(Integer("Upstream Total", "The number of messages SMS Partner announced on the last read, or null when it announced none")), true),
+            ("partial", Boolean("Partial", "True when the last read of SMS Partner did not get every message it announced (or announced no total): the counts may miss messages, and the tag cannot complete on such a read"), true),
+            ("partialReason", Nullable(String("Partial Reason", "Why the last read was partial, or null")), true),
         ];
         if (withRecipients)
         {

@@ -11,8 +11,12 @@ public sealed record TagEvent(string Id, string Type, string Tag, DateTimeOffset
     public const string Completed = "tag.completed";
     public const string Expired = "tag.expired";
     public const string Changed = "tag.changed";
+    public const string Reopened = "tag.reopened";
 
-    /// <summary>The event a change calls for, if any: settling, or counts moving while pending.</summary>
+    /// <summary>Every event type, in the order the API documents them.</summary>
+    public static IReadOnlyList<string> Types { get; } = [Completed, Expired, Changed, Reopened];
+
+    /// <summary>The event a change calls for, if any: settling, reopening (a settled tag read again found new messages), or counts moving while pending.</summary>
     public static string? TypeFor(TagSummary? previous, TagSummary current)
     {
         if (previous is null || previous.State == current.State && previous.Counts == current.Counts)
@@ -24,6 +28,7 @@ public sealed record TagEvent(string Id, string Type, string Tag, DateTimeOffset
         {
             TagState.Complete when previous.State != TagState.Complete => Completed,
             TagState.Expired when previous.State != TagState.Expired => Expired,
+            TagState.Pending when previous.State.IsSettled() => Reopened,
             TagState.Pending => Changed,
             _ => null,
         };

@@ -1,6 +1,9 @@
 namespace TagStatus.Core.Domain;
 
 /// <summary>A tag's stored summary: what listing and scheduling read, without any recipient row.</summary>
+/// <param name="UpstreamTotal">The <c>total</c> SMS Partner announced on the last read, or null when it announced none.</param>
+/// <param name="PartialReason">Why the last read was not a full pass (see <see cref="UpstreamPass"/>), or null when it was.</param>
+/// <param name="WindowStartedAt">When the tracking window opened: first seen, or reopened; null on summaries stored before reopening existed.</param>
 public sealed record TagSummary(
     Tag Tag,
     TagState State,
@@ -10,7 +13,17 @@ public sealed record TagSummary(
     DateTimeOffset RefreshedAt,
     DateTimeOffset? CompletedAt,
     DateTimeOffset? NextRefreshAt,
-    int FailedRefreshes = 0);
+    int FailedRefreshes = 0,
+    int? UpstreamTotal = null,
+    string? PartialReason = null,
+    DateTimeOffset? WindowStartedAt = null)
+{
+    /// <summary>The start of the tracking window: expiry and back-off count from here.</summary>
+    public DateTimeOffset WindowStart => WindowStartedAt ?? FirstSeenAt;
+
+    /// <summary>True when the last read of SMS Partner was not a full pass.</summary>
+    public bool Partial => PartialReason is not null;
+}
 
 /// <summary>A tag with every one of its recipients.</summary>
 public sealed record TagSnapshot(TagSummary Summary, IReadOnlyList<Recipient> Recipients);

@@ -1,3 +1,4 @@
+using Azure;
 using Microsoft.Extensions.Logging;
 using TagStatus.Core.Domain;
 using TagStatus.Core.SmsPartner;
@@ -39,13 +40,13 @@ public sealed partial class TagRefresher(
 
     public async Task<RefreshResult> RefreshAsync(Tag tag, RefreshReason reason, CancellationToken cancellationToken)
     {
-        var report = await client.GetStatusesByTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        var pass = await client.GetStatusesByTagAsync(tag, cancellationToken).ConfigureAwait(false);
 
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await MergeAndSaveAsync(tag, report, reason, cancellationToken).ConfigureAwait(false);
+                return await MergeAndSaveAsync(tag, pass, reason, cancellationToken).ConfigureAwait(false);
             }
             catch (StoreConflictException) when (attempt < MaxConflictRetries)
             {
@@ -54,50 +55,72 @@ public sealed partial class TagRefresher(
         }
     }
 
-    private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamTagReport report, RefreshReason reason, CancellationToken cancellationToken)
+    private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, CancellationToken cancellationToken)
     {
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
         // Always read the rows: a save that died between its recipients and its summary leaves rows to merge, not re-add.
         var storedRecipients = await store.GetRecipientsAsync(tag, cancellationToken).ConfigureAwait(false);
 
-        var merge = RecipientMerge.Merge(storedRecipients.Select(r => r.Recipient).ToList(), report.Recipients);
-        var etags = storedRecipients.ToDictionary(r => (r.Recipient.PhoneNumber, r.Recipient.Occurrence), r => r.ETag);
-        var writes = merge.Changed
-            .Select(r => new RecipientWrite(r, etags.TryGetValue((r.PhoneNumber, r.Occurrence), out var etag) ? etag : null))
-            .ToList();
-
-        var now = time.GetUtcNow();
+        var merge = RecipientMerge.Merge(storedRecipients.Select(r => r.Recipient).ToList(), pass);
         var previous = stored?.Summary;
-        var firstSeenAt = previous?.FirstSeenAt ?? now;
+        var summary = Summarize(tag, previous, merge, pass, reason);
+
+        var companions = await changeObserver.OnChangeAsync(previous, summary, cancellationToken).ConfigureAwait(false);
+        var rowsWritten = await store.SaveRefreshAsync(Writes(storedRecipients, merge), summary, stored?.ETag, companions, cancellationToken).ConfigureAwait(false);
+
+        if (previous?.State != summary.State)
+        {
+            Log.StateChanged(logger, tag.Value, previous?.State.ToApiName() ?? "new", summary.State.ToApiName(), summary.Counts.Total, summary.Counts.Waiting);
+        }
+
+        if (summary.Partial)
+        {
+            Log.PartialRead(logger, tag.Value, pass.DistinctCount, pass.AnnouncedTotal, pass.End);
+        }
+
+        return new RefreshResult(new TagSnapshot(summary, merge.Recipients), previous?.State, merge.Changed.Count + merge.Removed.Count, rowsWritten);
+    }
+
+    /// <summary>The summary after a read: counts of the merged rows, the state by the rules, a new window when the tag reopens.</summary>
+    private TagSummary Summarize(Tag tag, TagSummary? previous, MergeResult merge, UpstreamPass pass, RefreshReason reason)
+    {
+        var now = time.GetUtcNow();
+        var reopened = TagStateRules.Reopens(previous, merge.Grew, pass.AnnouncedTotal);
+        var windowStart = previous is null || reopened ? now : previous.WindowStart;
         var counts = TagCounts.Of(merge.Recipients);
-        // A short answer cannot complete a tag, nor reopen one that a full answer already completed.
-        var state = rules.Decide(counts, report.IsComplete || previous?.State == TagState.Complete, firstSeenAt, now);
-        var tracked = reason switch
+        var state = rules.After(previous?.State, reopened, counts, pass.IsFull, windowStart, now);
+        var tracked = reopened || reason switch
         {
             RefreshReason.Register => true,
             RefreshReason.Lookup => (previous?.Tracked ?? false) || state == TagState.Pending,
             _ => previous?.Tracked ?? false,
         };
+        DateTimeOffset? completedAt = state == TagState.Complete ? previous?.CompletedAt ?? now : null;
 
-        var summary = new TagSummary(
+        return new TagSummary(
             tag,
             state,
             counts,
             tracked,
-            firstSeenAt,
+            previous?.FirstSeenAt ?? now,
             now,
-            state == TagState.Complete ? previous?.CompletedAt ?? now : null,
-            tracked ? rules.NextRefreshAt(state, firstSeenAt, now) : null);
+            completedAt,
+            tracked ? rules.NextReadAt(state, windowStart, completedAt, now) : null,
+            UpstreamTotal: pass.AnnouncedTotal,
+            PartialReason: pass.PartialReason,
+            WindowStartedAt: windowStart);
+    }
 
-        var companions = await changeObserver.OnChangeAsync(previous, summary, cancellationToken).ConfigureAwait(false);
-        var rowsWritten = await store.SaveRefreshAsync(writes, summary, stored?.ETag, companions, cancellationToken).ConfigureAwait(false);
-
-        if (previous?.State != state)
-        {
-            Log.StateChanged(logger, tag.Value, previous?.State.ToApiName() ?? "new", state.ToApiName(), counts.Total, counts.Waiting);
-        }
-
-        return new RefreshResult(new TagSnapshot(summary, merge.Recipients), previous?.State, merge.Changed.Count, rowsWritten);
+    /// <summary>Changed rows conditional on the ETag they were read with; rows the pass proved were never messages, deleted.</summary>
+    private static List<RecipientWrite> Writes(IReadOnlyList<StoredRecipient> stored, MergeResult merge)
+    {
+        var etags = stored.ToDictionary(r => (r.Recipient.PhoneNumber, r.Recipient.Occurrence), r => r.ETag);
+        ETag? ETagOf(Recipient r) => etags.TryGetValue((r.PhoneNumber, r.Occurrence), out var etag) ? etag : null;
+        return
+        [
+            .. merge.Changed.Select(r => new RecipientWrite(r, ETagOf(r))),
+            .. merge.Removed.Select(r => new RecipientWrite(r, ETagOf(r), Delete: true)),
+        ];
     }
 
     private static partial class Log
@@ -107,6 +130,9 @@ public sealed partial class TagRefresher(
 
         [LoggerMessage(4002, LogLevel.Information, "Tag {Tag} went from {From} to {To} ({Total} recipients, {Waiting} waiting)")]
         public static partial void StateChanged(ILogger logger, string tag, string from, string to, int total, int waiting);
+
+        [LoggerMessage(4003, LogLevel.Information, "Tag {Tag} was read partially: {Distinct} distinct rows of {Announced} announced, pass ended {End}")]
+        public static partial void PartialRead(ILogger logger, string tag, int distinct, int? announced, PassEnd end);
     }
 }
 

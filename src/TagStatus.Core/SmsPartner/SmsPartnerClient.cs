@@ -24,7 +24,7 @@ public sealed class SmsPartnerClient(
 {
     private readonly SmsPartnerOptions _options = options.Value;
 
-    public async Task<UpstreamTagReport> GetStatusesByTagAsync(Tag tag, CancellationToken cancellationToken)
+    public async Task<UpstreamPass> GetStatusesByTagAsync(Tag tag, CancellationToken cancellationToken)
     {
         var apiKey = await secrets.GetAsync(AppSecret.SmsPartnerApiKey, cancellationToken).ConfigureAwait(false);
         try
@@ -54,38 +54,37 @@ public sealed class SmsPartnerClient(
         }
     }
 
-    private async Task<UpstreamTagReport> ReadAllPagesAsync(Tag tag, string apiKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads pages 1, 2, … until the distinct rows reach the announced total, a page comes back empty, or a page repeats
+    /// the previous one (an endpoint that ignores <c>page</c>). Never past <see cref="SmsPartnerOptions.MaxPages"/>.
+    /// </summary>
+    private async Task<UpstreamPass> ReadAllPagesAsync(Tag tag, string apiKey, CancellationToken cancellationToken)
     {
-        var rows = new List<UpstreamRecipient>();
+        var pass = new UpstreamPass();
         List<StatusRow>? previous = null;
-        int? total = null;
 
         for (var page = 1; page <= _options.MaxPages; page++)
         {
             var envelope = await GetPageAsync(tag, apiKey, page, cancellationToken).ConfigureAwait(false);
-            total = envelope.Total ?? total;
             var pageRows = envelope.Rows ?? [];
 
             var ignoresPaging = page > 1 && (envelope.CurrentPage is { } current && current != page
                 || previous is not null && pageRows.SequenceEqual(previous));
-            if (pageRows.Count == 0 || ignoresPaging)
+            if (ignoresPaging)
             {
-                if (ignoresPaging)
-                {
-                    SmsPartnerLog.PagingIgnored(logger, tag.Value, page);
-                }
-
-                return Report(tag, rows, total, page - 1);
+                SmsPartnerLog.PagingIgnored(logger, tag.Value, page);
+                return Ended(tag, pass, PassEnd.PagingIgnored);
             }
 
-            foreach (var row in pageRows)
+            if (pageRows.Count == 0)
             {
-                rows.Add(ToRecipient(row));
+                return Ended(tag, pass, PassEnd.Exhausted);
             }
 
-            if (total is { } announced && rows.Count >= announced)
+            pass.Add(pageRows.Select(ToRecipient).ToList(), envelope.Total);
+            if (pass.AnnouncedTotal is { } announced && pass.DistinctCount >= announced)
             {
-                return Report(tag, rows, total, page);
+                return Ended(tag, pass, PassEnd.ReachedTotal);
             }
 
             previous = pageRows;
@@ -94,26 +93,26 @@ public sealed class SmsPartnerClient(
         throw new SmsPartnerBadAnswerException($"SMS Partner kept sending pages for the tag past the limit of {_options.MaxPages} (SmsPartner:MaxPages).");
     }
 
-    private UpstreamTagReport Report(Tag tag, List<UpstreamRecipient> rows, int? total, int pagesRead)
+    private UpstreamPass Ended(Tag tag, UpstreamPass pass, PassEnd end)
     {
-        if (rows.Count == 0)
+        if (pass.RowsReadCount == 0)
         {
             // success:true with nothing in it: SMS Partner knows no message under the tag.
             throw new SmsPartnerRefusedException(SmsPartnerRefusedException.MessageNotFound, "No message under the tag.");
         }
 
-        foreach (var unknown in rows.Select(r => r.RawStatus).Where(raw => DeliveryStatuses.FromUpstream(raw) == DeliveryStatus.Unknown).Distinct(StringComparer.Ordinal))
+        pass.Finish(end);
+        foreach (var unknown in pass.RowsRead.Select(r => r.RawStatus).Where(raw => DeliveryStatuses.FromUpstream(raw) == DeliveryStatus.Unknown).Distinct(StringComparer.Ordinal))
         {
             SmsPartnerLog.UnknownStatus(logger, unknown, tag.Value);
         }
 
-        var complete = total is not { } announced || rows.Count >= announced;
-        if (!complete)
+        if (!pass.IsFull)
         {
-            SmsPartnerLog.ShortAnswer(logger, rows.Count, total ?? 0);
+            SmsPartnerLog.ShortAnswer(logger, pass.DistinctCount, pass.AnnouncedTotal);
         }
 
-        return new UpstreamTagReport(rows, total, pagesRead, complete);
+        return pass;
     }
 
     private async Task<StatusPage> GetPageAsync(Tag tag, string apiKey, int page, CancellationToken cancellationToken)

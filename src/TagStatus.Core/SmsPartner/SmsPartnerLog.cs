@@ -13,8 +13,8 @@ internal static partial class SmsPartnerLog
     [LoggerMessage(1003, LogLevel.Warning, "SMS Partner ignored the page parameter for tag {Tag} (page {Page} repeated the previous one); stopped paging")]
     public static partial void PagingIgnored(ILogger logger, string tag, int page);
 
-    [LoggerMessage(1004, LogLevel.Warning, "SMS Partner announced {Announced} rows but sent {Received}; the tag cannot complete on this answer")]
-    public static partial void ShortAnswer(ILogger logger, int received, int announced);
+    [LoggerMessage(1004, LogLevel.Warning, "SMS Partner announced {Announced} rows and sent {Received} distinct ones; the tag cannot complete on this answer")]
+    public static partial void ShortAnswer(ILogger logger, int received, int? announced);
 
     [LoggerMessage(1007, LogLevel.Warning, "SMS Partner sent the unknown status {RawStatus} for tag {Tag}; kept verbatim as unknown")]
     public static partial void UnknownStatus(ILogger logger, string rawStatus, string tag);

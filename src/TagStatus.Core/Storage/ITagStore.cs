@@ -7,8 +7,8 @@ public sealed record StoredSummary(TagSummary Summary, ETag ETag);
 
 public sealed record StoredRecipient(Recipient Recipient, ETag ETag);
 
-/// <summary>A recipient to write; <see cref="ExpectedETag"/> null means a new row.</summary>
-public sealed record RecipientWrite(Recipient Recipient, ETag? ExpectedETag);
+/// <summary>A recipient to write (or, with <see cref="Delete"/>, to delete); <see cref="ExpectedETag"/> null means a new row.</summary>
+public sealed record RecipientWrite(Recipient Recipient, ETag? ExpectedETag, bool Delete = false);
 
 /// <summary>A page of tracked tags, newest first.</summary>
 public sealed record TrackedTagPage(IReadOnlyList<TagSummary> Tags, string? ContinuationToken);

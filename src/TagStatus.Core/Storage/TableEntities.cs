@@ -24,6 +24,9 @@ internal sealed class SummaryEntity : ITableEntity
     public DateTimeOffset? CompletedAt { get; set; }
     public DateTimeOffset? NextRefreshAt { get; set; }
     public int FailedRefreshes { get; set; }
+    public int? UpstreamTotal { get; set; }
+    public string? PartialReason { get; set; }
+    public DateTimeOffset? WindowStartedAt { get; set; }
 }
 
 /// <summary>One recipient row (<c>Recipients</c> table, partition = tag, row = number and occurrence).</summary>

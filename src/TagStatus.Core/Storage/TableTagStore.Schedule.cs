@@ -10,7 +10,7 @@ namespace TagStatus.Core.Storage;
 /// tag, so "what is due" is one key-range query that reads only due rows, however many settled tags there are.
 /// </summary>
 /// <remarks>
-/// Only a tracked pending tag has a due row. A summary write reads the summary it replaces (one point read: the ETag
+/// Only a tracked tag with a next read (a pending tag's refresh, a settled tag's re-check) has a due row. A summary write reads the summary it replaces (one point read: the ETag
 /// must match, or the write would fail anyway), adds the row of its new due time before the summary and deletes the
 /// previous one's after, so a crash in between leaves an extra row (its refresh finds the tag not due and drops it),
 /// never a missing one.
@@ -141,9 +141,12 @@ public sealed partial class TableTagStore
         return current is null ? null : ToSummary(current);
     }
 
-    /// <summary>The time a summary is due, or null for a tag nobody refreshes (settled or untracked).</summary>
+    /// <summary>
+    /// The time a summary is due: a pending tag's next refresh, or a settled tag's next re-check; null for a tag nobody
+    /// reads again (untracked, or settled past its re-checks).
+    /// </summary>
     internal static DateTimeOffset? DueAtOf(TagSummary? summary) =>
-        summary is { Tracked: true, State: TagState.Pending, NextRefreshAt: { } at } ? at : null;
+        summary is { Tracked: true, NextRefreshAt: { } at } ? at : null;
 
     internal static int EstimatePages(TagSummary summary) => Math.Max(1, (summary.Counts.Total + EstimatedRowsPerPage - 1) / EstimatedRowsPerPage);
 

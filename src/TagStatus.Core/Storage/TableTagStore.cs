@@ -143,11 +143,17 @@ public sealed partial class TableTagStore(
             ? TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.TrackedPartition} and State eq {wanted.ToApiName()}")
             : TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.TrackedPartition}");
 
+        string? resumeAt = null;
+        if (continuationToken is not null && !ListContinuation.TryRead(continuationToken, out resumeAt))
+        {
+            throw new ArgumentException("The continuation token is not one this service gave.", nameof(continuationToken));
+        }
+
         Page<SummaryEntity>? page;
         try
         {
             page = await _index.QueryAsync<SummaryEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
-                .AsPages(continuationToken, pageSize)
+                .AsPages(resumeAt, pageSize)
                 .FirstOrDefaultAsync(cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -167,7 +173,7 @@ public sealed partial class TableTagStore(
 
         // The listing row carries the summary as of its last write, so a page costs one query, not a read per tag.
         var summaries = page.Values.Where(entry => Tag.TryParse(entry.Tag, out _, out _)).Select(ToSummary).ToList();
-        return new TrackedTagPage(summaries, page.ContinuationToken);
+        return new TrackedTagPage(summaries, page.ContinuationToken is { } next ? ListContinuation.Write(next) : null);
     }
 
     private async Task<int> SaveIndexAsync(TagSummary summary, CancellationToken cancellationToken)
@@ -239,9 +245,12 @@ public sealed partial class TableTagStore(
             StopSms = recipient.StopSms,
             StatusAt = recipient.StatusAt,
         };
-        return write.ExpectedETag is { } etag
-            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, etag)
-            : new TableTransactionAction(TableTransactionActionType.Add, entity);
+        return write switch
+        {
+            { Delete: true } => new TableTransactionAction(TableTransactionActionType.Delete, entity, write.ExpectedETag ?? ETag.All),
+            { ExpectedETag: { } etag } => new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, etag),
+            _ => new TableTransactionAction(TableTransactionActionType.Add, entity),
+        };
     }
 
     private static Recipient ToRecipient(RecipientEntity entity) => new(
@@ -268,6 +277,9 @@ public sealed partial class TableTagStore(
         CompletedAt = summary.CompletedAt,
         NextRefreshAt = summary.NextRefreshAt,
         FailedRefreshes = summary.FailedRefreshes,
+        UpstreamTotal = summary.UpstreamTotal,
+        PartialReason = summary.PartialReason,
+        WindowStartedAt = summary.WindowStartedAt,
     };
 
     private static TagSummary ToSummary(SummaryEntity entity) => new(
@@ -279,7 +291,10 @@ public sealed partial class TableTagStore(
         entity.RefreshedAt,
         entity.CompletedAt,
         entity.NextRefreshAt,
-        entity.FailedRefreshes);
+        entity.FailedRefreshes,
+        entity.UpstreamTotal,
+        entity.PartialReason,
+        entity.WindowStartedAt);
 }
 
 /// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>

@@ -17,7 +17,7 @@ public enum QueuedRefreshOutcome
     /// <summary>SMS Partner or a secret failed: recorded, and the tag is retried with back-off.</summary>
     Failed,
 
-    /// <summary>Nothing to do: the tag is settled, untracked, unknown, or was refreshed since it was queued.</summary>
+    /// <summary>Nothing to do: the tag is untracked, unknown, past its re-checks, or was read since it was queued.</summary>
     Dropped,
 }
 
@@ -49,7 +49,7 @@ public sealed partial class RefreshQueueProcessor(
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
         if (!IsDue(stored?.Summary))
         {
-            // Settled, untracked, or refreshed by a lookup since it was queued: its own schedule row (if any) stands.
+            // Untracked, past its re-checks, or read by a lookup since it was queued: its own schedule row (if any) stands.
             await store.RemoveDueAsync(claimed, cancellationToken).ConfigureAwait(false);
             Log.Dropped(logger, tag.Value);
             return QueuedRefreshOutcome.Dropped;
@@ -60,8 +60,9 @@ public sealed partial class RefreshQueueProcessor(
         return outcome;
     }
 
+    /// <summary>Tracked with a next read (a refresh, or a settled tag's re-check) that has come.</summary>
     private bool IsDue(TagSummary? summary) =>
-        summary is { Tracked: true, State: TagState.Pending } && (summary.NextRefreshAt ?? DateTimeOffset.MinValue) <= time.GetUtcNow() + NotDueSlack;
+        summary is { Tracked: true, NextRefreshAt: { } next } && next <= time.GetUtcNow() + NotDueSlack;
 
     private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, CancellationToken cancellationToken)
     {

@@ -8,8 +8,8 @@ using TagStatus.Core.Storage;
 namespace TagStatus.Core.Tracking;
 
 /// <summary>
-/// The repair pass, at most once per <see cref="TrackingOptions.SweepEvery"/> across all instances: a pending tracked
-/// tag long overdue gets its schedule row back, and an outbox row long overdue gets its queue message back. It reads
+/// The repair pass, at most once per <see cref="TrackingOptions.SweepEvery"/> across all instances: a tracked tag whose
+/// next read is long overdue gets its schedule row back, and an outbox row long overdue gets its queue message back. It reads
 /// only the tags first seen within the tracking window (plus a day), newest first in the listing, so its cost follows
 /// recent work, never history.
 /// </summary>
@@ -37,7 +37,7 @@ public sealed partial class RefreshSweep(
         var recent = await store.GetTrackedSinceAsync(now - settings.Window - settings.Margin - TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false);
         foreach (var summary in recent)
         {
-            if (summary is { State: TagState.Pending, NextRefreshAt: { } dueAt } && dueAt < overdue)
+            if (summary is { Tracked: true, NextRefreshAt: { } dueAt } && dueAt < overdue)
             {
                 await store.EnsureDueAsync(summary, cancellationToken).ConfigureAwait(false);
                 Log.ScheduleRestored(logger, summary.Tag.Value, dueAt);

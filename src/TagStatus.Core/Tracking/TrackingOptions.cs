@@ -36,6 +36,15 @@ public sealed class TrackingOptions : IValidatableObject
     /// <summary>Refresh interval by tag age, youngest first; ages past the last step use the last interval.</summary>
     public List<RefreshStep> Backoff { get; set; } = [];
 
+    /// <summary>
+    /// How often a settled (complete or expired) tracked tag is read again, to notice a new campaign sent under the same
+    /// tag. Zero turns re-checks off.
+    /// </summary>
+    public TimeSpan RecheckEvery { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>For how long after settling a tag is re-checked.</summary>
+    public TimeSpan RecheckFor { get; set; } = TimeSpan.FromDays(3);
+
     /// <summary>Longest wait after a failed refresh of one tag.</summary>
     public TimeSpan MaxFailureDelay { get; set; } = TimeSpan.FromHours(1);
 
@@ -70,6 +79,11 @@ public sealed class TrackingOptions : IValidatableObject
         if (SweepEvery <= TimeSpan.Zero || SweepGrace < TimeSpan.Zero)
         {
             yield return new ValidationResult("Tracking:SweepEvery must be positive and Tracking:SweepGrace not negative.", [nameof(SweepEvery), nameof(SweepGrace)]);
+        }
+
+        if (RecheckEvery < TimeSpan.Zero || RecheckFor < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Tracking:RecheckEvery and Tracking:RecheckFor may not be negative.", [nameof(RecheckEvery)]);
         }
 
         if (Backoff.Any(step => step.Every <= TimeSpan.Zero))

@@ -44,7 +44,7 @@ public sealed partial class TrackingService(
             return summary.Tracked ? null : summary with
             {
                 Tracked = true,
-                NextRefreshAt = summary.State.IsSettled() ? null : time.GetUtcNow(),
+                NextRefreshAt = summary.State.IsSettled() ? rules.NextReadAt(summary.State, summary.WindowStart, summary.CompletedAt, time.GetUtcNow()) : time.GetUtcNow(),
             };
         }, createIfMissing: true, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("Registration produced no summary.");
 
@@ -72,18 +72,26 @@ public sealed partial class TrackingService(
     public Task<TrackedTagPage> ListAsync(TagState? state, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
         store.ListTrackedAsync(state, pageSize, continuationToken, cancellationToken);
 
-    /// <summary>Records a failed refresh: retried later with back-off, and expired when the window has closed meanwhile.</summary>
+    /// <summary>
+    /// Records a failed refresh: retried later with back-off, and expired when the window has closed meanwhile. A settled
+    /// tag whose re-check failed simply waits for its next re-check.
+    /// </summary>
     public async Task RecordFailureAsync(Tag tag, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await UpdateAsync(tag, summary =>
         {
-            if (!summary.Tracked || summary.State.IsSettled())
+            if (!summary.Tracked)
             {
                 return null;
             }
 
-            if (now >= rules.ExpiresAt(summary.FirstSeenAt))
+            if (summary.State.IsSettled())
+            {
+                return summary with { NextRefreshAt = rules.NextReadAt(summary.State, summary.WindowStart, summary.CompletedAt, now) };
+            }
+
+            if (now >= rules.ExpiresAt(summary.WindowStart))
             {
                 return summary with { State = TagState.Expired, NextRefreshAt = null, FailedRefreshes = summary.FailedRefreshes + 1 };
             }
@@ -91,7 +99,7 @@ public sealed partial class TrackingService(
             return summary with
             {
                 FailedRefreshes = summary.FailedRefreshes + 1,
-                NextRefreshAt = rules.NextRetryAt(summary.FailedRefreshes + 1, summary.FirstSeenAt, now),
+                NextRefreshAt = rules.NextRetryAt(summary.FailedRefreshes + 1, summary.WindowStart, now),
             };
         }, createIfMissing: false, cancellationToken).ConfigureAwait(false);
     }

@@ -56,9 +56,10 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(1000, summary.Counts.Total);
         Assert.InRange(runs, 3, 30);
         Assert.NotNull(summary.CompletedAt);
-        Assert.Null(summary.NextRefreshAt);
+        // Issue 12 changed this: a complete tag's next read is its re-check (it used to have none).
+        Assert.Equal(summary.RefreshedAt + new TrackingOptions().RecheckEvery, summary.NextRefreshAt);
         // Every minute for its first ten minutes, then every five: each due time queued the tag once, and each message
-        // refreshed it; a settled tag has no schedule row left.
+        // refreshed it; the next schedule row is the re-check's, hours away.
         Assert.InRange(refreshes, 3, runs);
         Assert.Equal(refreshes, _app.Queue.RefreshesQueued);
         Assert.Equal(0, (await Runner.RunAsync(default)).TagsDue);

@@ -30,12 +30,12 @@ public sealed class SmsPartnerClientSimulatorTests(AzuriteFixture azurite) : IAs
     {
         var report = await Client.GetStatusesByTagAsync(Campaign, default);
 
-        Assert.Equal(1000, report.Recipients.Count);
+        Assert.Equal(1000, report.RowsRead.Count);
         Assert.Equal(50, report.PagesRead);
-        Assert.True(report.IsComplete);
+        Assert.True(report.IsFull);
         Assert.Equal(50, Simulator.StatusRequestsFor(Campaign.Value));
         var expected = Simulator.GetRows(Campaign.Value)!;
-        Assert.Equal(expected.Select(r => (r.PhoneNumber, r.Status)), report.Recipients.Select(r => (r.PhoneNumber, r.RawStatus)));
+        Assert.Equal(expected.Select(r => (r.PhoneNumber, r.Status)), report.RowsRead.Select(r => (r.PhoneNumber, r.RawStatus)));
     }
 
     [Fact]
@@ -46,9 +46,9 @@ public sealed class SmsPartnerClientSimulatorTests(AzuriteFixture azurite) : IAs
         Simulator.Paging = new PagingSettings(PageSize: 20, StopSmsAs: StopSmsFormat.Int);
         var asNumbers = await Client.GetStatusesByTagAsync(Campaign, default);
 
-        Assert.Equal(1000, asStrings.Recipients.Count);
-        Assert.Equal(asNumbers.Recipients, asStrings.Recipients);
-        Assert.All(asStrings.Recipients, r => Assert.NotNull(r.StatusAt));
+        Assert.Equal(1000, asStrings.RowsRead.Count);
+        Assert.Equal(asNumbers.RowsRead, asStrings.RowsRead);
+        Assert.All(asStrings.RowsRead, r => Assert.NotNull(r.StatusAt));
     }
 
     [Fact]
@@ -58,8 +58,8 @@ public sealed class SmsPartnerClientSimulatorTests(AzuriteFixture azurite) : IAs
 
         var report = await Client.GetStatusesByTagAsync(Campaign, default);
 
-        Assert.Equal(20, report.Recipients.Count);
-        Assert.False(report.IsComplete);
+        Assert.Equal(20, report.RowsRead.Count);
+        Assert.False(report.IsFull);
         Assert.Equal(2, Simulator.StatusRequestsFor(Campaign.Value));
     }
 
@@ -70,7 +70,7 @@ public sealed class SmsPartnerClientSimulatorTests(AzuriteFixture azurite) : IAs
 
         var report = await Client.GetStatusesByTagAsync(Campaign, default);
 
-        Assert.Equal(1000, report.Recipients.Count);
+        Assert.Equal(1000, report.RowsRead.Count);
         Assert.Equal(52, Simulator.StatusRequests);
     }
 
@@ -82,7 +82,7 @@ public sealed class SmsPartnerClientSimulatorTests(AzuriteFixture azurite) : IAs
 
         var report = await Client.GetStatusesByTagAsync(Campaign, default);
 
-        Assert.Equal(1000, report.Recipients.Count);
+        Assert.Equal(1000, report.RowsRead.Count);
         Assert.True(TimeProvider.System.GetElapsedTime(started) >= TimeSpan.FromSeconds(0.9), "Retry-After: 1 was not honoured");
     }
 
@@ -93,7 +93,7 @@ public sealed class SmsPartnerClientSimulatorTests(AzuriteFixture azurite) : IAs
 
         var report = await Client.GetStatusesByTagAsync(Campaign, default);
 
-        Assert.Equal(1000, report.Recipients.Count);
+        Assert.Equal(1000, report.RowsRead.Count);
         Assert.Equal(51, Simulator.StatusRequests);
     }
 

@@ -108,18 +108,49 @@ public sealed class TableTagStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Due_tags_come_oldest_due_first_without_untracked_or_settled_ones()
+    public async Task Due_tags_come_oldest_due_first_settled_ones_for_their_re_check_and_never_untracked_ones()
     {
+        // Issue 12 changed this: a settled tag with a next read is due for its re-check (settled tags were never due).
         var store = NewStore();
         await store.SaveSummaryAsync(Summary(Tag.Parse("later"), TagCounts.Empty) with { NextRefreshAt = Now.AddMinutes(-1) }, null, default);
         await store.SaveSummaryAsync(Summary(Tag.Parse("sooner"), TagCounts.Empty) with { NextRefreshAt = Now.AddMinutes(-5) }, null, default);
         await store.SaveSummaryAsync(Summary(Tag.Parse("notyet"), TagCounts.Empty) with { NextRefreshAt = Now.AddMinutes(5) }, null, default);
-        await store.SaveSummaryAsync(Summary(Tag.Parse("untracked"), TagCounts.Empty, tracked: false), null, default);
-        await store.SaveSummaryAsync(Summary(Tag.Parse("done"), TagCounts.Empty, TagState.Complete) with { NextRefreshAt = Now.AddMinutes(-9) }, null, default);
+        await store.SaveSummaryAsync(Summary(Tag.Parse("untracked"), TagCounts.Empty, tracked: false) with { NextRefreshAt = Now.AddMinutes(-7) }, null, default);
+        await store.SaveSummaryAsync(Summary(Tag.Parse("recheck"), TagCounts.Empty, TagState.Complete) with { NextRefreshAt = Now.AddMinutes(-9) }, null, default);
+        await store.SaveSummaryAsync(Summary(Tag.Parse("done"), TagCounts.Empty, TagState.Expired), null, default);
 
         var due = await store.GetDueTagsAsync(Now, 10, default);
 
-        Assert.Equal(["sooner", "later"], due.Select(d => d.Tag.Value));
+        Assert.Equal(["recheck", "sooner", "later"], due.Select(d => d.Tag.Value));
+    }
+
+    [Fact]
+    public async Task A_row_a_refresh_proved_phantom_is_deleted_with_the_etag_it_was_read_with()
+    {
+        var tag = Tag.Parse("phantom");
+        var store = NewStore();
+        var kept = Waiting("+33600000003", 0);
+        var phantom = Waiting("+33600000003", 1);
+        await store.SaveRefreshAsync([new(kept, null), new(phantom, null)], Summary(tag, TagCounts.Of([kept, phantom])), null, [], default);
+        var read = await store.GetRecipientsAsync(tag, default);
+        var summary = (await store.GetSummaryAsync(tag, default))!;
+        var phantomETag = read.Single(r => r.Recipient.Occurrence == 1).ETag;
+
+        await store.SaveRefreshAsync([new(phantom, phantomETag, Delete: true)], summary.Summary with { Counts = TagCounts.Of([kept]) }, summary.ETag, [], default);
+
+        Assert.Equal(kept, Assert.Single(await store.GetRecipientsAsync(tag, default)).Recipient);
+    }
+
+    [Fact]
+    public async Task The_read_against_what_was_announced_and_the_window_round_trip()
+    {
+        var tag = Tag.Parse("partial");
+        var store = NewStore();
+        var summary = Summary(tag, TagCounts.Empty) with { UpstreamTotal = 25, PartialReason = "20 of 25", WindowStartedAt = Now.AddDays(2) };
+
+        await store.SaveSummaryAsync(summary, null, default);
+
+        Assert.Equal(summary, (await store.GetSummaryAsync(tag, default))!.Summary);
     }
 
     [Fact]

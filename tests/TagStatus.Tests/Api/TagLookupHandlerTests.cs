@@ -90,6 +90,9 @@ public sealed class TagLookupHandlerTests
               "nextRefreshAt": null,
               "source": "store",
               "stale": false,
+              "upstreamTotal": 2,
+              "partial": false,
+              "partialReason": null,
               "recipients": [
                 { "phoneNumber": "+336XXXXXXX1", "status": "delivered", "stopSms": false, "statusAt": "2018-02-07T07:38:31Z" },
                 { "phoneNumber": "+336XXXXXXX2", "status": "delivered", "stopSms": false, "statusAt": "2018-02-07T07:39:31Z" }

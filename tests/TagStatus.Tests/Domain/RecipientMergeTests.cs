@@ -79,20 +79,24 @@ public sealed class RecipientMergeTests
     }
 
     [Fact]
-    public void The_second_occurrence_is_matched_to_its_own_stored_row()
+    public void A_number_sent_twice_is_matched_as_a_multiset_not_by_position()
     {
+        // Issue 12 changed this: it used to pair rows by position (occurrence n with the n-th row), which gave two
+        // finals where upstream shows one, and completed tags early when upstream reordered.
         var stored = new[]
         {
             Recipient("+33600000001", DeliveryStatus.Delivered, occurrence: 0),
             Recipient("+33600000001", DeliveryStatus.Waiting, occurrence: 1),
         };
 
-        var result = RecipientMerge.Merge(stored, [Upstream("+33600000001", "Waiting"), Upstream("+33600000001", "Not delivered")]);
+        var reordered = RecipientMerge.Merge(stored, [Upstream("+33600000001", "Waiting"), Upstream("+33600000001", "Delivered")]);
+        var oneWentFinal = RecipientMerge.Merge(stored, [Upstream("+33600000001", "Not delivered"), Upstream("+33600000001", "Delivered")]);
 
-        Assert.Equal([DeliveryStatus.Delivered, DeliveryStatus.NotDelivered], result.Recipients.Select(r => r.Status));
-        var changed = Assert.Single(result.Changed);
+        Assert.Equal(stored, reordered.Recipients);
+        Assert.Empty(reordered.Changed);
+        Assert.Equal([DeliveryStatus.Delivered, DeliveryStatus.NotDelivered], oneWentFinal.Recipients.Select(r => r.Status));
+        var changed = Assert.Single(oneWentFinal.Changed);
         Assert.Equal(1, changed.Occurrence);
-        Assert.Equal(DeliveryStatus.NotDelivered, changed.Status);
     }
 
     [Fact]
@@ -151,4 +155,52 @@ public sealed class RecipientMergeTests
             [("+33600000001", 0), ("+33600000001", 1), ("+33600000002", 0), ("+33600000003", 0)],
             result.Recipients.Select(r => (r.PhoneNumber, r.Occurrence)));
     }
+
+    [Fact]
+    public void A_full_pass_drops_a_waiting_row_that_shifted_pages_made_up_and_keeps_every_final()
+    {
+        var stored = new[]
+        {
+            Recipient("+33600000001", DeliveryStatus.Delivered, occurrence: 0),
+            Recipient("+33600000001", DeliveryStatus.Waiting, occurrence: 1),
+            Recipient("+33600000002", DeliveryStatus.Waiting, occurrence: 0),
+        };
+        var pass = UpstreamPass.Of(2, PassEnd.ReachedTotal, [Upstream("+33600000001", "Delivered"), Upstream("+33600000002", "Waiting")]);
+
+        var result = RecipientMerge.Merge(stored, pass);
+
+        Assert.Equal([("+33600000001", 0), ("+33600000002", 0)], result.Recipients.Select(r => (r.PhoneNumber, r.Occurrence)));
+        Assert.Equal(("+33600000001", 1), Assert.Single(result.Removed).Let(r => (r.PhoneNumber, r.Occurrence)));
+        Assert.Empty(result.Changed);
+        Assert.False(result.Grew);
+    }
+
+    [Fact]
+    public void A_full_pass_never_drops_a_final_row_even_when_upstream_shows_fewer()
+    {
+        var stored = new[] { Recipient("+33600000001", DeliveryStatus.Delivered, occurrence: 0), Recipient("+33600000001", DeliveryStatus.NotDelivered, occurrence: 1) };
+        var pass = UpstreamPass.Of(1, PassEnd.ReachedTotal, [Upstream("+33600000001", "Waiting")]);
+
+        var result = RecipientMerge.Merge(stored, pass);
+
+        Assert.Equal(stored, result.Recipients);
+        Assert.Empty(result.Removed);
+    }
+
+    [Fact]
+    public void A_new_message_to_a_known_number_grows_the_tag()
+    {
+        var stored = new[] { Recipient("+33600000001", DeliveryStatus.Delivered) };
+        var pass = UpstreamPass.Of(2, PassEnd.ReachedTotal, [Upstream("+33600000001", "Delivered"), Upstream("+33600000001", "Waiting")]);
+
+        var result = RecipientMerge.Merge(stored, pass);
+
+        Assert.True(result.Grew);
+        Assert.Equal((1, DeliveryStatus.Waiting), Assert.Single(result.Changed).Let(r => (r.Occurrence, r.Status)));
+    }
+}
+
+internal static class LetExtension
+{
+    public static TResult Let<T, TResult>(this T value, Func<T, TResult> f) => f(value);
 }

@@ -23,25 +23,32 @@ public sealed class TagStateRulesTests
     [Fact]
     public void A_tag_with_nothing_waiting_and_a_complete_answer_is_complete()
     {
-        Assert.Equal(TagState.Complete, Rules().Decide(AllDone, answerComplete: true, T0, T0.AddMinutes(1)));
+        Assert.Equal(TagState.Complete, Rules().Decide(AllDone, fullPass: true, T0, T0.AddMinutes(1)));
     }
 
     [Fact]
-    public void A_tag_with_only_unknown_and_final_statuses_is_complete()
+    public void A_tag_with_an_unknown_status_is_not_complete()
     {
-        Assert.Equal(TagState.Complete, Rules().Decide(new TagCounts(2, 1, 0, 0, 1), answerComplete: true, T0, T0));
+        // Issue 12 changed this: an unknown status is not settled (it used to count as complete).
+        Assert.Equal(TagState.Pending, Rules().Decide(new TagCounts(2, 1, 0, 0, 1), fullPass: true, T0, T0));
+    }
+
+    [Fact]
+    public void A_tag_whose_last_rows_stay_unknown_ends_expired()
+    {
+        Assert.Equal(TagState.Expired, Rules().Decide(new TagCounts(2, 1, 0, 0, 1), fullPass: true, T0, T0 + Window + Margin));
     }
 
     [Fact]
     public void A_tag_is_never_complete_on_an_incomplete_answer()
     {
-        Assert.Equal(TagState.Pending, Rules().Decide(AllDone, answerComplete: false, T0, T0.AddMinutes(1)));
+        Assert.Equal(TagState.Pending, Rules().Decide(AllDone, fullPass: false, T0, T0.AddMinutes(1)));
     }
 
     [Fact]
     public void An_incomplete_answer_after_the_window_is_expired_not_complete()
     {
-        Assert.Equal(TagState.Expired, Rules().Decide(AllDone, answerComplete: false, T0, T0 + Window + Margin));
+        Assert.Equal(TagState.Expired, Rules().Decide(AllDone, fullPass: false, T0, T0 + Window + Margin));
     }
 
     [Fact]

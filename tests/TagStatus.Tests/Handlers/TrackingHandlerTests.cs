@@ -85,7 +85,7 @@ public sealed class TrackingHandlerTests
     {
         var tag = Tag.Parse("a/b?c#d");
         F.Client.Setup(c => c.GetStatusesByTagAsync(tag, It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new UpstreamTagReport([Upstream("+33600000001", "Waiting")], 1, 1, true));
+            .ReturnsAsync(UpstreamPass.OnePage([Upstream("+33600000001", "Waiting")], 1));
 
         var answer = await PostAsync("""{ "tag": "a/b?c#d" }""");
 
@@ -357,6 +357,17 @@ public sealed class TrackingHandlerTests
         var answer = await ListAsync("?continuationToken=forged");
 
         answer.AssertProblem(400, "continuationToken");
+    }
+
+    [Theory]
+    [InlineData("?continuationToken=")]
+    [InlineData("?continuationToken=a&continuationToken=b")]
+    public async Task An_empty_or_repeated_continuation_token_is_a_400_naming_it(string query)
+    {
+        var answer = await ListAsync(query);
+
+        answer.AssertProblem(400, "continuationToken");
+        F.Store.Verify(s => s.ListTrackedAsync(It.IsAny<TagState?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]

@@ -215,6 +215,34 @@ public sealed class OpenApiDocumentTests
     }
 
     [Fact]
+    public void Event_types_are_the_ones_the_service_sends_reopened_included()
+    {
+        var type = _served.Definition(TagStatusOpenApiDocument.Schemas.TagEvent)["properties"]!["type"]!;
+
+        Assert.Equal(Core.Callbacks.TagEvent.Types, type["enum"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Contains("tag.reopened", Core.Callbacks.TagEvent.Types);
+    }
+
+    [Theory]
+    [InlineData(TagStatusOpenApiDocument.Schemas.TagSummary)]
+    [InlineData(TagStatusOpenApiDocument.Schemas.TagDetail)]
+    public void A_summary_shows_the_read_against_what_was_announced(string schemaName)
+    {
+        var schema = _served.Definition(schemaName);
+        var properties = schema["properties"]!;
+        var required = schema["required"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+
+        Assert.Equal("integer", ServedDocument.Text(properties["upstreamTotal"]!["type"]));
+        Assert.True(properties["upstreamTotal"]!["x-nullable"]!.GetValue<bool>());
+        Assert.Equal("boolean", ServedDocument.Text(properties["partial"]!["type"]));
+        Assert.Equal("string", ServedDocument.Text(properties["partialReason"]!["type"]));
+        Assert.True(properties["partialReason"]!["x-nullable"]!.GetValue<bool>());
+        Assert.Contains("upstreamTotal", required);
+        Assert.Contains("partial", required);
+        Assert.Contains("partialReason", required);
+    }
+
+    [Fact]
     public void Host_and_scheme_are_the_ones_given()
     {
         var local = ServedDocument.For("http", "localhost:7071");

@@ -22,8 +22,8 @@ public sealed class OpenApiSchemaContractTests
     public static TheoryData<string, string> Samples()
     {
         var counts = new CountsDto(2, 1, 0, 1, 0);
-        var full = new TagResponse("montag", "pending", true, counts, 0.5, At, At, At, At, "live", false);
-        var empty = new TagResponse("montag", "pending", false, new CountsDto(0, 0, 0, 0, 0), null, At, At, null, null, "store", true);
+        var full = new TagResponse("montag", "pending", true, counts, 0.5, At, At, At, At, "live", false, 2, false, null);
+        var empty = new TagResponse("montag", "pending", false, new CountsDto(0, 0, 0, 0, 0), null, At, At, null, null, "store", true, null, true, "SMS Partner announced no total, so the 0 rows read cannot be known to be all of them.");
         RecipientDto[] recipients = [new("+33600000001", "delivered", false, At), new("+33600000002", "waiting", true, null)];
         return new TheoryData<string, string>
         {
@@ -31,11 +31,11 @@ public sealed class OpenApiSchemaContractTests
             { Schemas.TagSummary, Write(empty, ApiJsonContext.Api.TagResponse) },
             {
                 Schemas.TagDetail,
-                Write(new TagDetailResponse(new TagResponse("montag", "pending", true, counts, 0.5, At, At, null, At, "live", false), recipients, "https://h/api/tags/montag?page=2"), ApiJsonContext.Api.TagDetailResponse)
+                Write(new TagDetailResponse(new TagResponse("montag", "pending", true, counts, 0.5, At, At, null, At, "live", false, 25, true, "SMS Partner ignored the page parameter: 20 distinct rows read of 25 announced."), recipients, "https://h/api/tags/montag?page=2"), ApiJsonContext.Api.TagDetailResponse)
             },
             {
                 Schemas.TagDetail,
-                Write(new TagDetailResponse(new TagResponse("montag", "complete", true, counts, 1, At, At, At, null, "store", false), [], null), ApiJsonContext.Api.TagDetailResponse)
+                Write(new TagDetailResponse(new TagResponse("montag", "complete", true, counts, 1, At, At, At, null, "store", false, 2, false, null), [], null), ApiJsonContext.Api.TagDetailResponse)
             },
             { Schemas.TagList, Write(new TagListResponse([full, empty], "https://h/api/tags?continuationToken=x"), ApiJsonContext.Api.TagListResponse) },
             { Schemas.TagList, Write(new TagListResponse([], null), ApiJsonContext.Api.TagListResponse) },
@@ -47,6 +47,10 @@ public sealed class OpenApiSchemaContractTests
             {
                 Schemas.TagEvent,
                 Encoding(new TagEvent(new string('b', 32), TagEvent.Completed, "montag", At, new TagEventData("complete", new TagEventCounts(2, 2, 0, 0, 0))).ToUtf8Json())
+            },
+            {
+                Schemas.TagEvent,
+                Encoding(new TagEvent(new string('c', 32), TagEvent.Reopened, "montag", At, new TagEventData("pending", new TagEventCounts(4, 2, 0, 2, 0))).ToUtf8Json())
             },
         };
     }

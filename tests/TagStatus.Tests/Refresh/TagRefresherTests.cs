@@ -4,6 +4,7 @@ using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
 using TagStatus.Tests.Support;
 using static TagStatus.Tests.Support.Data;
 
@@ -169,15 +170,16 @@ public sealed class TagRefresherTests
     }
 
     [Fact]
-    public async Task Registering_a_complete_tag_tracks_it_with_no_next_refresh()
+    public async Task Registering_a_complete_tag_tracks_it_until_its_re_check()
     {
         _f.Upstream(Upstream("+33600000001", "Delivered"));
 
         await _f.Refresher.RefreshAsync(MonTag, RefreshReason.Register, default);
 
+        // Issue 12 changed this: a settled tag is read again every Tracking:RecheckEvery (it had no next refresh).
         var summary = Assert.Single(_f.Saved).Summary;
         Assert.True(summary.Tracked);
-        Assert.Null(summary.NextRefreshAt);
+        Assert.Equal(_f.Now + new TrackingOptions().RecheckEvery, summary.NextRefreshAt);
     }
 
     [Theory]
@@ -206,7 +208,7 @@ public sealed class TagRefresherTests
     }
 
     [Fact]
-    public async Task A_waiting_tag_past_its_window_expires_and_stops_refreshing()
+    public async Task A_waiting_tag_past_its_window_expires_and_waits_for_its_re_check()
     {
         _f.Stored(TagState.Pending, _f.Now, [Recipient("+33600000001", DeliveryStatus.Waiting)], tracked: true);
         _f.Time.SetUtcNow(_f.Rules.ExpiresAt(T0));
@@ -215,7 +217,8 @@ public sealed class TagRefresherTests
         var result = await _f.Refresher.RefreshAsync(MonTag, RefreshReason.Scheduled, default);
 
         Assert.Equal(TagState.Expired, result.Snapshot.Summary.State);
-        Assert.Null(result.Snapshot.Summary.NextRefreshAt);
+        // Issue 12 changed this: no more back-off refreshes, only the re-check (it had no next refresh).
+        Assert.Equal(_f.Now + new TrackingOptions().RecheckEvery, result.Snapshot.Summary.NextRefreshAt);
         Assert.True(result.Snapshot.Summary.Tracked);
     }
 

@@ -51,12 +51,12 @@ public sealed class SmsPartnerClientTests
 
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
-        Assert.Equal(2, report.Recipients.Count);
-        Assert.Equal(new UpstreamRecipient("+336XXXXXXX1", "Delivered", false, new DateTimeOffset(2018, 2, 7, 7, 38, 31, TimeSpan.Zero)), report.Recipients[0]);
-        Assert.Equal(new UpstreamRecipient("+336XXXXXXX2", "Waiting", true, new DateTimeOffset(2018, 2, 7, 7, 40, 0, TimeSpan.Zero)), report.Recipients[1]);
+        Assert.Equal(2, report.RowsRead.Count);
+        Assert.Equal(new UpstreamRecipient("+336XXXXXXX1", "Delivered", false, new DateTimeOffset(2018, 2, 7, 7, 38, 31, TimeSpan.Zero)), report.RowsRead[0]);
+        Assert.Equal(new UpstreamRecipient("+336XXXXXXX2", "Waiting", true, new DateTimeOffset(2018, 2, 7, 7, 40, 0, TimeSpan.Zero)), report.RowsRead[1]);
         Assert.Equal(2, report.AnnouncedTotal);
         Assert.Equal(1, report.PagesRead);
-        Assert.True(report.IsComplete);
+        Assert.True(report.IsFull);
         var request = Assert.Single(handler.Requests);
         Assert.Equal("https://sim.test/v1/bulk-status-by-tag", request.Uri.GetLeftPart(UriPartial.Path));
         Assert.Equal(HttpMethod.Get, request.Method);
@@ -77,8 +77,8 @@ public sealed class SmsPartnerClientTests
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
         Assert.Equal(2, report.AnnouncedTotal);
-        Assert.Equal(2, report.Recipients.Count);
-        Assert.True(report.IsComplete);
+        Assert.Equal(2, report.RowsRead.Count);
+        Assert.True(report.IsFull);
         Assert.Single(handler.Requests);
     }
 
@@ -91,7 +91,7 @@ public sealed class SmsPartnerClientTests
 
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
-        Assert.Equal(new DateTimeOffset(2018, 2, 7, 7, 38, 31, TimeSpan.Zero), Assert.Single(report.Recipients).StatusAt);
+        Assert.Equal(new DateTimeOffset(2018, 2, 7, 7, 38, 31, TimeSpan.Zero), Assert.Single(report.RowsRead).StatusAt);
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class SmsPartnerClientTests
 
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
-        Assert.Equal(new DateTimeOffset(2015, 2, 7, 22, 39, 46, TimeSpan.Zero), Assert.Single(report.Recipients).StatusAt);
+        Assert.Equal(new DateTimeOffset(2015, 2, 7, 22, 39, 46, TimeSpan.Zero), Assert.Single(report.RowsRead).StatusAt);
     }
 
     [Theory]
@@ -115,7 +115,7 @@ public sealed class SmsPartnerClientTests
 
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
-        Assert.Null(Assert.Single(report.Recipients).StatusAt);
+        Assert.Null(Assert.Single(report.RowsRead).StatusAt);
     }
 
     [Theory]
@@ -134,7 +134,7 @@ public sealed class SmsPartnerClientTests
 
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
-        Assert.Equal(expected, Assert.Single(report.Recipients).StopSms);
+        Assert.Equal(expected, Assert.Single(report.RowsRead).StopSms);
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class SmsPartnerClientTests
 
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
-        var row = Assert.Single(report.Recipients);
+        var row = Assert.Single(report.RowsRead);
         Assert.Equal("Queued", row.RawStatus);
         Assert.Equal(DeliveryStatus.Unknown, DeliveryStatuses.FromUpstream(row.RawStatus));
     }
@@ -172,10 +172,10 @@ public sealed class SmsPartnerClientTests
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
         Assert.Equal([1, 2, 3], handler.Requests.Select(r => r.Page));
-        Assert.Equal(5, report.Recipients.Count);
-        Assert.Equal(5, report.Recipients.Select(r => r.PhoneNumber).Distinct().Count());
+        Assert.Equal(5, report.RowsRead.Count);
+        Assert.Equal(5, report.RowsRead.Select(r => r.PhoneNumber).Distinct().Count());
         Assert.Equal(3, report.PagesRead);
-        Assert.True(report.IsComplete);
+        Assert.True(report.IsFull);
     }
 
     [Fact]
@@ -189,10 +189,12 @@ public sealed class SmsPartnerClientTests
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
         Assert.Equal([1, 2, 3], handler.Requests.Select(r => r.Page));
-        Assert.Equal(4, report.Recipients.Count);
+        Assert.Equal(4, report.RowsRead.Count);
         Assert.Equal(2, report.PagesRead);
         Assert.Null(report.AnnouncedTotal);
-        Assert.True(report.IsComplete);
+        // Issue 12: without an announced total a pass cannot be known to be whole, so it is never full.
+        Assert.False(report.IsFull);
+        Assert.Equal(PassEnd.Exhausted, report.End);
     }
 
     [Fact]
@@ -216,10 +218,10 @@ public sealed class SmsPartnerClientTests
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
         Assert.Equal(2, handler.Requests.Count);
-        Assert.Equal(2, report.Recipients.Count);
+        Assert.Equal(2, report.RowsRead.Count);
         Assert.Equal(5, report.AnnouncedTotal);
         Assert.Equal(1, report.PagesRead);
-        Assert.False(report.IsComplete);
+        Assert.False(report.IsFull);
     }
 
     [Fact]
@@ -231,8 +233,11 @@ public sealed class SmsPartnerClientTests
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
         Assert.Equal(2, handler.Requests.Count);
-        Assert.Equal(3, report.Recipients.Count);
-        Assert.True(report.IsComplete);
+        Assert.Equal(3, report.RowsRead.Count);
+        // Issue 12: an endpoint that ignores page and announces no total gives a partial pass, never a full one.
+        Assert.False(report.IsFull);
+        Assert.Equal(PassEnd.PagingIgnored, report.End);
+        Assert.Contains("page", report.PartialReason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -245,8 +250,8 @@ public sealed class SmsPartnerClientTests
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
         Assert.Equal(2, handler.Requests.Count);
-        Assert.Equal(["+33600000001", "+33600000002"], report.Recipients.Select(r => r.PhoneNumber));
-        Assert.False(report.IsComplete);
+        Assert.Equal(["+33600000001", "+33600000002"], report.RowsRead.Select(r => r.PhoneNumber));
+        Assert.False(report.IsFull);
         Assert.Equal(1, report.PagesRead);
     }
 
@@ -440,7 +445,7 @@ public sealed class SmsPartnerClientTests
 
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
-        Assert.Single(report.Recipients);
+        Assert.Single(report.RowsRead);
         Assert.Equal([Key, RotatedKey], handler.Requests.Select(r => r.ApiKey));
         _secrets.Verify(s => s.RefreshAsync(AppSecret.SmsPartnerApiKey, Key, It.IsAny<CancellationToken>()), Times.Once);
         _secrets.Verify(s => s.RefreshAsync(It.IsAny<AppSecret>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
@@ -500,8 +505,8 @@ public sealed class SmsPartnerClientTests
 
         var report = await Client(handler).GetStatusesByTagAsync(MonTag, default);
 
-        Assert.Equal(3, report.Recipients.Count);
-        Assert.True(report.IsComplete);
+        Assert.Equal(3, report.RowsRead.Count);
+        Assert.True(report.IsFull);
         Assert.Equal([(Key, 1), (Key, 2), (RotatedKey, 1), (RotatedKey, 2)], handler.Requests.Select(r => (r.ApiKey, r.Page!.Value)));
     }
 

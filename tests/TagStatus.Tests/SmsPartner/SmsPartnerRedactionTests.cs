@@ -88,7 +88,7 @@ public sealed class SmsPartnerRedactionTests
 
         var report = await provider.GetRequiredService<ISmsPartnerClient>().GetStatusesByTagAsync(Tag.Parse("montag"), default);
 
-        Assert.Single(report.Recipients);
+        Assert.Single(report.RowsRead);
         Assert.Equal(3, handler.Requests.Count);
         Assert.All(handler.Requests, r => Assert.Equal(Key, r.ApiKey));
         Assert.All(handler.Requests, r => Assert.Contains("application/json", r.Accept));

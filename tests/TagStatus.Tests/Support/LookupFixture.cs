@@ -59,7 +59,7 @@ internal sealed class LookupFixture
     {
         var summary = new TagSummary(
             MonTag, state, counts ?? TagCounts.Of(recipients), tracked, Data.T0, refreshedAt,
-            state == TagState.Complete ? Data.T0.AddMinutes(5) : null, null);
+            state == TagState.Complete ? Data.T0.AddMinutes(5) : null, null, UpstreamTotal: recipients.Count);
         Store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredSummary(summary, new ETag(etag)));
         Store.Setup(s => s.GetRecipientsAsync(MonTag, It.IsAny<CancellationToken>()))
             .ReturnsAsync(recipients.Select((r, i) => new StoredRecipient(r, new ETag($"row-{i}"))).ToList());
@@ -70,7 +70,7 @@ internal sealed class LookupFixture
 
     public void Upstream(bool complete, params UpstreamRecipient[] rows) =>
         Client.Setup(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new UpstreamTagReport(rows, complete ? rows.Length : rows.Length + 1, 1, complete));
+            .ReturnsAsync(UpstreamPass.OnePage(rows, complete ? rows.Length : rows.Length + 1));
 
     public void UpstreamFails(Exception e) =>
         Client.Setup(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>())).ThrowsAsync(e);

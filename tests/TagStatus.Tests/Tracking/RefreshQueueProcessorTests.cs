@@ -34,8 +34,8 @@ public sealed class RefreshQueueProcessorTests
 
     private RefreshMessage Message() => new("montag", _f.Now.AddMinutes(10));
 
-    /// <summary>A tracked pending tag due <paramref name="dueIn"/> from now (negative: overdue).</summary>
-    private void StoredPending(TimeSpan dueIn, bool tracked = true, TagState state = TagState.Pending)
+    /// <summary>A tag due <paramref name="dueIn"/> from now (negative: overdue; null: never read again).</summary>
+    private void StoredPending(TimeSpan? dueIn, bool tracked = true, TagState state = TagState.Pending)
     {
         var summary = Summary("montag", state, new TagCounts(1, 0, 0, 1, 0), T0, T0.AddMinutes(30), tracked, nextRefreshAt: _f.Now + dueIn);
         _f.Store.Setup(s => s.GetSummaryAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredSummary(summary, new ETag("s1")));
@@ -60,14 +60,27 @@ public sealed class RefreshQueueProcessorTests
     [InlineData(false, TagState.Pending)]
     [InlineData(true, TagState.Complete)]
     [InlineData(true, TagState.Expired)]
-    public async Task An_untracked_or_settled_tag_is_not_read_and_its_row_is_dropped(bool tracked, TagState state)
+    public async Task An_untracked_tag_or_one_past_its_re_checks_is_not_read_and_its_row_is_dropped(bool tracked, TagState state)
     {
-        StoredPending(TimeSpan.FromMinutes(-1), tracked, state);
+        StoredPending(tracked ? null : TimeSpan.FromMinutes(-1), tracked, state);
 
         Assert.Equal(QueuedRefreshOutcome.Dropped, await Processor().ProcessAsync(Message(), default));
 
         _f.VerifyNoUpstreamCall();
         Assert.Single(_removed);
+    }
+
+    [Theory]
+    [InlineData(TagState.Complete)]
+    [InlineData(TagState.Expired)]
+    public async Task A_settled_tag_whose_re_check_has_come_is_read_again(TagState state)
+    {
+        StoredPending(TimeSpan.FromMinutes(-1), tracked: true, state);
+        _f.Upstream(Upstream("+33600000001", "Delivered"));
+
+        Assert.Equal(QueuedRefreshOutcome.Refreshed, await Processor().ProcessAsync(Message(), default));
+
+        _f.Client.Verify(c => c.GetStatusesByTagAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]

@@ -28,6 +28,8 @@ public sealed class TrackingServiceTests
     private TrackingService Service => new(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
 
     /// <summary>A stored summary as the store gives it back, with its ETag.</summary>
+    private static readonly TimeSpan RecheckEvery = new TrackingOptions().RecheckEvery;
+
     private TagSummary StoredSummary(TagState state, bool tracked, int failedRefreshes = 0, DateTimeOffset? nextRefreshAt = null, string etag = "summary-1")
     {
         var summary = Summary("montag", state, state == TagState.Complete ? new TagCounts(2, 2, 0, 0, 0) : new TagCounts(2, 1, 0, 1, 0),
@@ -62,15 +64,16 @@ public sealed class TrackingServiceTests
     }
 
     [Fact]
-    public async Task A_new_tag_already_complete_is_tracked_with_no_next_refresh()
+    public async Task A_new_tag_already_complete_is_tracked_until_its_re_check()
     {
         _f.Upstream(Upstream("+33600000001", "Delivered"));
 
         var summary = await Service.RegisterAsync(MonTag, default);
 
+        // Issue 12 changed this: a settled tag is read again every Tracking:RecheckEvery (it had no next refresh).
         Assert.Equal(TagState.Complete, summary.State);
         Assert.True(summary.Tracked);
-        Assert.Null(summary.NextRefreshAt);
+        Assert.Equal(_f.Now + RecheckEvery, summary.NextRefreshAt);
     }
 
     [Theory]
@@ -140,15 +143,16 @@ public sealed class TrackingServiceTests
     [Theory]
     [InlineData(TagState.Complete)]
     [InlineData(TagState.Expired)]
-    public async Task Registering_a_settled_tag_tracks_it_with_no_next_refresh(TagState state)
+    public async Task Registering_a_settled_tag_tracks_it_until_its_re_check(TagState state)
     {
         StoredSummary(state, tracked: false);
 
         var summary = await Service.RegisterAsync(MonTag, default);
 
+        // Issue 12 changed this: the next read is the re-check (it had no next refresh).
         var (saved, _) = Assert.Single(_summaries);
         Assert.True(saved.Tracked);
-        Assert.Null(saved.NextRefreshAt);
+        Assert.Equal(_f.Now + RecheckEvery, saved.NextRefreshAt);
         Assert.Equal(state, summary.State);
     }
 
@@ -291,16 +295,32 @@ public sealed class TrackingServiceTests
     }
 
     [Theory]
-    [InlineData(TagState.Pending, false)]
-    [InlineData(TagState.Complete, true)]
-    [InlineData(TagState.Expired, true)]
-    public async Task A_failure_of_an_untracked_or_settled_tag_writes_nothing(TagState state, bool tracked)
+    [InlineData(TagState.Pending)]
+    [InlineData(TagState.Complete)]
+    [InlineData(TagState.Expired)]
+    public async Task A_failure_of_an_untracked_tag_writes_nothing(TagState state)
     {
-        StoredSummary(state, tracked);
+        StoredSummary(state, tracked: false);
 
         await Service.RecordFailureAsync(MonTag, default);
 
         VerifyNoWrite();
+    }
+
+    [Theory]
+    [InlineData(TagState.Complete)]
+    [InlineData(TagState.Expired)]
+    public async Task A_failed_re_check_of_a_settled_tag_waits_for_the_next_re_check(TagState state)
+    {
+        // Issue 12: settled tags are read again, so their failures are recorded too (they used to write nothing).
+        StoredSummary(state, tracked: true, nextRefreshAt: _f.Now);
+
+        await Service.RecordFailureAsync(MonTag, default);
+
+        var (saved, _) = Assert.Single(_summaries);
+        Assert.Equal(state, saved.State);
+        Assert.Equal(0, saved.FailedRefreshes);
+        Assert.Equal(_f.Now + RecheckEvery, saved.NextRefreshAt);
     }
 
     [Fact]

@@ -1,0 +1,166 @@
+namespace TagStatus.Core.Domain;
+
+/// <summary>A row as SMS Partner reported it, before it is matched to what is stored.</summary>
+public sealed record UpstreamRecipient(string PhoneNumber, string RawStatus, bool StopSms, DateTimeOffset? StatusAt)
+{
+    public DeliveryStatus Status => DeliveryStatuses.FromUpstream(RawStatus);
+}
+
+/// <summary>How a pass over SMS Partner's pages ended.</summary>
+public enum PassEnd
+{
+    /// <summary>Still reading (a pass spread over several invocations, say).</summary>
+    Open,
+
+    /// <summary>The distinct rows read reached the announced total.</summary>
+    ReachedTotal,
+
+    /// <summary>A page came back empty: there is nothing more to read.</summary>
+    Exhausted,
+
+    /// <summary>SMS Partner answered the same page whatever <c>page</c> said: the rest cannot be read.</summary>
+    PagingIgnored,
+}
+
+/// <summary>
+/// One pass over SMS Partner's pages for a tag: the pages as read, the <c>total</c> announced, and how the pass ended.
+/// </summary>
+/// <remarks>
+/// SMS Partner documents neither its order nor its paging, so a row can move between pages while they are read: one
+/// row read twice, another skipped. A row read twice is the same text on two pages, so rows are counted
+/// <em>distinct</em>: each distinct row counts as often as it appears on any one page (a page is one snapshot, so two
+/// equal rows on one page are two messages). A pass is <see cref="IsFull"/> only when it ended normally, announced a
+/// total, and showed exactly that many distinct rows. Pages are added one at a time, so a pass can be carried across
+/// invocations and judged only once it has ended.
+/// </remarks>
+public sealed class UpstreamPass
+{
+    private readonly List<IReadOnlyList<UpstreamRecipient>> _pages = [];
+    private readonly Dictionary<UpstreamRecipient, int> _distinct = [];
+    private readonly List<UpstreamRecipient> _firstSeen = [];
+    private readonly Dictionary<string, int> _mostOnOnePage = new(StringComparer.Ordinal);
+
+    /// <summary>The latest <c>total</c> SMS Partner announced, when it did.</summary>
+    public int? AnnouncedTotal { get; private set; }
+
+    public PassEnd End { get; private set; } = PassEnd.Open;
+
+    public int PagesRead => _pages.Count;
+
+    /// <summary>Rows as read, page after page, repeats included.</summary>
+    public IReadOnlyList<UpstreamRecipient> RowsRead => [.. _pages.SelectMany(page => page)];
+
+    public int RowsReadCount => _pages.Sum(page => page.Count);
+
+    /// <summary>Rows counted once however many pages repeated them (see the remarks).</summary>
+    public int DistinctCount { get; private set; }
+
+    /// <summary>The pass ended normally, announced a total, and showed exactly that many distinct rows.</summary>
+    public bool IsFull => End is PassEnd.ReachedTotal or PassEnd.Exhausted && AnnouncedTotal is { } total && DistinctCount == total;
+
+    /// <summary>A short reason why the pass is not full, or null when it is.</summary>
+    public string? PartialReason => IsFull ? null : (End, AnnouncedTotal) switch
+    {
+        (PassEnd.Open, _) => "The read of SMS Partner's pages has not finished.",
+        (PassEnd.PagingIgnored, { } total) => $"SMS Partner ignored the page parameter: {DistinctCount} distinct rows read of {total} announced.",
+        (PassEnd.PagingIgnored, null) => $"SMS Partner ignored the page parameter and announced no total: {DistinctCount} distinct rows read.",
+        (_, null) => $"SMS Partner announced no total, so the {DistinctCount} rows read cannot be known to be all of them.",
+        (_, { } total) when DistinctCount < total => $"{DistinctCount} distinct rows read of {total} announced: rows moved between pages or are missing.",
+        (_, { } total) => $"{DistinctCount} distinct rows read, more than the {total} announced: messages were added during the read.",
+    };
+
+    /// <summary>A pass made of these pages, ended as given.</summary>
+    public static UpstreamPass Of(int? announcedTotal, PassEnd end, params IReadOnlyList<UpstreamRecipient>[] pages)
+    {
+        var pass = new UpstreamPass();
+        foreach (var page in pages)
+        {
+            pass.Add(page, announcedTotal);
+        }
+
+        pass.Finish(end);
+        return pass;
+    }
+
+    /// <summary>One page that is the whole answer, with the total it announced (or none).</summary>
+    public static UpstreamPass OnePage(IReadOnlyList<UpstreamRecipient> rows, int? announcedTotal) =>
+        Of(announcedTotal, announcedTotal is { } total && rows.Count >= total ? PassEnd.ReachedTotal : PassEnd.Exhausted, rows);
+
+    public void Add(IReadOnlyList<UpstreamRecipient> page, int? announcedTotal)
+    {
+        if (End != PassEnd.Open)
+        {
+            throw new InvalidOperationException("A pass that has ended takes no more pages.");
+        }
+
+        _pages.Add(page);
+        AnnouncedTotal = announcedTotal ?? AnnouncedTotal;
+        var onThisPage = new Dictionary<UpstreamRecipient, int>(page.Count);
+        var numbersOnThisPage = new Dictionary<string, int>(page.Count, StringComparer.Ordinal);
+        foreach (var row in page)
+        {
+            var times = onThisPage[row] = onThisPage.GetValueOrDefault(row) + 1;
+            var before = _distinct.GetValueOrDefault(row);
+            if (before == 0)
+            {
+                _firstSeen.Add(row);
+            }
+
+            if (times > before)
+            {
+                _distinct[row] = times;
+                DistinctCount++;
+            }
+
+            var ofNumber = numbersOnThisPage[row.PhoneNumber] = numbersOnThisPage.GetValueOrDefault(row.PhoneNumber) + 1;
+            if (ofNumber > _mostOnOnePage.GetValueOrDefault(row.PhoneNumber))
+            {
+                _mostOnOnePage[row.PhoneNumber] = ofNumber;
+            }
+        }
+    }
+
+    public void Finish(PassEnd end)
+    {
+        if (end == PassEnd.Open)
+        {
+            throw new ArgumentOutOfRangeException(nameof(end), "A pass ends in a state other than Open.");
+        }
+
+        End = end;
+    }
+
+    /// <summary>
+    /// Per number, the rows this pass proves exist. A full pass proves every distinct row. Otherwise rows of one number
+    /// spread over several pages may be one message read twice with a status that moved in between, so only as many
+    /// rows as one page showed for the number count, final ones first.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> WitnessedByNumber()
+    {
+        var byNumber = new Dictionary<string, List<UpstreamRecipient>>(_mostOnOnePage.Count, StringComparer.Ordinal);
+        foreach (var row in _firstSeen)
+        {
+            if (!byNumber.TryGetValue(row.PhoneNumber, out var rows))
+            {
+                byNumber[row.PhoneNumber] = rows = new List<UpstreamRecipient>(1);
+            }
+
+            for (var i = _distinct[row]; i > 0; i--)
+            {
+                rows.Add(row);
+            }
+        }
+
+        var full = IsFull;
+        var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(byNumber.Count, StringComparer.Ordinal);
+        foreach (var (phone, rows) in byNumber)
+        {
+            var proved = _mostOnOnePage[phone];
+            result[phone] = full || rows.Count <= proved
+                ? rows
+                : rows.OrderBy(row => row.Status.IsFinal() ? 0 : 1).Take(proved).ToList();
+        }
+
+        return result;
+    }
+}

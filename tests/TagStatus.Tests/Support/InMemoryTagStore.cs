@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Azure;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Storage;
+
+namespace TagStatus.Tests.Support;
+
+/// <summary>
+/// A store in memory that keeps the contract of <see cref="ITagStore"/> (ETag checks, rows before summary, the index
+/// of tracked tags), so the real refresher, lookup and runner can be driven through many refreshes without Azurite.
+/// </summary>
+internal sealed class InMemoryTagStore : ITagStore
+{
+    private readonly ConcurrentDictionary<Tag, StoredSummary> _summaries = new();
+    private readonly ConcurrentDictionary<Tag, Dictionary<(string Phone, int Occurrence), StoredRecipient>> _rows = new();
+    private readonly Lock _gate = new();
+    private readonly List<DueTag> _due = [];
+    private DateTimeOffset? _sweptAt;
+    private int _etags;
+
+    public List<TagCompanionRow> Companions { get; } = [];
+
+    public Task<StoredSummary?> GetSummaryAsync(Tag tag, CancellationToken cancellationToken) =>
+        Task.FromResult(_summaries.TryGetValue(tag, out var stored) ? stored : null);
+
+    public Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<StoredRecipient> rows = _rows.TryGetValue(tag, out var byKey) ? [.. byKey.Values] : [];
+            return Task.FromResult(rows);
+        }
+    }
+
+    public Task<int> SaveRefreshAsync(
+        IReadOnlyList<RecipientWrite> changed,
+        TagSummary summary,
+        ETag? expectedSummaryETag,
+        IReadOnlyList<TagCompanionRow> companions,
+        CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = _rows.GetOrAdd(summary.Tag, _ => []);
+            foreach (var write in changed)
+            {
+                Apply(rows, write);
+            }
+
+            SaveSummary(summary, expectedSummaryETag);
+            Companions.AddRange(companions);
+            return Task.FromResult(changed.Count + 1 + companions.Count);
+        }
+    }
+
+    public Task SaveSummaryAsync(TagSummary summary, ETag? expectedETag, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            SaveSummary(summary, expectedETag);
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task ReindexAsync(TagSummary summary, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The schedule as <see cref="TableTagStore"/> keeps it: a row per due time, the new one before, the old one gone after.</summary>
+    public Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<DueTag> due = [.. _due.Where(d => d.DueAt <= now).OrderBy(d => d.DueAt).ThenBy(d => d.Tag.Value, StringComparer.Ordinal).Take(max)];
+            return Task.FromResult(due);
+        }
+    }
+
+    public Task<DueTag?> ClaimDueAsync(DueTag due, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var row = _due.FirstOrDefault(d => d.Tag == due.Tag && d.DueAt == due.DueAt);
+            if (row is null)
+            {
+                return Task.FromResult<DueTag?>(null);
+            }
+
+            _due.Remove(row);
+            var claimed = row with { DueAt = leaseUntil };
+            _due.Add(claimed);
+            return Task.FromResult<DueTag?>(claimed);
+        }
+    }
+
+    public Task RemoveDueAsync(DueTag due, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _due.RemoveAll(d => d.Tag == due.Tag && d.DueAt == due.DueAt);
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task EnsureDueAsync(TagSummary summary, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Schedule(summary, previous: null);
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task<IReadOnlyList<TagSummary>> GetTrackedSinceAsync(DateTimeOffset firstSeenAfter, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<TagSummary>>([.. _summaries.Values.Select(s => s.Summary).Where(s => s.Tracked && s.FirstSeenAt > firstSeenAfter)]);
+
+    public Task<bool> TryClaimSweepAsync(DateTimeOffset now, TimeSpan every, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_sweptAt is { } last && now - last < every)
+            {
+                return Task.FromResult(false);
+            }
+
+            _sweptAt = now;
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<TrackedTagPage> ListTrackedAsync(TagState? state, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        Task.FromResult(new TrackedTagPage(_summaries.Values.Select(s => s.Summary).Where(s => s.Tracked && (state is null || s.State == state)).Take(pageSize).ToList(), null));
+
+    /// <summary>The recipients as stored now, in the order lookups list them.</summary>
+    public IReadOnlyList<Recipient> Recipients(Tag tag)
+    {
+        lock (_gate)
+        {
+            return _rows.TryGetValue(tag, out var rows) ? [.. rows.Values.Select(r => r.Recipient).Order(RecipientOrder.Instance)] : [];
+        }
+    }
+
+    public TagSummary? Summary(Tag tag) => _summaries.TryGetValue(tag, out var stored) ? stored.Summary : null;
+
+    private void Apply(Dictionary<(string Phone, int Occurrence), StoredRecipient> rows, RecipientWrite write)
+    {
+        var key = (write.Recipient.PhoneNumber, write.Recipient.Occurrence);
+        var exists = rows.TryGetValue(key, out var current);
+        if (write.ExpectedETag is { } etag ? !exists || current!.ETag != etag : exists)
+        {
+            throw new StoreConflictException($"Row {key} changed meanwhile.");
+        }
+
+        if (write.Delete)
+        {
+            rows.Remove(key);
+            return;
+        }
+
+        rows[key] = new StoredRecipient(write.Recipient, NextETag());
+    }
+
+    private void SaveSummary(TagSummary summary, ETag? expected)
+    {
+        var exists = _summaries.TryGetValue(summary.Tag, out var current);
+        if (expected is { } etag ? !exists || current!.ETag != etag : exists)
+        {
+            throw new StoreConflictException($"The summary of {summary.Tag} changed meanwhile.");
+        }
+
+        Schedule(summary, current?.Summary);
+        _summaries[summary.Tag] = new StoredSummary(summary, NextETag());
+    }
+
+    private void Schedule(TagSummary summary, TagSummary? previous)
+    {
+        var at = TableTagStore.DueAtOf(summary);
+        var old = TableTagStore.DueAtOf(previous);
+        if (old is { } was && was != at)
+        {
+            _due.RemoveAll(d => d.Tag == summary.Tag && d.DueAt == was);
+        }
+
+        if (at is { } due && due != old)
+        {
+            _due.Add(new DueTag(summary.Tag, due, TableTagStore.EstimatePages(summary)));
+        }
+    }
+
+    private ETag NextETag() => new(Interlocked.Increment(ref _etags).ToString(CultureInfo.InvariantCulture));
+}
