@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace TagStatus.Core.Domain;
 
 /// <summary>A row as SMS Partner reported it, before it is matched to what is stored.</summary>
@@ -36,9 +38,9 @@ public enum PassEnd
 public sealed class UpstreamPass
 {
     private readonly List<IReadOnlyList<UpstreamRecipient>> _pages = [];
-    private readonly Dictionary<UpstreamRecipient, int> _distinct = [];
+    private readonly Dictionary<UpstreamRecipient, PageCount> _distinct = [];
     private readonly List<UpstreamRecipient> _firstSeen = [];
-    private readonly Dictionary<string, int> _mostOnOnePage = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PageCount> _mostOnOnePage = new(StringComparer.Ordinal);
 
     /// <summary>The latest <c>total</c> SMS Partner announced, when it did.</summary>
     public int? AnnouncedTotal { get; private set; }
@@ -95,28 +97,24 @@ public sealed class UpstreamPass
 
         _pages.Add(page);
         AnnouncedTotal = announcedTotal ?? AnnouncedTotal;
-        var onThisPage = new Dictionary<UpstreamRecipient, int>(page.Count);
-        var numbersOnThisPage = new Dictionary<string, int>(page.Count, StringComparer.Ordinal);
+        var pageIndex = _pages.Count;
+        _distinct.EnsureCapacity(_distinct.Count + page.Count);
+        _mostOnOnePage.EnsureCapacity(_mostOnOnePage.Count + page.Count);
+        _firstSeen.EnsureCapacity(_firstSeen.Count + page.Count);
         foreach (var row in page)
         {
-            var times = onThisPage[row] = onThisPage.GetValueOrDefault(row) + 1;
-            var before = _distinct.GetValueOrDefault(row);
-            if (before == 0)
+            ref var distinct = ref CollectionsMarshal.GetValueRefOrAddDefault(_distinct, row, out var seenBefore);
+            if (!seenBefore)
             {
                 _firstSeen.Add(row);
             }
 
-            if (times > before)
+            if (distinct.CountOn(pageIndex))
             {
-                _distinct[row] = times;
                 DistinctCount++;
             }
 
-            var ofNumber = numbersOnThisPage[row.PhoneNumber] = numbersOnThisPage.GetValueOrDefault(row.PhoneNumber) + 1;
-            if (ofNumber > _mostOnOnePage.GetValueOrDefault(row.PhoneNumber))
-            {
-                _mostOnOnePage[row.PhoneNumber] = ofNumber;
-            }
+            CollectionsMarshal.GetValueRefOrAddDefault(_mostOnOnePage, row.PhoneNumber, out _).CountOn(pageIndex);
         }
     }
 
@@ -137,30 +135,62 @@ public sealed class UpstreamPass
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> WitnessedByNumber()
     {
-        var byNumber = new Dictionary<string, List<UpstreamRecipient>>(_mostOnOnePage.Count, StringComparer.Ordinal);
+        var full = IsFull;
+        var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(_mostOnOnePage.Count, StringComparer.Ordinal);
         foreach (var row in _firstSeen)
         {
-            if (!byNumber.TryGetValue(row.PhoneNumber, out var rows))
+            var times = _distinct[row].Most;
+            ref var rows = ref CollectionsMarshal.GetValueRefOrAddDefault(result, row.PhoneNumber, out var known);
+            if (!known && times == 1)
             {
-                byNumber[row.PhoneNumber] = rows = new List<UpstreamRecipient>(1);
+                rows = new[] { row };
+                continue;
             }
 
-            for (var i = _distinct[row]; i > 0; i--)
-            {
-                rows.Add(row);
-            }
+            var list = rows as List<UpstreamRecipient> ?? [.. rows ?? []];
+            list.AddRange(Enumerable.Repeat(row, times));
+            rows = list;
         }
 
-        var full = IsFull;
-        var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(byNumber.Count, StringComparer.Ordinal);
-        foreach (var (phone, rows) in byNumber)
+        if (!full)
         {
-            var proved = _mostOnOnePage[phone];
-            result[phone] = full || rows.Count <= proved
-                ? rows
-                : rows.OrderBy(row => row.Status.IsFinal() ? 0 : 1).Take(proved).ToList();
+            foreach (var (phone, count) in _mostOnOnePage)
+            {
+                var rows = result[phone];
+                if (rows.Count > count.Most)
+                {
+                    result[phone] = rows.OrderBy(row => row.Status.IsFinal() ? 0 : 1).Take(count.Most).ToList();
+                }
+            }
         }
 
         return result;
+    }
+
+    /// <summary>How often something appeared on the page it was last seen on, and the most on any one page.</summary>
+    private struct PageCount
+    {
+        private int _page;
+        private int _onPage;
+
+        public int Most { get; private set; }
+
+        /// <summary>Counts one more on page <paramref name="page"/>; true when that raised <see cref="Most"/>.</summary>
+        public bool CountOn(int page)
+        {
+            if (_page != page)
+            {
+                _page = page;
+                _onPage = 0;
+            }
+
+            if (++_onPage <= Most)
+            {
+                return false;
+            }
+
+            Most = _onPage;
+            return true;
+        }
     }
 }

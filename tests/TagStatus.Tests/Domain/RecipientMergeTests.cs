@@ -170,7 +170,8 @@ public sealed class RecipientMergeTests
         var result = RecipientMerge.Merge(stored, pass);
 
         Assert.Equal([("+33600000001", 0), ("+33600000002", 0)], result.Recipients.Select(r => (r.PhoneNumber, r.Occurrence)));
-        Assert.Equal(("+33600000001", 1), Assert.Single(result.Removed).Let(r => (r.PhoneNumber, r.Occurrence)));
+        var removed = Assert.Single(result.Removed);
+        Assert.Equal(("+33600000001", 1), (removed.PhoneNumber, removed.Occurrence));
         Assert.Empty(result.Changed);
         Assert.False(result.Grew);
     }
@@ -196,11 +197,7 @@ public sealed class RecipientMergeTests
         var result = RecipientMerge.Merge(stored, pass);
 
         Assert.True(result.Grew);
-        Assert.Equal((1, DeliveryStatus.Waiting), Assert.Single(result.Changed).Let(r => (r.Occurrence, r.Status)));
+        var added = Assert.Single(result.Changed);
+        Assert.Equal((1, DeliveryStatus.Waiting), (added.Occurrence, added.Status));
     }
-}
-
-internal static class LetExtension
-{
-    public static TResult Let<T, TResult>(this T value, Func<T, TResult> f) => f(value);
 }
