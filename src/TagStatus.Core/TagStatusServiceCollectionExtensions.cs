@@ -35,6 +35,7 @@ public static class TagStatusServiceCollectionExtensions
 
         services.AddSingleton<TagStateRules>();
         services.AddSingleton<TagRefresher>();
+        services.AddSingleton<StepwiseRefresher>();
         services.AddSingleton<TagLookupService>();
         services.AddSingleton<TrackingService>();
         services.AddSingleton<RefreshRunner>();
@@ -92,6 +93,7 @@ public static class TagStatusServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkQueueOptions>>()));
         services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
 
+        services.AddSingleton<IPassStore>(sp => new TablePassStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>()));
         services.AddSingleton<ITagStore>(sp => new TableTagStore(
             TableService(sp),
             sp.GetRequiredService<IOptions<TagStoreOptions>>(),

@@ -75,13 +75,23 @@ public sealed class TagStateRules(IOptions<TrackingOptions> options)
         return next <= settledAt + _options.RecheckFor ? next : null;
     }
 
-    /// <summary>When the timer should next read a tracked tag in this state: the back-off while pending, the re-check once settled.</summary>
-    public DateTimeOffset? NextReadAt(TagState state, DateTimeOffset windowStart, DateTimeOffset? completedAt, DateTimeOffset now) => state switch
+    /// <summary>
+    /// When the timer should next read a tracked tag in this state: the back-off while pending, stretched to at least
+    /// <paramref name="pages"/> × <see cref="TrackingOptions.IntervalPerPage"/> for a big tag (never past its expiry);
+    /// the re-check once settled.
+    /// </summary>
+    public DateTimeOffset? NextReadAt(TagState state, DateTimeOffset windowStart, DateTimeOffset? completedAt, DateTimeOffset now, int pages = 1) => state switch
     {
         TagState.Complete => NextRecheckAt(completedAt ?? now, now),
         TagState.Expired => NextRecheckAt(ExpiresAt(windowStart), now),
-        _ => NextRefreshAt(state, windowStart, now),
+        _ => Stretched(NextRefreshAt(state, windowStart, now), pages, ExpiresAt(windowStart), now),
     };
+
+    private DateTimeOffset? Stretched(DateTimeOffset? next, int pages, DateTimeOffset expiresAt, DateTimeOffset now)
+    {
+        var least = now + (_options.IntervalPerPage * Math.Max(1, pages));
+        return next is { } at && least > at ? (least < expiresAt ? least : expiresAt) : next;
+    }
 
     /// <summary>After a failed refresh: the usual interval doubled per failure, capped.</summary>
     public DateTimeOffset NextRetryAt(int failures, DateTimeOffset windowStart, DateTimeOffset now)

@@ -49,6 +49,9 @@ public sealed class UpstreamPass
 
     public int PagesRead => _pages.Count;
 
+    /// <summary>The pages as read, in order: what a pass carried across invocations is stored as.</summary>
+    public IReadOnlyList<IReadOnlyList<UpstreamRecipient>> Pages => _pages;
+
     /// <summary>Rows as read, page after page, repeats included.</summary>
     public IReadOnlyList<UpstreamRecipient> RowsRead => [.. _pages.SelectMany(page => page)];
 

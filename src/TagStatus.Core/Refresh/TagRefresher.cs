@@ -41,7 +41,12 @@ public sealed partial class TagRefresher(
     public async Task<RefreshResult> RefreshAsync(Tag tag, RefreshReason reason, CancellationToken cancellationToken)
     {
         var pass = await client.GetStatusesByTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        return await SaveAsync(tag, pass, reason, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>Merges an ended pass into the store (a big tag's, read over several invocations, comes this way too).</summary>
+    public async Task<RefreshResult> SaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -105,7 +110,7 @@ public sealed partial class TagRefresher(
             previous?.FirstSeenAt ?? now,
             now,
             completedAt,
-            tracked ? rules.NextReadAt(state, windowStart, completedAt, now) : null,
+            tracked ? rules.NextReadAt(state, windowStart, completedAt, now, pass.PagesRead) : null,
             UpstreamTotal: pass.AnnouncedTotal,
             PartialReason: pass.PartialReason,
             WindowStartedAt: windowStart);

@@ -26,10 +26,22 @@ public sealed class SmsPartnerClient(
 
     public async Task<UpstreamPass> GetStatusesByTagAsync(Tag tag, CancellationToken cancellationToken)
     {
+        var pass = new UpstreamPass();
+        await ContinuePassAsync(tag, pass, _options.MaxPages, cancellationToken).ConfigureAwait(false);
+        if (pass.End == PassEnd.Open)
+        {
+            throw new SmsPartnerBadAnswerException($"SMS Partner kept sending pages for the tag past the limit of {_options.MaxPages} (SmsPartner:MaxPages).");
+        }
+
+        return pass;
+    }
+
+    public async Task ContinuePassAsync(Tag tag, UpstreamPass pass, int maxPages, CancellationToken cancellationToken)
+    {
         var apiKey = await secrets.GetAsync(AppSecret.SmsPartnerApiKey, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await ReadAllPagesAsync(tag, apiKey, cancellationToken).ConfigureAwait(false);
+            await ReadPagesAsync(tag, apiKey, pass, maxPages, cancellationToken).ConfigureAwait(false);
         }
         catch (SmsPartnerRefusedException refused) when (refused.Code == SmsPartnerRefusedException.InvalidApiKey)
         {
@@ -44,7 +56,7 @@ public sealed class SmsPartnerClient(
 
             try
             {
-                return await ReadAllPagesAsync(tag, rotated, cancellationToken).ConfigureAwait(false);
+                await ReadPagesAsync(tag, rotated, pass, maxPages, cancellationToken).ConfigureAwait(false);
             }
             catch (SmsPartnerRefusedException again) when (again.Code == SmsPartnerRefusedException.InvalidApiKey)
             {
@@ -55,42 +67,43 @@ public sealed class SmsPartnerClient(
     }
 
     /// <summary>
-    /// Reads pages 1, 2, … until the distinct rows reach the announced total, a page comes back empty, or a page repeats
-    /// the previous one (an endpoint that ignores <c>page</c>). Never past <see cref="SmsPartnerOptions.MaxPages"/>.
+    /// Reads the pages after the pass's last, at most <paramref name="maxPages"/>, until the distinct rows reach the
+    /// announced total, a page comes back empty, or a page repeats the previous one (an endpoint that ignores
+    /// <c>page</c>); the pass stays open when the pages run out first. Never past <see cref="SmsPartnerOptions.MaxPages"/>.
     /// </summary>
-    private async Task<UpstreamPass> ReadAllPagesAsync(Tag tag, string apiKey, CancellationToken cancellationToken)
+    private async Task ReadPagesAsync(Tag tag, string apiKey, UpstreamPass pass, int maxPages, CancellationToken cancellationToken)
     {
-        var pass = new UpstreamPass();
-        List<StatusRow>? previous = null;
-
-        for (var page = 1; page <= _options.MaxPages; page++)
+        for (var read = 0; read < maxPages && pass.End == PassEnd.Open; read++)
         {
+            var page = pass.PagesRead + 1;
+            if (page > _options.MaxPages)
+            {
+                throw new SmsPartnerBadAnswerException($"SMS Partner kept sending pages for the tag past the limit of {_options.MaxPages} (SmsPartner:MaxPages).");
+            }
+
             var envelope = await GetPageAsync(tag, apiKey, page, cancellationToken).ConfigureAwait(false);
-            var pageRows = envelope.Rows ?? [];
+            var pageRows = (envelope.Rows ?? []).Select(ToRecipient).ToList();
 
             var ignoresPaging = page > 1 && (envelope.CurrentPage is { } current && current != page
-                || previous is not null && pageRows.SequenceEqual(previous));
+                || pass.Pages[^1].SequenceEqual(pageRows));
             if (ignoresPaging)
             {
                 SmsPartnerLog.PagingIgnored(logger, tag.Value, page);
-                return Ended(tag, pass, PassEnd.PagingIgnored);
+                Ended(tag, pass, PassEnd.PagingIgnored);
             }
-
-            if (pageRows.Count == 0)
+            else if (pageRows.Count == 0)
             {
-                return Ended(tag, pass, PassEnd.Exhausted);
+                Ended(tag, pass, PassEnd.Exhausted);
             }
-
-            pass.Add(pageRows.Select(ToRecipient).ToList(), envelope.Total);
-            if (pass.AnnouncedTotal is { } announced && pass.DistinctCount >= announced)
+            else
             {
-                return Ended(tag, pass, PassEnd.ReachedTotal);
+                pass.Add(pageRows, envelope.Total);
+                if (pass.AnnouncedTotal is { } announced && pass.DistinctCount >= announced)
+                {
+                    Ended(tag, pass, PassEnd.ReachedTotal);
+                }
             }
-
-            previous = pageRows;
         }
-
-        throw new SmsPartnerBadAnswerException($"SMS Partner kept sending pages for the tag past the limit of {_options.MaxPages} (SmsPartner:MaxPages).");
     }
 
     private UpstreamPass Ended(Tag tag, UpstreamPass pass, PassEnd end)

@@ -28,7 +28,7 @@ public sealed class SmsPartnerOptions : IValidatableObject
 
     /// <summary>Safety stop for paging: no tag is worth more pages than this.</summary>
     [Range(1, 100_000)]
-    public int MaxPages { get; set; } = 500;
+    public int MaxPages { get; set; } = 10_000;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -45,7 +45,8 @@ public sealed partial class TableTagStore
     public async Task<DueTag?> ClaimDueAsync(DueTag due, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var claimed = due with { DueAt = leaseUntil };
+        // The row always moves (a renewal within the same tick included), so the claim is always a delete that can fail.
+        var claimed = due with { DueAt = leaseUntil > due.DueAt ? leaseUntil : due.DueAt.AddTicks(1) };
         // One transaction in one partition: the delete fails when another run claimed the row first, and then nothing moves.
         List<TableTransactionAction> actions =
         [

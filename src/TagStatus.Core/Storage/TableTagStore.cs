@@ -318,7 +318,7 @@ internal sealed class TableInitializer(TableServiceClient service, string prefix
                 return;
             }
 
-            foreach (var name in new[] { "Tags", "Recipients", "TagIndex" })
+            foreach (var name in new[] { "Tags", "Recipients", "TagIndex", "Passes" })
             {
                 await service.GetTableClient(prefix + name).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             }

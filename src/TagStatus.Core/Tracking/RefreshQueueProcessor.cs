@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Refresh;
@@ -17,6 +18,9 @@ public enum QueuedRefreshOutcome
     /// <summary>SMS Partner or a secret failed: recorded, and the tag is retried with back-off.</summary>
     Failed,
 
+    /// <summary>A big tag's pass read its share of pages and goes on in a follow-up message.</summary>
+    Continued,
+
     /// <summary>Nothing to do: the tag is untracked, unknown, past its re-checks, or was read since it was queued.</summary>
     Dropped,
 }
@@ -28,8 +32,10 @@ public enum QueuedRefreshOutcome
 /// </summary>
 public sealed partial class RefreshQueueProcessor(
     ITagStore store,
-    TagRefresher refresher,
+    StepwiseRefresher refresher,
+    IWorkQueue queue,
     TrackingService tracking,
+    IOptions<TrackingOptions> options,
     TimeProvider time,
     ILogger<RefreshQueueProcessor> logger)
 {
@@ -55,8 +61,12 @@ public sealed partial class RefreshQueueProcessor(
             return QueuedRefreshOutcome.Dropped;
         }
 
-        var outcome = await RefreshAsync(tag, cancellationToken).ConfigureAwait(false);
-        await store.RemoveDueAsync(claimed, cancellationToken).ConfigureAwait(false);
+        var outcome = await RefreshAsync(tag, claimed, cancellationToken).ConfigureAwait(false);
+        if (outcome != QueuedRefreshOutcome.Continued)
+        {
+            await store.RemoveDueAsync(claimed, cancellationToken).ConfigureAwait(false);
+        }
+
         return outcome;
     }
 
@@ -64,13 +74,19 @@ public sealed partial class RefreshQueueProcessor(
     private bool IsDue(TagSummary? summary) =>
         summary is { Tracked: true, NextRefreshAt: { } next } && next <= time.GetUtcNow() + NotDueSlack;
 
-    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, CancellationToken cancellationToken)
+    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, DueTag claimed, CancellationToken cancellationToken)
     {
         try
         {
-            var result = await refresher.RefreshAsync(tag, RefreshReason.Scheduled, cancellationToken).ConfigureAwait(false);
-            Log.Refreshed(logger, tag.Value, result.Snapshot.Summary.State.ToApiName(), result.RecipientsChanged, result.RowsWritten);
-            return QueuedRefreshOutcome.Refreshed;
+            switch (await refresher.StepAsync(tag, cancellationToken).ConfigureAwait(false))
+            {
+                case RefreshProgress.Completed(var result, var pages):
+                    Log.Refreshed(logger, tag.Value, result.Snapshot.Summary.State.ToApiName(), pages, result.RecipientsChanged, result.RowsWritten);
+                    return QueuedRefreshOutcome.Refreshed;
+                default:
+                    await ContinueAsync(claimed, cancellationToken).ConfigureAwait(false);
+                    return QueuedRefreshOutcome.Continued;
+            }
         }
         catch (Exception e) when (e is SmsPartnerException or SecretUnavailableException or StoreConflictException)
         {
@@ -81,10 +97,23 @@ public sealed partial class RefreshQueueProcessor(
         }
     }
 
+    /// <summary>
+    /// A pass still open: renew the claim (the row a lease ahead again, so the timer does not queue the tag meanwhile)
+    /// and queue the next step. A claim lost to another invocation means that one goes on instead.
+    /// </summary>
+    private async Task ContinueAsync(DueTag claimed, CancellationToken cancellationToken)
+    {
+        var renewed = await store.ClaimDueAsync(claimed, time.GetUtcNow() + options.Value.RefreshLease, cancellationToken).ConfigureAwait(false);
+        if (renewed is not null)
+        {
+            await queue.EnqueueRefreshAsync(new RefreshMessage(renewed.Tag.Value, renewed.DueAt), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private static partial class Log
     {
-        [LoggerMessage(4211, LogLevel.Information, "Refreshed tag {Tag}: {State}, {RecipientsChanged} recipients changed, {RowsWritten} rows written")]
-        public static partial void Refreshed(ILogger logger, string tag, string state, int recipientsChanged, int rowsWritten);
+        [LoggerMessage(4211, LogLevel.Information, "Refreshed tag {Tag}: {State}, {Pages} pages, {RecipientsChanged} recipients changed, {RowsWritten} rows written")]
+        public static partial void Refreshed(ILogger logger, string tag, string state, int pages, int recipientsChanged, int rowsWritten);
 
         [LoggerMessage(4212, LogLevel.Warning, "Refreshing tag {Tag} failed ({Failure}); it will be retried with back-off")]
         public static partial void Failed(ILogger logger, string tag, string failure, Exception exception);

@@ -42,7 +42,9 @@ public sealed partial class RefreshRunner(
             {
                 // Oldest first, within the run's share of the upstream budget; a tag bigger than the share still goes
                 // alone, so no tag waits for ever.
-                if (queued > 0 && pages + row.Pages > settings.PagesPerRun)
+                // A message reads at most PagesPerMessage pages; a bigger tag's next steps are its own follow-ups.
+                var cost = Math.Min(row.Pages, settings.PagesPerMessage);
+                if (queued > 0 && pages + cost > settings.PagesPerRun)
                 {
                     break;
                 }
@@ -56,7 +58,7 @@ public sealed partial class RefreshRunner(
                 // Claimed but not queued (a crash here) is safe: the row comes due again when the lease ends.
                 await queue.EnqueueRefreshAsync(new RefreshMessage(claimed.Tag.Value, claimed.DueAt), cancellationToken).ConfigureAwait(false);
                 queued++;
-                pages += row.Pages;
+                pages += cost;
             }
 
             repaired = await sweep.RunIfDueAsync(cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,22 @@ public sealed class TrackingOptions : IValidatableObject
     [Range(1, 1_000_000)]
     public int PagesPerRun { get; set; } = 240;
 
+    /// <summary>
+    /// Most SMS Partner pages one refresh message reads. A bigger tag's pass goes on in follow-up messages from a stored
+    /// cursor, so no invocation holds the upstream budget for long and small tags are never stuck behind big ones.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int PagesPerMessage { get; set; } = 50;
+
+    /// <summary>A pass older than this (its first page read that long ago) is dropped and started again.</summary>
+    public TimeSpan MaxPassAge { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// Least time between two reads of a tag per page it has: a tag of P pages is read at most every P times this
+    /// (0.8 s: a quarter of 5 calls/s), so big tags cannot take the whole upstream budget. 500 pages: every 400 s.
+    /// </summary>
+    public TimeSpan IntervalPerPage { get; set; } = TimeSpan.FromMilliseconds(800);
+
     /// <summary>Most schedule rows one run reads.</summary>
     [Range(1, 10_000)]
     public int MaxClaimsPerRun { get; set; } = 1000;

@@ -86,7 +86,7 @@ internal sealed class InMemoryTagStore : ITagStore
             }
 
             _due.Remove(row);
-            var claimed = row with { DueAt = leaseUntil };
+            var claimed = row with { DueAt = leaseUntil > row.DueAt ? leaseUntil : row.DueAt.AddTicks(1) };
             _due.Add(claimed);
             return Task.FromResult<DueTag?>(claimed);
         }

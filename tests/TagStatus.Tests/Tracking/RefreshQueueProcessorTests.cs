@@ -1,5 +1,6 @@
 using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Moq;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Queues;
@@ -17,6 +18,9 @@ public sealed class RefreshQueueProcessorTests
 {
     private readonly LookupFixture _f = new();
     private readonly List<DueTag> _removed = [];
+    private readonly Mock<IPassStore> _passes = new();
+    private readonly Mock<IWorkQueue> _queue = new();
+    private readonly TrackingOptions _options = new() { PagesPerMessage = 2 };
 
     public RefreshQueueProcessorTests()
     {
@@ -29,7 +33,26 @@ public sealed class RefreshQueueProcessorTests
     private RefreshQueueProcessor Processor()
     {
         var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
-        return new RefreshQueueProcessor(_f.Store.Object, _f.Refresher, tracking, _f.Time, NullLogger<RefreshQueueProcessor>.Instance);
+        var stepwise = new StepwiseRefresher(_f.Client.Object, _passes.Object, _f.Refresher, Options.Create(_options), _f.Time, NullLogger<StepwiseRefresher>.Instance);
+        return new RefreshQueueProcessor(_f.Store.Object, stepwise, _queue.Object, tracking, Options.Create(_options), _f.Time, NullLogger<RefreshQueueProcessor>.Instance);
+    }
+
+    /// <summary>SMS Partner's pages for montag, one a call, with the total announced; the pass ends after the last.</summary>
+    private void Pages(int announcedTotal, params UpstreamRecipient[][] pages)
+    {
+        _f.Client.Setup(c => c.ContinuePassAsync(LookupFixture.MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .Callback((Tag _, UpstreamPass pass, int max, CancellationToken _) =>
+            {
+                for (var read = 0; read < max && pass.End == PassEnd.Open; read++)
+                {
+                    pass.Add(pages[pass.PagesRead], announcedTotal);
+                    if (pass.PagesRead == pages.Length)
+                    {
+                        pass.Finish(PassEnd.ReachedTotal);
+                    }
+                }
+            })
+            .Returns(Task.CompletedTask);
     }
 
     private RefreshMessage Message() => new("montag", _f.Now.AddMinutes(10));
@@ -47,7 +70,7 @@ public sealed class RefreshQueueProcessorTests
     public async Task A_due_tag_is_refreshed_and_its_claimed_row_removed()
     {
         StoredPending(TimeSpan.FromMinutes(-1));
-        _f.Upstream(Upstream("+33600000001", "Delivered"));
+        Pages(1, [Upstream("+33600000001", "Delivered")]);
 
         var outcome = await Processor().ProcessAsync(Message(), default);
 
@@ -76,11 +99,11 @@ public sealed class RefreshQueueProcessorTests
     public async Task A_settled_tag_whose_re_check_has_come_is_read_again(TagState state)
     {
         StoredPending(TimeSpan.FromMinutes(-1), tracked: true, state);
-        _f.Upstream(Upstream("+33600000001", "Delivered"));
+        Pages(1, [Upstream("+33600000001", "Delivered")]);
 
         Assert.Equal(QueuedRefreshOutcome.Refreshed, await Processor().ProcessAsync(Message(), default));
 
-        _f.Client.Verify(c => c.GetStatusesByTagAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>()), Times.Once);
+        _f.Client.Verify(c => c.ContinuePassAsync(LookupFixture.MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]
@@ -105,7 +128,8 @@ public sealed class RefreshQueueProcessorTests
     public async Task An_upstream_failure_is_recorded_for_back_off_and_the_claimed_row_removed()
     {
         StoredPending(TimeSpan.FromMinutes(-1));
-        _f.UpstreamFails(new SmsPartnerUnavailableException("SMS Partner answered 503."));
+        _f.Client.Setup(c => c.ContinuePassAsync(LookupFixture.MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new SmsPartnerUnavailableException("SMS Partner answered 503."));
 
         var outcome = await Processor().ProcessAsync(Message(), default);
 
@@ -122,6 +146,36 @@ public sealed class RefreshQueueProcessorTests
         await Assert.ThrowsAsync<StoreUnavailableException>(() => Processor().ProcessAsync(Message(), default));
 
         Assert.Empty(_removed);
+    }
+
+    [Fact]
+    public async Task A_tag_bigger_than_one_message_stores_its_pass_renews_its_claim_and_queues_the_next_step()
+    {
+        StoredPending(TimeSpan.FromMinutes(-1));
+        Pages(5, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Delivered")], [Upstream("+33600000003", "Waiting")]);
+        var renewed = new DueTag(LookupFixture.MonTag, _f.Now + _options.RefreshLease, 1);
+        _f.Store.Setup(s => s.ClaimDueAsync(It.IsAny<DueTag>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync(renewed);
+
+        var outcome = await Processor().ProcessAsync(Message(), default);
+
+        Assert.Equal(QueuedRefreshOutcome.Continued, outcome);
+        Assert.Empty(_f.Saved); // nothing merged before the pass ends
+        _passes.Verify(p => p.SaveAsync(LookupFixture.MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 2), 0, _f.Now, null, It.IsAny<CancellationToken>()), Times.Once);
+        _f.Store.Verify(s => s.ClaimDueAsync(new DueTag(LookupFixture.MonTag, Message().DueAt, 1), _f.Now + _options.RefreshLease, It.IsAny<CancellationToken>()), Times.Once);
+        _queue.Verify(q => q.EnqueueRefreshAsync(new RefreshMessage("montag", renewed.DueAt), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Empty(_removed); // the renewed claim stays until the pass ends
+    }
+
+    [Fact]
+    public async Task A_step_whose_claim_was_taken_meanwhile_queues_no_follow_up()
+    {
+        StoredPending(TimeSpan.FromMinutes(-1));
+        Pages(5, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Delivered")], [Upstream("+33600000003", "Waiting")]);
+        _f.Store.Setup(s => s.ClaimDueAsync(It.IsAny<DueTag>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync((DueTag?)null);
+
+        Assert.Equal(QueuedRefreshOutcome.Continued, await Processor().ProcessAsync(Message(), default));
+
+        _queue.Verify(q => q.EnqueueRefreshAsync(It.IsAny<RefreshMessage>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]

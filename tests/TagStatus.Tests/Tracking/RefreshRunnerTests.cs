@@ -18,7 +18,7 @@ public sealed class RefreshRunnerTests
     private readonly FakeTimeProvider _time = new(T0.AddHours(1));
     private readonly Mock<ITagStore> _store = new();
     private readonly Mock<IWorkQueue> _queue = new();
-    private readonly TrackingOptions _options = new() { PagesPerRun = 100, RefreshLease = TimeSpan.FromMinutes(10) };
+    private readonly TrackingOptions _options = new() { PagesPerRun = 100, PagesPerMessage = 60, RefreshLease = TimeSpan.FromMinutes(10) };
     private readonly FakeLogger<RefreshRunner> _logger = new();
     private readonly List<RefreshMessage> _queued = [];
     private readonly List<DueTag> _claimed = [];
@@ -93,8 +93,21 @@ public sealed class RefreshRunnerTests
     }
 
     [Fact]
-    public async Task A_tag_bigger_than_the_whole_budget_still_goes_alone_so_it_never_waits_for_ever()
+    public async Task A_big_tag_costs_only_one_messages_pages_since_its_next_steps_are_follow_ups()
     {
+        Due(Row("huge", pages: 5000, minutesLate: 9), Row("small", pages: 1, minutesLate: 5), Row("big", pages: 500));
+
+        var summary = await Runner().RunAsync(default);
+
+        // huge costs 60 (its first step), small 1; big's 60 would pass 100, so it waits, first in line next run.
+        Assert.Equal(["huge", "small"], _queued.Select(m => m.Tag));
+        Assert.Equal(61, summary.PagesQueued);
+    }
+
+    [Fact]
+    public async Task A_message_share_bigger_than_the_whole_budget_still_goes_alone_so_no_tag_waits_for_ever()
+    {
+        _options.PagesPerRun = 10;
         Due(Row("huge", pages: 5000), Row("small"));
 
         await Runner().RunAsync(default);

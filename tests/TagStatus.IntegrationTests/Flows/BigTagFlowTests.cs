@@ -1,0 +1,115 @@
+using SmsPartner.Simulator;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
+using TagStatus.IntegrationTests.Support;
+
+namespace TagStatus.IntegrationTests.Flows;
+
+/// <summary>
+/// Big tags progress in steps from a stored cursor, and never starve small ones: over real Azurite and the simulator,
+/// a simulated minute at a time (<see cref="AppHarness.RunTimerAndQueuesAsync"/>: the timer, then the visible messages).
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class BigTagFlowTests(AzuriteFixture azurite)
+{
+    /// <summary>What 5 calls/s allows in a minute: the budget the run and the follow-ups must stay within.</summary>
+    private const int CallsPerMinute = 5 * 60;
+
+    [Fact]
+    public async Task Four_tags_of_500_pages_complete_by_cursor_while_every_small_tag_is_refreshed_within_two_intervals()
+    {
+        await using var app = await AppHarness.StartAsync(azurite);
+        var big = Enumerable.Range(1, 4).Select(i => Tag.Parse($"big-{i}")).ToList();
+        var small = Enumerable.Range(1, 20).Select(i => Tag.Parse($"small-{i:D2}")).ToList();
+        foreach (var tag in big)
+        {
+            // 500 pages of 20: waiting at first, settled by the time the first pass gets far.
+            app.Simulator.State.GenerateTag(tag.Value, new GenerateSpec { Count = 10_000, WaitingRatio = 1.0, SettleAfterSecondsMin = 30, SettleAfterSecondsMax = 60, Seed = tag.Value.Length });
+        }
+
+        foreach (var tag in small)
+        {
+            app.Simulator.State.SeedTag(tag.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 100_000 }]);
+        }
+
+        // Registered before the timer ever runs, so the big tags' first reads are inline; their next reads go by the queue.
+        foreach (var tag in big.Concat(small))
+        {
+            await app.Get<TrackingService>().RegisterAsync(tag, default);
+        }
+
+        var lastRefreshed = small.ToDictionary(t => t.Value, _ => app.Clock.GetUtcNow());
+        var worstWait = TimeSpan.Zero;
+        var completedAt = new Dictionary<string, int>();
+        for (var minute = 1; minute <= 30 && completedAt.Count < big.Count; minute++)
+        {
+            app.Advance(TimeSpan.FromMinutes(1));
+            var callsBefore = app.Simulator.State.StatusRequests;
+            await app.RunTimerAndQueuesAsync();
+            Assert.InRange(app.Simulator.State.StatusRequests - callsBefore, 0, CallsPerMinute);
+
+            foreach (var tag in small)
+            {
+                var summary = (await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary;
+                if (summary.RefreshedAt > lastRefreshed[tag.Value])
+                {
+                    lastRefreshed[tag.Value] = summary.RefreshedAt;
+                }
+
+                var wait = app.Clock.GetUtcNow() - (summary.NextRefreshAt ?? app.Clock.GetUtcNow());
+                worstWait = wait > worstWait ? wait : worstWait;
+            }
+
+            foreach (var tag in big.Where(t => !completedAt.ContainsKey(t.Value)))
+            {
+                if ((await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary.State == TagState.Complete)
+                {
+                    completedAt[tag.Value] = minute;
+                }
+            }
+        }
+
+        // No small tag was ever due for more than two intervals, and every big tag completed by cursor: 500 pages at
+        // 50 a message is 9 follow-ups a pass.
+        Assert.True(worstWait <= TimeSpan.FromMinutes(2), $"a small tag waited {worstWait} past its due time");
+        Assert.Equal(big.Count, completedAt.Count);
+        Assert.True(app.Logs.GetSnapshot().Count(r => r.Id.Id == 4031) >= big.Count * 9, "the big tags were not read in steps");
+        foreach (var tag in big)
+        {
+            var summary = (await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary;
+            Assert.Equal(10_000, summary.Counts.Total);
+            Assert.Equal(10_000, summary.UpstreamTotal);
+            Assert.False(summary.Partial);
+            Assert.Null(await app.Get<IPassStore>().LoadAsync(tag, default)); // the merged pass is forgotten
+        }
+    }
+
+    [Fact]
+    public async Task A_pass_stored_between_steps_reads_back_page_for_page_even_with_pages_of_a_thousand_rows()
+    {
+        await using var app = await AppHarness.StartAsync(azurite);
+        var passes = app.Get<IPassStore>();
+        var tag = Tag.Parse("thousand-rows");
+        var pass = new UpstreamPass();
+        var pages = Enumerable.Range(0, 3).Select(p => (IReadOnlyList<UpstreamRecipient>)[.. Enumerable.Range(0, 1000)
+            .Select(i => new UpstreamRecipient($"+336{(p * 1000) + i:D8}", i % 7 == 0 ? "Waiting" : "Delivered", i % 50 == 0, app.Clock.GetUtcNow().AddSeconds(-i)))]).ToList();
+        pass.Add(pages[0], 5000);
+        var started = app.Clock.GetUtcNow();
+        await passes.SaveAsync(tag, pass, 0, started, null, default);
+        var first = (await passes.LoadAsync(tag, default))!;
+        first.Pass.Add(pages[1], 5000);
+        first.Pass.Add(pages[2], 5000);
+        await passes.SaveAsync(tag, first.Pass, 1, first.StartedAt, first.ETag, default);
+
+        var loaded = (await passes.LoadAsync(tag, default))!;
+
+        Assert.Equal(started, loaded.StartedAt);
+        Assert.Equal(3, loaded.Pass.PagesRead);
+        Assert.Equal(5000, loaded.Pass.AnnouncedTotal);
+        Assert.Equal(pages.SelectMany(p => p), loaded.Pass.RowsRead);
+        await Assert.ThrowsAsync<StoreConflictException>(() => passes.SaveAsync(tag, first.Pass, 3, started, first.ETag, default)); // the cursor moved
+        await passes.DeleteAsync(tag, default);
+        Assert.Null(await passes.LoadAsync(tag, default));
+    }
+}

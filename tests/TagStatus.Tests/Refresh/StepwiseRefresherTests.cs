@@ -1,0 +1,152 @@
+using Azure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Moq;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.SmsPartner;
+using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
+using TagStatus.Tests.Support;
+using static TagStatus.Tests.Support.Data;
+
+namespace TagStatus.Tests.Refresh;
+
+/// <summary>A big tag's pass in steps: continued from its stored cursor, merged only once it has ended.</summary>
+public sealed class StepwiseRefresherTests
+{
+    private static readonly Tag MonTag = LookupFixture.MonTag;
+    private readonly LookupFixture _f = new();
+    private readonly Mock<IPassStore> _passes = new();
+    private readonly TrackingOptions _options = new() { PagesPerMessage = 2, MaxPassAge = TimeSpan.FromHours(2) };
+    private readonly List<int> _pagesAsked = [];
+    private UpstreamRecipient[][] _pages = [];
+
+    public StepwiseRefresherTests()
+    {
+        _f.Client.Setup(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .Callback((Tag _, UpstreamPass pass, int max, CancellationToken _) =>
+            {
+                for (var read = 0; read < max && pass.End == PassEnd.Open; read++)
+                {
+                    _pagesAsked.Add(pass.PagesRead + 1);
+                    pass.Add(_pages[pass.PagesRead], _pages.Sum(p => p.Length));
+                    if (pass.PagesRead == _pages.Length)
+                    {
+                        pass.Finish(PassEnd.ReachedTotal);
+                    }
+                }
+            })
+            .Returns(Task.CompletedTask);
+    }
+
+    private StepwiseRefresher Refresher() =>
+        new(_f.Client.Object, _passes.Object, _f.Refresher, Options.Create(_options), _f.Time, NullLogger<StepwiseRefresher>.Instance);
+
+    private void Upstream(int pages) =>
+        _pages = [.. Enumerable.Range(1, pages).Select(n => new[] { Data.Upstream($"+336{n:D8}", "Delivered") })];
+
+    private void Stored(int pages, DateTimeOffset startedAt)
+    {
+        var pass = new UpstreamPass();
+        foreach (var page in _pages.Take(pages))
+        {
+            pass.Add(page, _pages.Length);
+        }
+
+        _passes.Setup(p => p.LoadAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredPass(pass, startedAt, new ETag("cursor-1")));
+    }
+
+    [Fact]
+    public async Task A_tag_that_fits_in_one_step_is_merged_and_stores_no_pass()
+    {
+        Upstream(pages: 2);
+
+        var step = await Refresher().StepAsync(MonTag, default);
+
+        var completed = Assert.IsType<RefreshProgress.Completed>(step);
+        Assert.Equal(2, completed.PagesRead);
+        Assert.Equal(TagState.Complete, Assert.Single(_f.Saved).Summary.State);
+        _passes.Verify(p => p.SaveAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Never);
+        _passes.Verify(p => p.DeleteAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_bigger_tag_stores_its_open_pass_and_merges_nothing()
+    {
+        Upstream(pages: 5);
+
+        var step = await Refresher().StepAsync(MonTag, default);
+
+        Assert.Equal(new RefreshProgress.Continued(2, 2), step);
+        Assert.Empty(_f.Saved);
+        _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 2 && pass.End == PassEnd.Open), 0, _f.Now, null, It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task The_next_step_goes_on_from_the_stored_cursor_and_stores_only_the_new_pages()
+    {
+        Upstream(pages: 5);
+        Stored(pages: 2, startedAt: _f.Now.AddMinutes(-1));
+
+        var step = await Refresher().StepAsync(MonTag, default);
+
+        Assert.Equal(new RefreshProgress.Continued(2, 4), step);
+        Assert.Equal([3, 4], _pagesAsked);
+        _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 4), 2, _f.Now.AddMinutes(-1), new ETag("cursor-1"), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task The_last_step_merges_the_whole_pass_and_forgets_it()
+    {
+        Upstream(pages: 5);
+        Stored(pages: 4, startedAt: _f.Now.AddMinutes(-2));
+
+        var step = await Refresher().StepAsync(MonTag, default);
+
+        var completed = Assert.IsType<RefreshProgress.Completed>(step);
+        Assert.Equal(5, completed.PagesRead);
+        var saved = Assert.Single(_f.Saved);
+        Assert.Equal(5, saved.Summary.Counts.Total);
+        Assert.Equal(TagState.Complete, saved.Summary.State); // a full pass, every row final
+        _passes.Verify(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_pass_older_than_the_limit_starts_again_from_page_one()
+    {
+        Upstream(pages: 5);
+        Stored(pages: 4, startedAt: _f.Now - _options.MaxPassAge - TimeSpan.FromMinutes(1));
+
+        await Refresher().StepAsync(MonTag, default);
+
+        Assert.Equal([1, 2], _pagesAsked);
+        _passes.Verify(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
+        _passes.Verify(p => p.SaveAsync(MonTag, It.IsAny<UpstreamPass>(), 0, _f.Now, null, It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task Pages_read_before_an_upstream_failure_are_kept_for_the_retry()
+    {
+        Upstream(pages: 5);
+        _f.Client.Setup(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .Callback((Tag _, UpstreamPass pass, int _, CancellationToken _) => pass.Add(_pages[0], 5))
+            .ThrowsAsync(new SmsPartnerUnavailableException("SMS Partner answered 503."));
+
+        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, default));
+
+        Assert.Empty(_f.Saved);
+        _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 1), 0, _f.Now, null, It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_failure_before_any_page_stores_nothing()
+    {
+        _f.Client.Setup(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new SmsPartnerUnavailableException("SMS Partner answered 503."));
+
+        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, default));
+
+        _passes.Verify(p => p.SaveAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+}
