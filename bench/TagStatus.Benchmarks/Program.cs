@@ -4,5 +4,18 @@ namespace TagStatus.Benchmarks;
 
 public static class BenchmarkProgram
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+    /// <summary>
+    /// BenchmarkDotNet's switcher, or <c>bigtag SIMULATOR_URL STORAGE RECIPIENTS PAGE_SIZE</c> for the one long run of
+    /// <see cref="BigTagRun"/> (bench/bigtag.sh starts what it needs).
+    /// </summary>
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["bigtag", var simulator, var storage, var recipients, var pageSize])
+        {
+            return await BigTagRun.RunAsync(simulator, storage, int.Parse(recipients, System.Globalization.CultureInfo.InvariantCulture), int.Parse(pageSize, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+        return 0;
+    }
 }

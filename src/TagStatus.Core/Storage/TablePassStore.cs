@@ -78,11 +78,11 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var partition = TableKeys.ForTag(tag);
         var pages = pass.Pages.Select((rows, index) => (rows, number: index + 1)).Skip(pagesStored)
-            .Select(page => new TableTransactionAction(TableTransactionActionType.UpsertReplace, PageEntity(partition, page.number, page.rows, pass.AnnouncedTotal)));
+            .Select(page => PageEntity(partition, page.number, page.rows, pass.AnnouncedTotal));
         // The pages first, the cursor last: a crash in between leaves pages the cursor does not count, read again later.
-        foreach (var chunk in pages.Chunk(TableTagStore.MaxBatch))
+        foreach (var batch in Batches(pages))
         {
-            await SubmitAsync(chunk.ToList(), cancellationToken).ConfigureAwait(false);
+            await SubmitAsync(batch, cancellationToken).ConfigureAwait(false);
         }
 
         var cursor = new TableEntity(partition, CursorRow) { ["Pages"] = pass.PagesRead, ["StartedAt"] = startedAt };
@@ -120,6 +120,31 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
         }
     }
 
+    /// <summary>Transactions of at most 100 entities and well under the 4 MB a transaction may carry (pages of 1,000 rows are ~90 KB).</summary>
+    private static IEnumerable<List<TableTransactionAction>> Batches(IEnumerable<(TableEntity Entity, int Chars)> pages)
+    {
+        const int MaxBatchChars = 1_500_000; // UTF-16 characters of row JSON; the wire form is larger (escaping, batch framing)
+        var batch = new List<TableTransactionAction>();
+        var chars = 0;
+        foreach (var (entity, size) in pages)
+        {
+            if (batch.Count == TableTagStore.MaxBatch || (batch.Count > 0 && chars + size > MaxBatchChars))
+            {
+                yield return batch;
+                batch = [];
+                chars = 0;
+            }
+
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+            chars += size;
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
+    }
+
     private async Task SubmitAsync(List<TableTransactionAction> actions, CancellationToken cancellationToken)
     {
         try
@@ -136,7 +161,7 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
         }
     }
 
-    private static TableEntity PageEntity(string partition, int number, IReadOnlyList<UpstreamRecipient> rows, int? total)
+    private static (TableEntity Entity, int Chars) PageEntity(string partition, int number, IReadOnlyList<UpstreamRecipient> rows, int? total)
     {
         var entity = new TableEntity(partition, "p" + number.ToString("D6", CultureInfo.InvariantCulture)) { ["Total"] = total };
         var json = JsonSerializer.Serialize(rows.Select(r => new PageRow(r.PhoneNumber, r.RawStatus, r.StopSms, r.StatusAt)), Json);
@@ -145,7 +170,7 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
             entity["R" + part.ToString(CultureInfo.InvariantCulture)] = json.Substring(part * MaxPropertyChars, Math.Min(MaxPropertyChars, json.Length - (part * MaxPropertyChars)));
         }
 
-        return entity;
+        return (entity, json.Length);
     }
 
     private static List<UpstreamRecipient> ReadRows(TableEntity entity)

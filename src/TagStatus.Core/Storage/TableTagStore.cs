@@ -22,6 +22,9 @@ public sealed partial class TableTagStore(
     /// <summary>Table Storage's limit on actions in one transaction.</summary>
     internal const int MaxBatch = 100;
 
+    /// <summary>Recipient transactions of one refresh sent at once.</summary>
+    private const int RecipientBatchesInFlight = 4;
+
     private readonly TableClient _tags = service.GetTableClient(options.Value.TablePrefix + "Tags");
     private readonly TableClient _recipients = service.GetTableClient(options.Value.TablePrefix + "Recipients");
     private readonly TableClient _index = service.GetTableClient(options.Value.TablePrefix + "TagIndex");
@@ -71,11 +74,13 @@ public sealed partial class TableTagStore(
         await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
 
         // Recipients first: the summary written last never announces counts its rows do not back.
-        foreach (var chunk in changed.Chunk(MaxBatch))
+        // A few transactions in flight: each is independent (its own rows, each conditional on its ETag), and the summary
+        // still goes only after all of them. One at a time leaves storage idle while the next batch is serialized.
+        await Parallel.ForEachAsync(changed.Chunk(MaxBatch), new ParallelOptions { MaxDegreeOfParallelism = RecipientBatchesInFlight, CancellationToken = cancellationToken }, async (chunk, ct) =>
         {
             var actions = chunk.Select(write => ToAction(partition, write)).ToList();
-            written += await SubmitAsync(_recipients, actions, cancellationToken).ConfigureAwait(false);
-        }
+            Interlocked.Add(ref written, await SubmitAsync(_recipients, actions, ct).ConfigureAwait(false));
+        }).ConfigureAwait(false);
 
         if (companions.Count + 1 > MaxBatch)
         {

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TagStatus.Api;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.Storage;
+
+namespace TagStatus.Benchmarks;
+
+/// <summary>
+/// One 100,000-recipient tag read in steps, stored and completed, end to end against a simulator and Azurite that run
+/// in their own processes (bench/bigtag.sh starts them), so this process's working set is the app's alone. Not a
+/// BenchmarkDotNet class: it is one long run, measured once, next to the Azurite ceiling measured in the same run.
+/// </summary>
+public static class BigTagRun
+{
+    public static async Task<int> RunAsync(string simulatorUrl, string storage, int recipients, int pageSize)
+    {
+        var tag = Tag.Parse($"big-{pageSize}");
+        using var admin = new HttpClient { BaseAddress = new Uri(simulatorUrl.TrimEnd('/') + "/") };
+        (await admin.PutAsJsonAsync("_admin/paging", new { pageSize })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync($"_admin/tags/{tag}", new { generate = new { count = recipients, waitingRatio = 0.0, seed = 7 } })).EnsureSuccessStatusCode();
+
+        var prefix = "b" + Guid.NewGuid().ToString("N")[..10];
+        await using var services = Compose(simulatorUrl, storage, prefix);
+        var stepwise = services.GetRequiredService<StepwiseRefresher>();
+
+        using var process = Process.GetCurrentProcess();
+        GC.Collect();
+        process.Refresh();
+        var baseline = process.WorkingSet64;
+        var watch = Stopwatch.StartNew();
+        var steps = 0;
+        RefreshProgress progress;
+        do
+        {
+            progress = await stepwise.StepAsync(tag, default);
+            steps++;
+        }
+        while (progress is RefreshProgress.Continued);
+
+        var total = watch.Elapsed;
+        var completed = (RefreshProgress.Completed)progress;
+        process.Refresh();
+        var stored = completed.Result.RowsWritten;
+        var summary = completed.Result.Snapshot.Summary;
+
+        // The store phase alone, as the first refresh of a tag does it (every row new), into a fresh partition: rows/s
+        // through the store, against the ceiling of the same kind of transactions.
+        var store = services.GetRequiredService<ITagStore>();
+        var rows = await store.GetRecipientsAsync(tag, default);
+        // Measured now, in the same Recipients table (Azurite slows as a table grows), in a partition of its own.
+        var ceiling = await AzuriteCeilingAsync(new TableServiceClient(storage).GetTableClient(prefix + "Recipients"), recipients);
+        var copy = Tag.Parse($"copy-{pageSize}");
+        var rewrite = Stopwatch.StartNew();
+        var rewritten = await store.SaveRefreshAsync([.. rows.Select(r => new RecipientWrite(r.Recipient, null))], summary with { Tag = copy }, null, [], default);
+        var storeRate = rewritten / rewrite.Elapsed.TotalSeconds;
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
+            big tag: {recipients} recipients, {pageSize} a page, {completed.PagesRead} pages in {steps} steps of at most 50
+              state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
+              whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
+              working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB
+              store phase: {rewritten} rows in {rewrite.Elapsed.TotalSeconds:F2} s = {storeRate:F0} rows/s
+              Azurite ceiling (100-entity single-partition transactions, one at a time): {ceiling:F0} rows/s
+              store rate / ceiling: {storeRate / ceiling:P0}
+            """));
+        return summary.State == TagState.Complete && summary.Counts.Total == recipients ? 0 : 1;
+    }
+
+    private static ServiceProvider Compose(string simulatorUrl, string storage, string prefix)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["TagStorage:ConnectionString"] = storage,
+            ["TagStorage:TablePrefix"] = prefix,
+            ["SmsPartner:BaseUrl"] = simulatorUrl.TrimEnd('/') + "/v1/",
+            ["SmsPartner:ApiKey"] = "sim-key",
+            // The app's own cost is measured here, not SMS Partner's limit: at 5 calls/s 5,000 pages take 17 minutes.
+            ["SmsPartner:RequestsPerSecond"] = "1000",
+            ["Callbacks:SigningKey"] = "bench-signing-key",
+        };
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        services.AddTagStatusApi(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>Rows per second Azurite takes in 100-entity transactions of recipient-sized rows, sent one after another as the store does.</summary>
+    private static async Task<double> AzuriteCeilingAsync(TableClient table, int rows)
+    {
+        var watch = Stopwatch.StartNew();
+        foreach (var chunk in Enumerable.Range(0, rows).Chunk(100))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(i => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("ceiling", i.ToString("D7", CultureInfo.InvariantCulture))
+            {
+                ["PhoneNumber"] = "+33600000000",
+                ["Occurrence"] = 0,
+                ["Status"] = "delivered",
+                ["RawStatus"] = "Delivered",
+                ["StopSms"] = false,
+                ["StatusAt"] = DateTimeOffset.UnixEpoch,
+            })));
+        }
+
+        return rows / watch.Elapsed.TotalSeconds;
+    }
+}
