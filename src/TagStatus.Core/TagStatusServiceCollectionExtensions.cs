@@ -11,6 +11,7 @@ using TagStatus.Core.Lookup;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
+using TagStatus.Core.SmsPartner.Budget;
 using TagStatus.Core.Storage;
 using TagStatus.Core.Tracking;
 
@@ -69,6 +70,9 @@ public static class TagStatusServiceCollectionExtensions
             TableService(sp),
             sp.GetRequiredService<IOptions<TagStoreOptions>>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TableTagStore>>()));
+
+        // The SMS Partner call budget every instance shares, in the same account.
+        services.AddSingleton<IBudgetStore>(sp => new TableBudgetStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>().Value.TablePrefix));
         return services;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using SmsPartner.Simulator;
 using TagStatus.Api;
+using TagStatus.Core.SmsPartner.Budget;
 
 namespace TagStatus.IntegrationTests.Support;
 
@@ -77,6 +78,8 @@ public sealed class AppHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
         services.AddSingleton<TimeProvider>(clock);
+        // The shared call budget refills on real time: on the manual clock no token would ever come back.
+        services.AddKeyedSingleton<TimeProvider>(UpstreamBudget.ClockKey, TimeProvider.System);
         services.AddTagStatusApi(configuration);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new AppHarness(simulator, provider, clock, prefix);
