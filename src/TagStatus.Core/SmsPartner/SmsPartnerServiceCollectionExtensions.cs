@@ -48,14 +48,19 @@ public static class SmsPartnerServiceCollectionExtensions
                 var clock = BudgetClock(context.ServiceProvider);
                 var logger = context.ServiceProvider.GetRequiredService<ILogger<UpstreamBudget>>();
 
-                pipeline
-                    .AddTimeout(new HttpTimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
-                    .AddRetry(new HttpRetryStrategyOptions
+                pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout });
+                if (options.MaxRetries > 0)
+                {
+                    // Polly refuses MaxRetryAttempts = 0; SmsPartner:MaxRetries = 0 means no retry step at all.
+                    pipeline.AddRetry(new HttpRetryStrategyOptions
                     {
                         MaxRetryAttempts = options.MaxRetries,
                         Delay = options.RetryBaseDelay,
                         MaxDelay = options.TotalTimeout,
-                    })
+                    });
+                }
+
+                pipeline
                     .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
                     {
                         SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, options.AttemptTimeout.Ticks * 2)),

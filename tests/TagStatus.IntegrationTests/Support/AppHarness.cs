@@ -67,6 +67,7 @@ public sealed class AppHarness : IAsyncDisposable
             ["SmsPartner:AttemptTimeout"] = "00:00:02",
             ["SmsPartner:TotalTimeout"] = "00:00:10",
             ["SmsPartner:RequestsPerSecond"] = "1000",
+            ["SmsPartner:BudgetBatchSize"] = "50",
             ["SmsPartner:MaxPages"] = "1000",
             ["Callbacks:SigningKey"] = SigningKey,
             ["Callbacks:AllowInsecureUrls"] = "true",
