@@ -111,5 +111,6 @@ public sealed class SharedBudgetTests(AzuriteFixture azurite)
         Assert.Equal(40, granted.Sum());
         var row = await stores[0].ReadAsync(hash, default);
         Assert.Equal(0, row!.State.Tokens, precision: 9);
+        Assert.Equal(start.RefilledAt, row.State.RefilledAt); // to the tick: a rounded time would refill extra tokens
     }
 }
