@@ -46,11 +46,24 @@ public readonly record struct BucketState(double Tokens, DateTimeOffset Refilled
         return refillStartsIn + TimeSpan.FromSeconds((1 - Tokens) / rules.RatePerSecond);
     }
 
+    /// <summary>
+    /// Takes <paramref name="tokens"/> once a whole token is there: the first is there, the others are borrowed from the
+    /// refill to come (the bucket goes below zero), so the next take waits until the debt is paid back.
+    /// </summary>
     public BucketState Take(int tokens)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokens, WholeTokens);
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
+        if (WholeTokens < 1)
+        {
+            throw new InvalidOperationException("No whole token to take: wait for WaitForOneToken first.");
+        }
+
         return this with { Tokens = Tokens - tokens };
     }
+
+    /// <summary>When the <paramref name="index"/>-th token of a take from this (refilled) state is there: now for the first.</summary>
+    public DateTimeOffset SlotOf(int index, BudgetRules rules) =>
+        RefilledAt + TimeSpan.FromSeconds(Math.Max(0, index + 1 - Tokens) / rules.RatePerSecond);
 
     /// <summary>
     /// Nobody calls before <paramref name="until"/>, and the bucket restarts empty then, so the end of a 429 is not a

@@ -2,8 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace TagStatus.Core.SmsPartner.Budget;
 
-/// <summary>A batch of tokens taken from the shared bucket, and the time the take was reckoned at.</summary>
-public readonly record struct BudgetGrant(int Tokens, DateTimeOffset TakenAt);
+/// <summary>A batch taken from the shared bucket: one call slot per token, 1/rate apart, the first at the take.</summary>
+public sealed record BudgetGrant(IReadOnlyList<DateTimeOffset> Slots)
+{
+    public int Tokens => Slots.Count;
+}
 
 /// <summary>
 /// One API key's bucket as every instance shares it: takes and 429 blocks are ETag-conditional writes of the row
@@ -14,7 +17,7 @@ public sealed class SharedTokenBucket(string keyHash, IBudgetStore store, Budget
 {
     private StoredBucket? _lastSeen;
 
-    /// <summary>Takes between 1 and <paramref name="wanted"/> tokens, waiting until at least one is there.</summary>
+    /// <summary>Takes <paramref name="wanted"/> tokens once one is there; the others' slots lie in the next seconds.</summary>
     public async Task<BudgetGrant> TakeAsync(int wanted, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(wanted, 1);
@@ -31,8 +34,7 @@ public sealed class SharedTokenBucket(string keyHash, IBudgetStore store, Budget
                 continue;
             }
 
-            var count = Math.Min(wanted, state.WholeTokens);
-            var written = await store.TryReplaceAsync(keyHash, state.Take(count), seen.ETag, cancellationToken).ConfigureAwait(false);
+            var written = await store.TryReplaceAsync(keyHash, state.Take(wanted), seen.ETag, cancellationToken).ConfigureAwait(false);
             if (written is null)
             {
                 UpstreamBudgetLog.WriteConflict(logger, keyHash);
@@ -41,7 +43,7 @@ public sealed class SharedTokenBucket(string keyHash, IBudgetStore store, Budget
             }
 
             Volatile.Write(ref _lastSeen, written);
-            return new BudgetGrant(count, now);
+            return new BudgetGrant([.. Enumerable.Range(0, wanted).Select(i => state.SlotOf(i, rules))]);
         }
     }
 

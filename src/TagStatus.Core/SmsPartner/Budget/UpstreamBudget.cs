@@ -38,42 +38,46 @@ public sealed class UpstreamBudget(IBudgetStore store, BudgetRules rules, TimePr
         _keys.GetOrAdd(HashOf(apiKey), hash => new LocalTokens(hash, new SharedTokenBucket(hash, store, rules, clock, logger), rules, clock, logger));
 
     /// <summary>
-    /// Tokens this instance took for one key and has not spent yet, in front of the shared bucket: one caller at a time
-    /// takes a batch from storage while the others queue here. Held tokens expire after <see cref="BudgetRules.HoldTime"/>.
+    /// The call slots this instance reserved for one key and has not used yet, in front of the shared bucket: one caller
+    /// at a time takes a batch from storage while the others queue here, then each caller waits for its own slot.
+    /// A slot not used within <see cref="BudgetRules.HoldTime"/> after its time is dropped.
     /// </summary>
     private sealed class LocalTokens(string keyHash, SharedTokenBucket bucket, BudgetRules rules, TimeProvider clock, ILogger logger)
     {
         private readonly SemaphoreSlim _takeGate = new(1, 1);
         private readonly Lock _sync = new();
-        private int _held;
-        private DateTimeOffset _expiresAt;
+        private readonly Queue<DateTimeOffset> _held = new();
 
         public async Task AcquireAsync(CancellationToken cancellationToken)
         {
-            if (TrySpendHeld())
-            {
-                return;
-            }
-
+            DateTimeOffset slot;
             await _takeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (TrySpendHeld())
+                if (!TryTakeHeld(out slot))
                 {
-                    return;
-                }
-
-                var grant = await bucket.TakeAsync(rules.BatchSize, cancellationToken).ConfigureAwait(false);
-                lock (_sync)
-                {
-                    // One token is this caller's; the rest wait for the next callers, for a short while only.
-                    _held = grant.Tokens - 1;
-                    _expiresAt = grant.TakenAt + rules.HoldTime;
+                    var grant = await bucket.TakeAsync(rules.BatchSize, cancellationToken).ConfigureAwait(false);
+                    slot = grant.Slots[0];
+                    lock (_sync)
+                    {
+                        _held.Clear();
+                        foreach (var later in grant.Slots.Skip(1))
+                        {
+                            _held.Enqueue(later);
+                        }
+                    }
                 }
             }
             finally
             {
                 _takeGate.Release();
+            }
+
+            // Outside the gate: the next caller takes the next slot while this one waits for its own.
+            var wait = slot - clock.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, clock, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -81,24 +85,26 @@ public sealed class UpstreamBudget(IBudgetStore store, BudgetRules rules, TimePr
         {
             lock (_sync)
             {
-                _held = 0;
+                _held.Clear();
             }
 
             UpstreamBudgetLog.Blocked(logger, keyHash, until);
             await bucket.BlockAsync(until, cancellationToken).ConfigureAwait(false);
         }
 
-        private bool TrySpendHeld()
+        private bool TryTakeHeld(out DateTimeOffset slot)
         {
+            var now = clock.GetUtcNow();
             lock (_sync)
             {
-                if (_held > 0 && clock.GetUtcNow() < _expiresAt)
+                while (_held.TryDequeue(out slot))
                 {
-                    _held--;
-                    return true;
+                    if (now <= slot + rules.HoldTime)
+                    {
+                        return true;
+                    }
                 }
 
-                _held = 0;
                 return false;
             }
         }

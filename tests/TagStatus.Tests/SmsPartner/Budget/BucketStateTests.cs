@@ -8,24 +8,24 @@ public sealed class BucketStateTests
     private static readonly BudgetRules FivePerSecond = new(RatePerSecond: 5, BatchSize: 2);
 
     [Fact]
-    public void A_new_bucket_holds_one_batch()
+    public void A_new_bucket_holds_one_token()
     {
         var full = BucketState.Full(T0, FivePerSecond);
 
-        Assert.Equal(2, full.WholeTokens);
+        Assert.Equal(1, full.WholeTokens);
         Assert.Null(full.BlockedUntil);
     }
 
     [Fact]
     public void Refill_adds_rate_times_elapsed()
     {
-        var empty = new BucketState(0, T0, null);
+        var owing = new BucketState(-1, T0, null);
 
-        var later = empty.RefilledTo(T0.AddMilliseconds(300), FivePerSecond);
+        var later = owing.RefilledTo(T0.AddMilliseconds(300), FivePerSecond);
 
-        Assert.Equal(1.5, later.Tokens, precision: 9);
+        Assert.Equal(0.5, later.Tokens, precision: 9);
         Assert.Equal(T0.AddMilliseconds(300), later.RefilledAt);
-        Assert.Equal(1, later.WholeTokens);
+        Assert.Equal(0, later.WholeTokens);
     }
 
     [Fact]
@@ -50,6 +50,7 @@ public sealed class BucketStateTests
     [InlineData(0.0, 200)]
     [InlineData(0.5, 100)]
     [InlineData(0.9, 20)]
+    [InlineData(-1.0, 400)]
     public void An_empty_bucket_waits_for_the_missing_fraction_of_a_token(double tokens, int expectedMs)
     {
         var state = new BucketState(tokens, T0, null);
@@ -64,9 +65,22 @@ public sealed class BucketStateTests
     }
 
     [Fact]
-    public void Taking_more_than_is_there_is_a_bug()
+    public void A_take_needs_a_whole_token()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BucketState(1.9, T0, null).Take(2));
+        Assert.Throws<InvalidOperationException>(() => new BucketState(0.9, T0, null).Take(1));
+    }
+
+    [Fact]
+    public void A_batch_borrows_from_the_refill_and_spaces_its_slots_by_the_rate()
+    {
+        var full = BucketState.Full(T0, FivePerSecond);
+
+        var slots = Enumerable.Range(0, 3).Select(i => full.SlotOf(i, FivePerSecond)).ToList();
+        var after = full.Take(3);
+
+        Assert.Equal([T0, T0.AddMilliseconds(200), T0.AddMilliseconds(400)], slots);
+        Assert.Equal(-2, after.Tokens);
+        Assert.Equal(600, after.WaitForOneToken(T0, FivePerSecond).TotalMilliseconds, precision: 3);
     }
 
     [Fact]
@@ -94,8 +108,8 @@ public sealed class BucketStateTests
     }
 
     /// <summary>
-    /// The bound the design rests on, over random demand: tokens taken in any interval of length L are at most
-    /// Capacity + Rate × L, however takes are spaced.
+    /// The bound the design rests on, over random demand: call slots in any interval of length L are at most
+    /// Capacity + Rate × L, however takes are spaced and however large their batches.
     /// </summary>
     [Theory]
     [InlineData(5, 1, 1)]
@@ -103,32 +117,32 @@ public sealed class BucketStateTests
     [InlineData(5, 5, 3)]
     [InlineData(50, 10, 4)]
     [InlineData(1, 1, 5)]
-    public void Takes_in_any_interval_never_exceed_capacity_plus_refill(int rate, int batch, int seed)
+    public void Slots_in_any_interval_never_exceed_capacity_plus_refill(int rate, int batch, int seed)
     {
         var rules = new BudgetRules(rate, batch);
         var random = new Random(seed);
         var state = BucketState.Full(T0, rules);
         var now = T0;
-        var takes = new List<(DateTimeOffset At, int Count)>();
+        var slots = new List<DateTimeOffset>();
         for (var i = 0; i < 2_000; i++)
         {
             now = now.AddMilliseconds(random.Next(0, 400));
             state = state.RefilledTo(now, rules);
-            var wanted = random.Next(1, batch + 1);
-            var count = Math.Min(wanted, state.WholeTokens);
-            if (count > 0)
+            if (state.WholeTokens >= 1)
             {
+                var count = random.Next(1, batch + 1);
+                slots.AddRange(Enumerable.Range(0, count).Select(k => state.SlotOf(k, rules)));
                 state = state.Take(count);
-                takes.Add((now, count));
             }
         }
 
+        Assert.True(slots.Count > 100);
         foreach (var length in new[] { 0.0, 0.5, 1, 10, 60 })
         {
-            foreach (var start in takes)
+            foreach (var start in slots)
             {
-                var taken = takes.Where(t => t.At >= start.At && t.At <= start.At.AddSeconds(length)).Sum(t => t.Count);
-                Assert.True(taken <= rules.Capacity + rate * length + 1e-6, $"{taken} tokens in {length} s from {start.At:O}");
+                var taken = slots.Count(t => t >= start && t <= start.AddSeconds(length));
+                Assert.True(taken <= rules.Capacity + rate * length + 1e-6, $"{taken} slots in {length} s from {start:O}");
             }
         }
     }

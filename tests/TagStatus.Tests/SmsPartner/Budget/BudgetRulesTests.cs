@@ -7,14 +7,14 @@ namespace TagStatus.Tests.SmsPartner.Budget;
 public sealed class BudgetRulesTests
 {
     [Fact]
-    public void The_defaults_are_a_batch_of_two_held_at_most_600_ms()
+    public void The_defaults_are_a_batch_of_two_a_burst_of_one_and_800_ms_of_grace()
     {
         var rules = BudgetRules.From(new SmsPartnerOptions());
 
         Assert.Equal(5, rules.RatePerSecond);
         Assert.Equal(2, rules.BatchSize);
-        Assert.Equal(2, rules.Capacity);
-        Assert.Equal(TimeSpan.FromMilliseconds(600), rules.HoldTime);
+        Assert.Equal(1, rules.Capacity);
+        Assert.Equal(TimeSpan.FromMilliseconds(800), rules.HoldTime);
     }
 
     [Theory]
@@ -28,7 +28,7 @@ public sealed class BudgetRulesTests
     {
         var rules = new BudgetRules(rate, batch);
 
-        // What the bucket held, its refill over the window, and what was taken up to HoldTime before it.
+        // What the bucket held, its refill over the window, and slots up to HoldTime before it spent late.
         var mostCallsIn10Seconds = rules.Capacity + rate * (10 + rules.HoldTime.TotalSeconds);
 
         Assert.True(mostCallsIn10Seconds <= rate * 11 + 1e-9, $"{mostCallsIn10Seconds} calls in 10 s at {rate}/s");

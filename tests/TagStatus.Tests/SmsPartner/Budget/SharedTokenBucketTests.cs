@@ -1,6 +1,5 @@
 using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Moq;
 using TagStatus.Core.SmsPartner.Budget;
 using TagStatus.Tests.Support;
@@ -12,57 +11,44 @@ public sealed class SharedTokenBucketTests
     private const string Hash = "0123456789abcdef0123456789abcdef";
     private static readonly BudgetRules FivePerSecond = new(RatePerSecond: 5, BatchSize: 2);
 
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly WaitableClock _clock = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
     private readonly InMemoryBudgetStore _store = new();
 
     private SharedTokenBucket Bucket(IBudgetStore? store = null) => new(Hash, store ?? _store, FivePerSecond, _clock, NullLogger.Instance);
 
     [Fact]
-    public async Task The_first_take_creates_a_full_row_and_takes_a_batch()
+    public async Task The_first_take_creates_a_full_row_and_reserves_a_batch_of_slots()
     {
+        var now = _clock.GetUtcNow();
+
         var grant = await Bucket().TakeAsync(2, default);
 
-        Assert.Equal(2, grant.Tokens);
-        Assert.Equal(_clock.GetUtcNow(), grant.TakenAt);
-        Assert.Equal(0, _store.StateOf(Hash)!.Value.Tokens);
+        Assert.Equal([now, now.AddMilliseconds(200)], grant.Slots);
+        Assert.Equal(-1, _store.StateOf(Hash)!.Value.Tokens, precision: 9);
     }
 
     [Fact]
-    public async Task A_take_gets_no_more_than_it_asks_for()
+    public async Task A_take_gets_what_it_asks_for()
     {
         var grant = await Bucket().TakeAsync(1, default);
 
         Assert.Equal(1, grant.Tokens);
-        Assert.Equal(1, _store.StateOf(Hash)!.Value.Tokens);
+        Assert.Equal(0, _store.StateOf(Hash)!.Value.Tokens, precision: 9);
     }
 
     [Fact]
-    public async Task A_take_gets_what_is_there_when_less_than_a_batch()
-    {
-        var bucket = Bucket();
-        await bucket.TakeAsync(2, default);
-        _clock.Advance(TimeSpan.FromMilliseconds(300));
-
-        var grant = await bucket.TakeAsync(2, default);
-
-        Assert.Equal(1, grant.Tokens);
-        Assert.Equal(0.5, _store.StateOf(Hash)!.Value.Tokens, precision: 9);
-    }
-
-    [Fact]
-    public async Task An_empty_bucket_waits_on_the_clock_for_the_next_token()
+    public async Task The_next_take_waits_on_the_clock_until_the_borrowed_tokens_are_paid_back()
     {
         var bucket = Bucket();
         await bucket.TakeAsync(2, default);
 
         var next = bucket.TakeAsync(2, default);
-        _clock.Advance(TimeSpan.FromMilliseconds(199));
+        _clock.Advance(TimeSpan.FromMilliseconds(399));
         Assert.False(next.IsCompleted);
         _clock.Advance(TimeSpan.FromMilliseconds(1));
 
         var grant = await next;
-        Assert.Equal(1, grant.Tokens);
-        Assert.Equal(_clock.GetUtcNow(), grant.TakenAt);
+        Assert.Equal(_clock.GetUtcNow(), grant.Slots[0]);
     }
 
     [Fact]
@@ -82,16 +68,20 @@ public sealed class SharedTokenBucketTests
     public async Task A_row_another_instance_changed_is_reread_and_reckoned_again()
     {
         var bucket = Bucket();
+        var t0 = _clock.GetUtcNow();
         await bucket.TakeAsync(1, default);
-        // Another instance took the last token meanwhile.
-        _store.Put(Hash, new BucketState(0, _clock.GetUtcNow(), null));
+        // Another instance reserved two more slots meanwhile.
+        _store.Put(Hash, new BucketState(-2, t0, null));
 
+        var timers = _clock.TimersCreated;
         var next = bucket.TakeAsync(1, default);
-        Assert.False(next.IsCompleted);
-        Assert.Equal(1, _store.Conflicts);
         _clock.Advance(TimeSpan.FromMilliseconds(200));
+        await _clock.UntilTimersCreatedAsync(timers + 2); // after the 412 and the re-read, it waits again
+        Assert.Equal(1, _store.Conflicts);
+        Assert.False(next.IsCompleted);
+        _clock.Advance(TimeSpan.FromMilliseconds(400));
 
-        Assert.Equal(1, (await next).Tokens);
+        Assert.Equal(t0.AddMilliseconds(600), (await next).Slots[0]);
         Assert.Equal(0, _store.StateOf(Hash)!.Value.Tokens, precision: 9);
     }
 
@@ -99,7 +89,7 @@ public sealed class SharedTokenBucketTests
     public async Task A_412_leads_to_a_fresh_read_and_a_second_write_with_its_etag()
     {
         var now = _clock.GetUtcNow();
-        var first = new StoredBucket(new BucketState(2, now, null), new ETag("\"1\""));
+        var first = new StoredBucket(new BucketState(1, now, null), new ETag("\"1\""));
         var second = new StoredBucket(new BucketState(1, now, null), new ETag("\"2\""));
         var store = new Mock<IBudgetStore>(MockBehavior.Strict);
         store.SetupSequence(s => s.ReadAsync(Hash, It.IsAny<CancellationToken>())).ReturnsAsync(first).ReturnsAsync(second);
@@ -109,28 +99,26 @@ public sealed class SharedTokenBucketTests
 
         var grant = await Bucket(store.Object).TakeAsync(2, default);
 
-        Assert.Equal(1, grant.Tokens);
-        store.Verify(s => s.TryReplaceAsync(Hash, new BucketState(0, now, null), new ETag("\"1\""), It.IsAny<CancellationToken>()), Times.Once);
-        store.Verify(s => s.TryReplaceAsync(Hash, new BucketState(0, now, null), new ETag("\"2\""), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(2, grant.Tokens);
+        store.Verify(s => s.TryReplaceAsync(Hash, new BucketState(-1, now, null), new ETag("\"1\""), It.IsAny<CancellationToken>()), Times.Once);
+        store.Verify(s => s.TryReplaceAsync(Hash, new BucketState(-1, now, null), new ETag("\"2\""), It.IsAny<CancellationToken>()), Times.Once);
         store.Verify(s => s.ReadAsync(Hash, It.IsAny<CancellationToken>()), Times.Exactly(2));
     }
 
     [Fact]
-    public async Task Two_instances_creating_the_row_at_once_both_end_up_on_the_one_row()
+    public async Task Two_instances_take_from_the_one_row()
     {
         var one = Bucket();
         var two = Bucket();
 
         var a = await one.TakeAsync(1, default);
-        var b = await two.TakeAsync(1, default);
-        var c = two.TakeAsync(1, default);
+        var b = two.TakeAsync(1, default);
 
         Assert.Equal(1, a.Tokens);
-        Assert.Equal(1, b.Tokens);
-        Assert.False(c.IsCompleted);
-        Assert.Equal(0, _store.StateOf(Hash)!.Value.Tokens, precision: 9);
+        Assert.False(b.IsCompleted);
         _clock.Advance(TimeSpan.FromMilliseconds(200));
-        Assert.Equal(1, (await c).Tokens);
+        Assert.Equal(_clock.GetUtcNow(), (await b).Slots[0]);
+        Assert.Equal(0, _store.StateOf(Hash)!.Value.Tokens, precision: 9);
     }
 
     [Fact]
@@ -141,10 +129,12 @@ public sealed class SharedTokenBucketTests
         await other.TakeAsync(1, default);
 
         await blocker.BlockAsync(_clock.GetUtcNow().AddSeconds(3), default);
+        var timers = _clock.TimersCreated;
         var take = other.TakeAsync(1, default);
 
         Assert.False(take.IsCompleted);
         _clock.Advance(TimeSpan.FromSeconds(3));
+        await _clock.UntilTimersCreatedAsync(timers + 2); // its stale write failed, it read the block, and waits again
         Assert.False(take.IsCompleted); // the bucket restarts empty when the block ends
         _clock.Advance(TimeSpan.FromMilliseconds(200));
         Assert.Equal(1, (await take).Tokens);

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Testing;
-using Microsoft.Extensions.Time.Testing;
 using TagStatus.Core.SmsPartner.Budget;
 using TagStatus.Tests.Support;
 
@@ -10,7 +9,7 @@ public sealed class UpstreamBudgetTests
     private const string Key = "SECRET-KEY-123";
     private static readonly BudgetRules FivePerSecond = new(RatePerSecond: 5, BatchSize: 2);
 
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly WaitableClock _clock = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
     private readonly InMemoryBudgetStore _store = new();
     private readonly FakeLogger<UpstreamBudget> _logger = new();
 
@@ -27,14 +26,19 @@ public sealed class UpstreamBudgetTests
     }
 
     [Fact]
-    public async Task A_batch_serves_two_calls_with_one_storage_write()
+    public async Task A_batch_serves_two_calls_with_one_storage_write_the_second_a_slot_later()
     {
         var budget = Instance();
 
         await budget.AcquireAsync(Key, default);
-        await budget.AcquireAsync(Key, default);
+        var second = budget.AcquireAsync(Key, default);
 
-        Assert.Equal(2, _store.Writes); // the row's creation, then one take of two tokens
+        Assert.Equal(2, _store.Writes); // the row's creation, then one take of two slots
+        Assert.False(second.IsCompleted);
+        _clock.Advance(TimeSpan.FromMilliseconds(200));
+        await second;
+        Assert.Equal(2, _store.Writes);
+
         var third = budget.AcquireAsync(Key, default);
         Assert.False(third.IsCompleted);
         _clock.Advance(TimeSpan.FromMilliseconds(200));
@@ -43,11 +47,11 @@ public sealed class UpstreamBudgetTests
     }
 
     [Fact]
-    public async Task Held_tokens_expire_so_they_cannot_add_a_burst_later()
+    public async Task A_slot_unused_past_its_grace_is_dropped_not_saved_up()
     {
         var budget = Instance();
-        await budget.AcquireAsync(Key, default); // takes two, holds one
-        _clock.Advance(FivePerSecond.HoldTime);
+        await budget.AcquireAsync(Key, default); // reserves two slots, holds the second (now + 200 ms)
+        _clock.Advance(TimeSpan.FromMilliseconds(200) + FivePerSecond.HoldTime + TimeSpan.FromMilliseconds(1));
 
         var writes = _store.Writes;
         await budget.AcquireAsync(Key, default);
@@ -60,12 +64,13 @@ public sealed class UpstreamBudgetTests
     {
         var one = Instance();
         var two = Instance();
-        await one.AcquireAsync(Key, default); // takes both tokens
+        await one.AcquireAsync(Key, default); // reserves now and now + 200 ms
 
         var waiting = two.AcquireAsync(Key, default);
 
+        _clock.Advance(TimeSpan.FromMilliseconds(399));
         Assert.False(waiting.IsCompleted);
-        _clock.Advance(TimeSpan.FromMilliseconds(200));
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
         await waiting;
     }
 
@@ -73,7 +78,6 @@ public sealed class UpstreamBudgetTests
     public async Task Different_keys_have_different_buckets()
     {
         var budget = Instance();
-        await budget.AcquireAsync(Key, default);
         await budget.AcquireAsync(Key, default);
 
         var other = budget.AcquireAsync("OTHER-KEY", default);
@@ -101,30 +105,36 @@ public sealed class UpstreamBudgetTests
     {
         var hit = Instance();
         var other = Instance();
-        await other.AcquireAsync(Key, default); // other took the batch and holds one token...
+        var t0 = _clock.GetUtcNow();
+        await other.AcquireAsync(Key, default); // other reserved two slots and holds the second...
 
         await hit.ReportTooManyRequestsAsync(Key, TimeSpan.FromSeconds(5), default);
 
-        Assert.Equal(_clock.GetUtcNow().AddSeconds(5), _store.StateOf(UpstreamBudget.HashOf(Key))!.Value.BlockedUntil);
-        await other.AcquireAsync(Key, default); // ...which it may still spend: bounded by the hold time
+        Assert.Equal(t0.AddSeconds(5), _store.StateOf(UpstreamBudget.HashOf(Key))!.Value.BlockedUntil);
+        var held = other.AcquireAsync(Key, default);
+        _clock.Advance(TimeSpan.FromMilliseconds(200));
+        await held; // ...which it may still spend: at most a batch, within the grace
+        var timers = _clock.TimersCreated;
         var afterBlock = other.AcquireAsync(Key, default);
-        _clock.Advance(TimeSpan.FromSeconds(5));
-        Assert.False(afterBlock.IsCompleted);
+        _clock.Advance(TimeSpan.FromSeconds(4.8));
+        await _clock.UntilTimersCreatedAsync(timers + 2); // its stale write failed, it read the block, and waits again
+        Assert.False(afterBlock.IsCompleted); // the bucket restarts empty when the block ends
         _clock.Advance(TimeSpan.FromMilliseconds(200));
         await afterBlock;
     }
 
     [Fact]
-    public async Task A_429_drops_the_tokens_this_instance_holds()
+    public async Task A_429_drops_the_slots_this_instance_holds()
     {
         var budget = Instance();
-        await budget.AcquireAsync(Key, default); // holds one
+        await budget.AcquireAsync(Key, default); // holds a slot at now + 200 ms
 
         await budget.ReportTooManyRequestsAsync(Key, TimeSpan.FromSeconds(1), default);
         var next = budget.AcquireAsync(Key, default);
 
+        _clock.Advance(TimeSpan.FromMilliseconds(200));
         Assert.False(next.IsCompleted);
-        _clock.Advance(TimeSpan.FromSeconds(1.2));
+        _clock.Advance(TimeSpan.FromSeconds(1));
         await next;
     }
 
