@@ -66,11 +66,11 @@ public readonly record struct BucketState(double Tokens, DateTimeOffset Refilled
         RefilledAt + TimeSpan.FromSeconds(Math.Max(0, index + 1 - Tokens) / rules.RatePerSecond);
 
     /// <summary>
-    /// Nobody calls before <paramref name="until"/>, and the bucket restarts empty then, so the end of a 429 is not a
-    /// burst. A longer block already stored wins.
+    /// Nobody calls before <paramref name="until"/>, and the bucket restarts empty then (still owing what batches
+    /// reserved), so the end of a 429 is not a burst. A longer block already stored wins.
     /// </summary>
     public BucketState BlockedUntilAtLeast(DateTimeOffset until) =>
         BlockedUntil is { } current && current >= until
             ? this
-            : new BucketState(0, RefilledAt > until ? RefilledAt : until, until);
+            : new BucketState(Math.Min(Tokens, 0), RefilledAt > until ? RefilledAt : until, until);
 }

@@ -99,6 +99,14 @@ public sealed class BucketStateTests
     }
 
     [Fact]
+    public void A_block_keeps_what_reserved_slots_owe()
+    {
+        var owing = new BucketState(-1, T0, null);
+
+        Assert.Equal(-1, owing.BlockedUntilAtLeast(T0.AddSeconds(1)).Tokens);
+    }
+
+    [Fact]
     public void A_longer_stored_block_wins_over_a_shorter_one()
     {
         var blocked = BucketState.Full(T0, FivePerSecond).BlockedUntilAtLeast(T0.AddSeconds(10));
