@@ -180,6 +180,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     SmsPartner__AttemptTimeout: '00:00:10'
     SmsPartner__TotalTimeout: '00:00:45'
     SmsPartner__RequestsPerSecond: '5'
+    SmsPartner__BudgetBatchSize: '2'
     SmsPartner__MaxPages: '10000'
     RefreshSchedule: refreshSchedule
     Lookup__DefaultMaxAge: '60'

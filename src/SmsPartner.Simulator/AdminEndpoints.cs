@@ -116,6 +116,9 @@ internal static class AdminEndpoints
         // ---- Stats
         admin.MapGet("/stats", (SimulatorState state) => Results.Ok(state.GetStats()));
 
+        // Per-call arrival times, for judging rate limits; reset with the stats.
+        admin.MapGet("/stats/calls", (SimulatorState state) => Results.Ok(new { calls = state.GetCalls(), kept = SimulatorState.CallsKept }));
+
         admin.MapDelete("/stats", (SimulatorState state) =>
         {
             state.ResetStats();

@@ -227,10 +227,20 @@ public sealed class SimulatorState
 
     public void ResetStats() => Volatile.Write(ref _counters, new Counters());
 
+    /// <summary>
+    /// Every call of the status endpoint since start or the last stats reset, in arrival order, with its arrival time on
+    /// the simulator clock: what a rate limit is judged by. The newest <see cref="CallsKept"/> are kept.
+    /// </summary>
+    public IReadOnlyList<StatusCall> GetCalls() => [.. Volatile.Read(ref _counters).Calls];
+
+    /// <summary>How many calls <see cref="GetCalls"/> remembers; older ones are dropped first.</summary>
+    public const int CallsKept = 100_000;
+
     internal void RecordStatusRequest(string? tag, string? apiKey)
     {
         var c = Volatile.Read(ref _counters);
         Interlocked.Increment(ref c.StatusRequests);
+        c.Record(new StatusCall(Now, tag ?? string.Empty));
         if (!string.IsNullOrEmpty(tag))
         {
             Interlocked.Increment(ref c.ByTag.GetOrAdd(tag, static _ => new Box()).Value);
@@ -358,8 +368,20 @@ public sealed class SimulatorState
         public long FaultsServed;
         public readonly ConcurrentDictionary<string, Box> ByTag = new(StringComparer.Ordinal);
         public readonly ConcurrentDictionary<string, byte> KeysSeen = new(StringComparer.Ordinal);
+        public readonly ConcurrentQueue<StatusCall> Calls = new();
+
+        public void Record(StatusCall call)
+        {
+            Calls.Enqueue(call);
+            while (Calls.Count > CallsKept && Calls.TryDequeue(out _))
+            {
+            }
+        }
     }
 }
+
+/// <summary>One call of the status endpoint: when it arrived (simulator clock) and the tag it asked for (empty if none).</summary>
+public sealed record StatusCall(DateTimeOffset At, string Tag);
 
 /// <summary>Counters of the status endpoint. <see cref="ApiKeysSeen"/> is a count of distinct keys presented, never the keys.</summary>
 public sealed record StatsSnapshot(

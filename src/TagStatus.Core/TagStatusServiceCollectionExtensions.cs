@@ -13,6 +13,7 @@ using TagStatus.Core.Queues;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
+using TagStatus.Core.SmsPartner.Budget;
 using TagStatus.Core.Storage;
 using TagStatus.Core.Tracking;
 
@@ -99,6 +100,9 @@ public static class TagStatusServiceCollectionExtensions
             sp.GetRequiredService<IOptions<TagStoreOptions>>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TableTagStore>>(),
             sp.GetRequiredService<ICommittedRowsHandler>()));
+
+        // The SMS Partner call budget every instance shares, in the same account.
+        services.AddSingleton<IBudgetStore>(sp => new TableBudgetStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>().Value.TablePrefix));
         return services;
     }
 

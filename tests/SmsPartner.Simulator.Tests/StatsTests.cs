@@ -68,3 +68,52 @@ public sealed class StatsTests : SimulatorTestBase
         Assert.Equal(0, Sim.State.StatusRequests);
     }
 }
+
+public sealed class CallRecordTests : SimulatorTestBase
+{
+    [Fact]
+    public async Task Each_status_call_is_recorded_in_arrival_order_with_its_time_and_tag()
+    {
+        await SeedAsync("montag", Row("+33600000001"));
+        var before = Sim.State.Now;
+
+        await GetStatusAsync("montag");
+        await GetStatusAsync("other", apiKey: "wrong-key-xyz");
+        await GetStatusAsync(null);
+        var after = Sim.State.Now;
+        var text = await Http.GetStringAsync("_admin/stats/calls");
+        using var json = JsonDocument.Parse(text);
+
+        var calls = json.RootElement.GetProperty("calls").EnumerateArray().ToList();
+        Assert.Equal(["montag", "other", ""], calls.Select(c => c.GetProperty("tag").GetString()));
+        var times = calls.Select(c => c.GetProperty("at").GetDateTimeOffset()).ToList();
+        Assert.All(times, t => Assert.InRange(t, before, after));
+        Assert.Equal(times.Order(), times);
+        Assert.DoesNotContain("wrong-key-xyz", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sim-key", text, StringComparison.Ordinal);
+        Assert.Equal(3, Sim.State.GetCalls().Count);
+    }
+
+    [Fact]
+    public async Task Times_are_on_the_simulator_clock()
+    {
+        await SeedAsync("montag", Row("+33600000001"));
+        Sim.State.AdvanceClock(TimeSpan.FromHours(5));
+
+        await GetStatusAsync("montag");
+
+        Assert.True(Assert.Single(Sim.State.GetCalls()).At > DateTimeOffset.UtcNow.AddHours(4));
+    }
+
+    [Fact]
+    public async Task Resetting_stats_forgets_the_calls_and_admin_calls_are_not_recorded()
+    {
+        await SeedAsync("montag", Row("+33600000001"));
+        await GetStatusAsync("montag");
+
+        await AdminAsync(HttpMethod.Delete, "stats");
+        await Http.GetStringAsync("_admin/stats/calls");
+
+        Assert.Empty(Sim.State.GetCalls());
+    }
+}

@@ -31,6 +31,7 @@ public class AppSettingsTests
         "SmsPartner__AttemptTimeout",
         "SmsPartner__TotalTimeout",
         "SmsPartner__RequestsPerSecond",
+        "SmsPartner__BudgetBatchSize",
         "SmsPartner__MaxPages",
         "RefreshSchedule",
         "Lookup__DefaultMaxAge",

@@ -3,15 +3,15 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
-using Polly.RateLimiting;
 using Polly.Timeout;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Secrets;
+using TagStatus.Core.SmsPartner.Budget;
 
 namespace TagStatus.Core.SmsPartner;
 
 /// <summary>
-/// The <c>bulk-status-by-tag</c> client. Retries, timeouts, the circuit breaker and the rate limit live in the
+/// The <c>bulk-status-by-tag</c> client. Retries, timeouts, the circuit breaker and the shared call budget live in the
 /// HttpClient's resilience pipeline (see <see cref="SmsPartnerServiceCollectionExtensions"/>); this class pages,
 /// parses and turns every failure into one of the typed <see cref="SmsPartnerException"/>s.
 /// </summary>
@@ -195,14 +195,14 @@ public sealed class SmsPartnerClient(
 
     private static bool IsUnreachable(Exception e, CancellationToken cancellationToken) => e switch
     {
-        HttpRequestException or TimeoutRejectedException or BrokenCircuitException or RateLimiterRejectedException => true,
+        HttpRequestException or TimeoutRejectedException or BrokenCircuitException or UpstreamBudgetUnavailableException => true,
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
         _ => false,
     };
 
     private static TimeSpan? RetryAfterOf(Exception e) => e switch
     {
-        RateLimiterRejectedException limited => limited.RetryAfter,
+        UpstreamBudgetUnavailableException => UpstreamBudgetUnavailableException.RetryAfter,
         _ => null,
     };
 
@@ -210,7 +210,7 @@ public sealed class SmsPartnerClient(
     {
         TimeoutRejectedException or OperationCanceledException => "timed out",
         BrokenCircuitException => "circuit open after repeated failures",
-        RateLimiterRejectedException => "local rate limit reached",
+        UpstreamBudgetUnavailableException => "the shared call budget in Table Storage cannot be reached",
         HttpRequestException http => http.HttpRequestError.ToString(),
         _ => e.GetType().Name,
     };

@@ -19,6 +19,13 @@ public sealed class SmsPartnerOptions : IValidatableObject
     [Range(1, 1000)]
     public int RequestsPerSecond { get; set; } = 5;
 
+    /// <summary>
+    /// Tokens an instance takes from the shared budget per Table Storage write. Also the bucket's capacity, and it sets
+    /// how long taken tokens may wait unused: (RequestsPerSecond − BudgetBatchSize) / RequestsPerSecond seconds.
+    /// </summary>
+    [Range(1, 1000, ErrorMessage = "SmsPartner:BudgetBatchSize must be between 1 and 1000.")]
+    public int BudgetBatchSize { get; set; } = 2;
+
     /// <summary>Retries of one call on 5xx, 408, 429 and timeouts.</summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;
@@ -44,6 +51,14 @@ public sealed class SmsPartnerOptions : IValidatableObject
         if (AttemptTimeout <= TimeSpan.Zero || TotalTimeout <= AttemptTimeout)
         {
             yield return new ValidationResult("SmsPartner:TotalTimeout must be longer than SmsPartner:AttemptTimeout, and both positive.", [nameof(TotalTimeout)]);
+        }
+
+        if (BudgetBatchSize > RequestsPerSecond)
+        {
+            // Capacity plus what a held batch can add must stay within one second of calls (see BudgetRules).
+            yield return new ValidationResult(
+                $"SmsPartner:BudgetBatchSize ({BudgetBatchSize}) must not exceed SmsPartner:RequestsPerSecond ({RequestsPerSecond}).",
+                [nameof(BudgetBatchSize)]);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -6,15 +5,19 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
+using TagStatus.Core.SmsPartner.Budget;
 
 namespace TagStatus.Core.SmsPartner;
 
 public static class SmsPartnerServiceCollectionExtensions
 {
     /// <summary>
-    /// The typed SMS Partner client with its resilience pipeline: a rate limit per API key, a total timeout,
-    /// retries with jitter on 5xx/408/429 (honouring <c>Retry-After</c>) and timeouts, a circuit breaker and a
-    /// per-attempt timeout. Logging goes through <see cref="SmsPartnerHttpLogger"/> only, which redacts the key.
+    /// The typed SMS Partner client with its resilience pipeline, outermost first: a total timeout, retries with jitter on
+    /// 5xx/408/429 (honouring <c>Retry-After</c>) and timeouts, a circuit breaker, the shared call budget, and a
+    /// per-attempt timeout. It is the standard pipeline's order with the budget inside the retry, so every attempt pays a
+    /// token from the budget all instances share (<see cref="UpstreamBudget"/>), and outside the attempt timeout, so
+    /// waiting for a token never counts as a failed attempt. Logging goes through <see cref="SmsPartnerHttpLogger"/>
+    /// only, which redacts the key. The budget's rows need an <see cref="IBudgetStore"/> (Table Storage in the app).
     /// </summary>
     public static IServiceCollection AddSmsPartnerClient(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,7 +27,11 @@ public static class SmsPartnerServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        services.AddSingleton(sp => new SmsPartnerRateLimiter(sp.GetRequiredService<IOptions<SmsPartnerOptions>>().Value.RequestsPerSecond));
+        services.AddSingleton(sp => new UpstreamBudget(
+            sp.GetRequiredService<IBudgetStore>(),
+            BudgetRules.From(sp.GetRequiredService<IOptions<SmsPartnerOptions>>().Value),
+            BudgetClock(sp),
+            sp.GetRequiredService<ILogger<UpstreamBudget>>()));
 
         services.AddHttpClient<ISmsPartnerClient, SmsPartnerClient>(http =>
             {
@@ -34,55 +41,37 @@ public static class SmsPartnerServiceCollectionExtensions
             })
             .RemoveAllLoggers()
             .AddLogger(sp => new SmsPartnerHttpLogger(sp.GetRequiredService<ILogger<SmsPartnerHttpLogger>>()))
-            .AddStandardResilienceHandler()
-            .Configure((resilience, sp) =>
+            .AddResilienceHandler("SmsPartner", (pipeline, context) =>
             {
-                var options = sp.GetRequiredService<IOptions<SmsPartnerOptions>>().Value;
-                var limiter = sp.GetRequiredService<SmsPartnerRateLimiter>();
+                var options = context.ServiceProvider.GetRequiredService<IOptions<SmsPartnerOptions>>().Value;
+                var budget = context.ServiceProvider.GetRequiredService<UpstreamBudget>();
+                var clock = BudgetClock(context.ServiceProvider);
+                var logger = context.ServiceProvider.GetRequiredService<ILogger<UpstreamBudget>>();
 
-                resilience.RateLimiter.RateLimiter = args => limiter.AcquireAsync(args.Context.GetRequestMessage(), args.Context.CancellationToken);
-                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout;
-                resilience.AttemptTimeout.Timeout = options.AttemptTimeout;
-                resilience.Retry.MaxRetryAttempts = options.MaxRetries;
-                resilience.Retry.Delay = options.RetryBaseDelay;
-                resilience.Retry.MaxDelay = options.TotalTimeout;
-                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, options.AttemptTimeout.Ticks * 2));
+                pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout });
+                if (options.MaxRetries > 0)
+                {
+                    // Polly refuses MaxRetryAttempts = 0; SmsPartner:MaxRetries = 0 means no retry step at all.
+                    pipeline.AddRetry(new HttpRetryStrategyOptions
+                    {
+                        MaxRetryAttempts = options.MaxRetries,
+                        Delay = options.RetryBaseDelay,
+                        MaxDelay = options.TotalTimeout,
+                    });
+                }
+
+                pipeline
+                    .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                    {
+                        SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, options.AttemptTimeout.Ticks * 2)),
+                    })
+                    .AddStrategy(_ => new UpstreamBudgetStrategy(budget, clock, logger), new UpstreamBudgetStrategyOptions())
+                    .AddTimeout(new HttpTimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout });
             });
 
         return services;
     }
-}
 
-/// <summary>A token bucket per API key, so one key never exceeds <see cref="SmsPartnerOptions.RequestsPerSecond"/>.</summary>
-internal sealed class SmsPartnerRateLimiter(int requestsPerSecond) : IDisposable
-{
-    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(apiKey =>
-        RateLimitPartition.GetTokenBucketLimiter(apiKey, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = requestsPerSecond,
-            TokensPerPeriod = requestsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 10_000,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        }));
-
-    public ValueTask<RateLimitLease> AcquireAsync(HttpRequestMessage? request, CancellationToken cancellationToken) =>
-        _limiter.AcquireAsync(ApiKeyOf(request), 1, cancellationToken);
-
-    private static string ApiKeyOf(HttpRequestMessage? request)
-    {
-        var query = request?.RequestUri?.Query ?? string.Empty;
-        foreach (var pair in query.TrimStart('?').Split('&'))
-        {
-            if (pair.StartsWith("apiKey=", StringComparison.OrdinalIgnoreCase))
-            {
-                return pair;
-            }
-        }
-
-        return string.Empty;
-    }
-
-    public void Dispose() => _limiter.Dispose();
+    private static TimeProvider BudgetClock(IServiceProvider sp) =>
+        sp.GetKeyedService<TimeProvider>(UpstreamBudget.ClockKey) ?? sp.GetRequiredService<TimeProvider>();
 }

@@ -9,6 +9,7 @@ using TagStatus.Api;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Tracking;
+using TagStatus.Core.SmsPartner.Budget;
 
 namespace TagStatus.IntegrationTests.Support;
 
@@ -107,6 +108,7 @@ public sealed class AppHarness : IAsyncDisposable
             ["SmsPartner:AttemptTimeout"] = "00:00:02",
             ["SmsPartner:TotalTimeout"] = "00:00:10",
             ["SmsPartner:RequestsPerSecond"] = "1000",
+            ["SmsPartner:BudgetBatchSize"] = "50",
             ["SmsPartner:MaxPages"] = "1000",
             ["Callbacks:SigningKey"] = SigningKey,
             ["Callbacks:AllowInsecureUrls"] = "true",
@@ -118,6 +120,8 @@ public sealed class AppHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
         services.AddSingleton<TimeProvider>(clock);
+        // The shared call budget refills on real time: on the manual clock no token would ever come back.
+        services.AddKeyedSingleton<TimeProvider>(UpstreamBudget.ClockKey, TimeProvider.System);
         services.AddTagStatusApi(configuration);
         services.AddSingleton<IWorkQueue>(queue);
         if (storagePolicy is not null)

@@ -7,6 +7,7 @@ using Moq;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
+using TagStatus.Core.SmsPartner.Budget;
 using TagStatus.Tests.Support;
 using static TagStatus.Tests.Support.SmsPartnerBodies;
 
@@ -56,6 +57,7 @@ public sealed class SmsPartnerRedactionTests
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
         services.AddSingleton(secrets.Object);
+        services.AddSingleton<IBudgetStore>(new InMemoryBudgetStore());
         services.AddSmsPartnerClient(configuration);
         services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(() => handler));
 
