@@ -66,11 +66,18 @@ public readonly record struct BucketState(double Tokens, DateTimeOffset Refilled
         RefilledAt + TimeSpan.FromSeconds(Math.Max(0, index + 1 - Tokens) / rules.RatePerSecond);
 
     /// <summary>
-    /// Nobody calls before <paramref name="until"/>, and the bucket restarts empty then (still owing what batches
-    /// reserved), so the end of a 429 is not a burst. A longer block already stored wins.
+    /// Nobody calls before <paramref name="until"/>, and the bucket restarts empty then, so the end of a 429 is not a
+    /// burst; slots that batches reserved past <paramref name="until"/> are still owed. A longer block already stored wins.
     /// </summary>
-    public BucketState BlockedUntilAtLeast(DateTimeOffset until) =>
-        BlockedUntil is { } current && current >= until
-            ? this
-            : new BucketState(Math.Min(Tokens, 0), RefilledAt > until ? RefilledAt : until, until);
+    public BucketState BlockedUntilAtLeast(DateTimeOffset now, DateTimeOffset until, BudgetRules rules)
+    {
+        if (BlockedUntil is { } current && current >= until)
+        {
+            return this;
+        }
+
+        var refilled = RefilledTo(now, rules);
+        var repaidByThen = until > refilled.RefilledAt ? (until - refilled.RefilledAt).TotalSeconds * rules.RatePerSecond : 0;
+        return new BucketState(Math.Min(0, refilled.Tokens + repaidByThen), until > refilled.RefilledAt ? until : refilled.RefilledAt, until);
+    }
 }

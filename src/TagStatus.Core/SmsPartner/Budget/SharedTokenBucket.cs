@@ -53,7 +53,7 @@ public sealed class SharedTokenBucket(string keyHash, IBudgetStore store, Budget
         while (true)
         {
             var seen = Volatile.Read(ref _lastSeen) ?? await ReadOrCreateAsync(cancellationToken).ConfigureAwait(false);
-            var blocked = seen.State.BlockedUntilAtLeast(until);
+            var blocked = seen.State.BlockedUntilAtLeast(clock.GetUtcNow(), until, rules);
             if (blocked == seen.State)
             {
                 return;

@@ -88,7 +88,7 @@ public sealed class BucketStateTests
     {
         var until = T0.AddSeconds(3);
 
-        var blocked = BucketState.Full(T0, FivePerSecond).BlockedUntilAtLeast(until);
+        var blocked = BucketState.Full(T0, FivePerSecond).BlockedUntilAtLeast(T0, until, FivePerSecond);
 
         Assert.Equal(until, blocked.BlockedUntil);
         Assert.Equal(0, blocked.Tokens);
@@ -99,20 +99,21 @@ public sealed class BucketStateTests
     }
 
     [Fact]
-    public void A_block_keeps_what_reserved_slots_owe()
+    public void A_block_still_owes_the_slots_reserved_past_its_end_and_no_others()
     {
-        var owing = new BucketState(-1, T0, null);
+        var owing = new BucketState(-2, T0, null); // slots reserved up to T0 + 400 ms
 
-        Assert.Equal(-1, owing.BlockedUntilAtLeast(T0.AddSeconds(1)).Tokens);
+        Assert.Equal(-1, owing.BlockedUntilAtLeast(T0, T0.AddMilliseconds(200), FivePerSecond).Tokens, precision: 9);
+        Assert.Equal(0, owing.BlockedUntilAtLeast(T0, T0.AddSeconds(3), FivePerSecond).Tokens);
     }
 
     [Fact]
     public void A_longer_stored_block_wins_over_a_shorter_one()
     {
-        var blocked = BucketState.Full(T0, FivePerSecond).BlockedUntilAtLeast(T0.AddSeconds(10));
+        var blocked = BucketState.Full(T0, FivePerSecond).BlockedUntilAtLeast(T0, T0.AddSeconds(10), FivePerSecond);
 
-        Assert.Equal(blocked, blocked.BlockedUntilAtLeast(T0.AddSeconds(2)));
-        Assert.Equal(T0.AddSeconds(20), blocked.BlockedUntilAtLeast(T0.AddSeconds(20)).BlockedUntil);
+        Assert.Equal(blocked, blocked.BlockedUntilAtLeast(T0, T0.AddSeconds(2), FivePerSecond));
+        Assert.Equal(T0.AddSeconds(20), blocked.BlockedUntilAtLeast(T0, T0.AddSeconds(20), FivePerSecond).BlockedUntil);
     }
 
     /// <summary>
