@@ -12,6 +12,6 @@ dotnet build bench/TagStatus.Benchmarks -c Release -nologo -v:q -clp:ErrorsOnly 
 dotnet build src/SmsPartner.Simulator -c Release -nologo -v:q -clp:ErrorsOnly >&2
 start_azurite
 start_simulator Release
-for page_size in 20 1000; do
+for page_size in ${PAGE_SIZES:-20 1000}; do
   dotnet bench/TagStatus.Benchmarks/bin/Release/net10.0/TagStatus.Benchmarks.dll bigtag "$SIMULATOR_URL" "$TAGSTATUS_STORAGE" "${RECIPIENTS:-100000}" "$page_size"
 done
