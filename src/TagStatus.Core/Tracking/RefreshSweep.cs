@@ -11,7 +11,8 @@ namespace TagStatus.Core.Tracking;
 /// The repair pass, at most once per <see cref="TrackingOptions.SweepEvery"/> across all instances: a tracked tag whose
 /// next read is long overdue gets its schedule row back, and an outbox row long overdue gets its queue message back. It reads
 /// only the tags first seen within the tracking window (plus a day), newest first in the listing, so its cost follows
-/// recent work, never history.
+/// recent work, never history. (A reused tag reopened after that keeps its first-seen key, so the sweep does not see it:
+/// its schedule rows are written the usual way, and only their loss would go unrepaired.)
 /// </summary>
 public sealed partial class RefreshSweep(
     ITagStore store,
@@ -34,7 +35,8 @@ public sealed partial class RefreshSweep(
         // Anything that should have happened by now and has not: a lease and a retry later than planned.
         var overdue = now - settings.RefreshLease - settings.SweepGrace;
         int schedules = 0, deliveries = 0;
-        var recent = await store.GetTrackedSinceAsync(now - settings.Window - settings.Margin - TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false);
+        // Every tag that can still have a next read: its window, the margin, the re-checks after it settled, and a day.
+        var recent = await store.GetTrackedSinceAsync(now - settings.Window - settings.Margin - settings.RecheckFor - TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false);
         foreach (var summary in recent)
         {
             if (summary is { Tracked: true, NextRefreshAt: { } dueAt } && dueAt < overdue)
