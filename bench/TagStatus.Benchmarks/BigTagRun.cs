@@ -34,6 +34,7 @@ public static class BigTagRun
         GC.Collect();
         process.Refresh();
         var baseline = process.WorkingSet64;
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
         var watch = Stopwatch.StartNew();
         var steps = 0;
         RefreshProgress progress;
@@ -45,6 +46,7 @@ public static class BigTagRun
         while (progress is RefreshProgress.Continued);
 
         var total = watch.Elapsed;
+        var refreshAllocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
         var completed = (RefreshProgress.Completed)progress;
         process.Refresh();
         var stored = completed.Result.RowsWritten;
@@ -55,7 +57,9 @@ public static class BigTagRun
         var store = services.GetRequiredService<ITagStore>();
         var rows = await store.GetRecipientsAsync(tag, default);
         // Measured now, in the same Recipients table (Azurite slows as a table grows), in a partition of its own.
+        var ceilingAllocatedBefore = GC.GetTotalAllocatedBytes();
         var ceiling = await AzuriteCeilingAsync(new TableServiceClient(storage).GetTableClient(prefix + "Recipients"), recipients);
+        var ceilingAllocated = GC.GetTotalAllocatedBytes() - ceilingAllocatedBefore;
         var copy = Tag.Parse($"copy-{pageSize}");
         var rewrite = Stopwatch.StartNew();
         var rewritten = await store.SaveRefreshAsync([.. rows.Select(r => new RecipientWrite(r.Recipient, null))], summary with { Tag = copy }, null, [], default);
@@ -66,6 +70,7 @@ public static class BigTagRun
               state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
               whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
               working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB
+              allocated by the refresh: {refreshAllocated / 1048576.0:F0} MB; by the ceiling's bare transactions of as many rows: {ceilingAllocated / 1048576.0:F0} MB
               store phase: {rewritten} rows in {rewrite.Elapsed.TotalSeconds:F2} s = {storeRate:F0} rows/s
               Azurite ceiling (100-entity single-partition transactions, one at a time): {ceiling:F0} rows/s
               store rate / ceiling: {storeRate / ceiling:P0}
