@@ -79,13 +79,14 @@ public sealed partial class CallbackDispatcher(
             return DeliveryOutcome.Skipped;
         }
 
-        var claimed = await store.ClaimDeliveryAsync(delivery, now + _options.Timeout + ClaimMargin, cancellationToken).ConfigureAwait(false);
+        // The key first: a slow vault must not eat into the claim, which has to outlast the post.
+        var signingKey = await secrets.GetAsync(AppSecret.CallbackSigningKey, cancellationToken).ConfigureAwait(false);
+        var claimed = await store.ClaimDeliveryAsync(delivery, time.GetUtcNow() + _options.Timeout + ClaimMargin, cancellationToken).ConfigureAwait(false);
         if (claimed is null)
         {
             return DeliveryOutcome.Skipped;
         }
 
-        var signingKey = await secrets.GetAsync(AppSecret.CallbackSigningKey, cancellationToken).ConfigureAwait(false);
         var status = await PostAsync(claimed, signingKey, cancellationToken).ConfigureAwait(false);
         return await SettleAsync(claimed, message, status, cancellationToken).ConfigureAwait(false);
     }

@@ -15,6 +15,9 @@ public abstract record RefreshProgress
 
     /// <summary>The pass is still open after this step's pages: it goes on in a follow-up message.</summary>
     public sealed record Continued(int PagesRead, int PagesSoFar) : RefreshProgress;
+
+    /// <summary>Another invocation moved the same pass first: it carries the pass on, this one stops.</summary>
+    public sealed record Superseded : RefreshProgress;
 }
 
 /// <summary>
@@ -53,31 +56,55 @@ public sealed partial class StepwiseRefresher(
         catch (SmsPartnerException) when (pass.PagesRead > pagesBefore)
         {
             // Keep what this step read before the failure: the retry goes on from there.
-            await passes.SaveAsync(tag, pass, pagesBefore, stored?.StartedAt ?? now, stored?.ETag, cancellationToken).ConfigureAwait(false);
+            await SaveProgressAsync(tag, pass, pagesBefore, stored, now, cancellationToken).ConfigureAwait(false);
             throw;
         }
 
         var pagesRead = pass.PagesRead - pagesBefore;
         if (pass.End == PassEnd.Open)
         {
-            await passes.SaveAsync(tag, pass, pagesBefore, stored?.StartedAt ?? now, stored?.ETag, cancellationToken).ConfigureAwait(false);
+            if (!await SaveProgressAsync(tag, pass, pagesBefore, stored, now, cancellationToken).ConfigureAwait(false))
+            {
+                return new RefreshProgress.Superseded();
+            }
+
             Log.Continued(logger, tag.Value, pagesRead, pass.PagesRead, pass.AnnouncedTotal);
             return new RefreshProgress.Continued(pagesRead, pass.PagesRead);
         }
 
-        var result = await refresher.SaveAsync(tag, pass, RefreshReason.Scheduled, cancellationToken).ConfigureAwait(false);
+        // Forgotten before the merge: a crash after it would otherwise leave an ended pass to be read on as if open.
+        // A crash in between costs one read from page 1, never a stale merge.
         if (stored is not null)
         {
             await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);
         }
 
+        var result = await refresher.SaveAsync(tag, pass, RefreshReason.Scheduled, cancellationToken).ConfigureAwait(false);
         return new RefreshProgress.Completed(result, pass.PagesRead);
+    }
+
+    /// <returns>False when another invocation moved the pass's cursor first (it carries the pass on).</returns>
+    private async Task<bool> SaveProgressAsync(Tag tag, UpstreamPass pass, int pagesBefore, StoredPass? stored, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await passes.SaveAsync(tag, pass, pagesBefore, stored?.StartedAt ?? now, stored?.ETag, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (StoreConflictException)
+        {
+            Log.Superseded(logger, tag.Value);
+            return false;
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(4031, LogLevel.Information, "Tag {Tag}: {PagesRead} more pages read, {PagesSoFar} in all of {Announced} rows announced; the pass goes on in a follow-up message")]
         public static partial void Continued(ILogger logger, string tag, int pagesRead, int pagesSoFar, int? announced);
+
+        [LoggerMessage(4033, LogLevel.Information, "Tag {Tag}: another invocation moved this pass first and carries it on; this step stops")]
+        public static partial void Superseded(ILogger logger, string tag);
 
         [LoggerMessage(4032, LogLevel.Warning, "Tag {Tag}: a pass of {Pages} pages begun at {StartedAt} is too old to finish; starting again")]
         public static partial void PassRestarted(ILogger logger, string tag, int pages, DateTimeOffset startedAt);

@@ -20,8 +20,9 @@ public sealed class SmsPartnerOptions : IValidatableObject
     public int RequestsPerSecond { get; set; } = 5;
 
     /// <summary>
-    /// Tokens an instance takes from the shared budget per Table Storage write. Also the bucket's capacity, and it sets
-    /// how long taken tokens may wait unused: (RequestsPerSecond − BudgetBatchSize) / RequestsPerSecond seconds.
+    /// Call slots an instance reserves from the shared budget per Table Storage write, each 1/RequestsPerSecond apart.
+    /// The bucket itself holds at most one token, and a slot unused (RequestsPerSecond − 1) / RequestsPerSecond seconds
+    /// after its time is dropped (docs/settings.md).
     /// </summary>
     [Range(1, 1000, ErrorMessage = "SmsPartner:BudgetBatchSize must be between 1 and 1000.")]
     public int BudgetBatchSize { get; set; } = 2;

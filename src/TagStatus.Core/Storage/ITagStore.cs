@@ -13,6 +13,9 @@ public sealed record RecipientWrite(Recipient Recipient, ETag? ExpectedETag, boo
 /// <summary>A page of tracked tags, newest first.</summary>
 public sealed record TrackedTagPage(IReadOnlyList<TagSummary> Tags, string? ContinuationToken);
 
+/// <summary>A tracked tag as the listing has it; <see cref="NeedsReindex"/> for a row of the first versions (no schedule row either).</summary>
+public sealed record TrackedListing(TagSummary Summary, bool NeedsReindex);
+
 /// <summary>A row of the refresh schedule: a tag due at a time, with its estimated upstream pages.</summary>
 public sealed record DueTag(Tag Tag, DateTimeOffset DueAt, int Pages);
 
@@ -59,8 +62,11 @@ public interface ITagStore
     /// <summary>Writes the schedule row of a summary's due time again (a repair: harmless when it exists).</summary>
     Task EnsureDueAsync(TagSummary summary, CancellationToken cancellationToken);
 
-    /// <summary>The listing's tracked tags first seen after <paramref name="firstSeenAfter"/>: one key-range query.</summary>
-    Task<IReadOnlyList<TagSummary>> GetTrackedSinceAsync(DateTimeOffset firstSeenAfter, CancellationToken cancellationToken);
+    /// <summary>
+    /// The listing's tracked tags first seen after <paramref name="firstSeenAfter"/>: one key-range query (plus a summary
+    /// read for each listing row of the first versions, which carried no copy of the summary).
+    /// </summary>
+    Task<IReadOnlyList<TrackedListing>> GetTrackedSinceAsync(DateTimeOffset firstSeenAfter, CancellationToken cancellationToken);
 
     /// <summary>
     /// True for exactly one caller per <paramref name="every"/>, across instances (an ETag-conditional row): the one

@@ -25,6 +25,9 @@ public interface IPassStore
 
     /// <summary>Forgets the pass (it ended and was merged, or it is too old to finish).</summary>
     Task DeleteAsync(Tag tag, CancellationToken cancellationToken);
+
+    /// <summary>Whether a pass of the tag is under way (one point read of its cursor).</summary>
+    Task<bool> IsOpenAsync(Tag tag, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -90,6 +93,13 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
             ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, cursor, etag)
             : new TableTransactionAction(TableTransactionActionType.Add, cursor);
         await SubmitAsync([action], cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> IsOpenAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var cursor = await StorageFailures.Guard(() => _passes.GetEntityIfExistsAsync<TableEntity>(TableKeys.ForTag(tag), CursorRow, select: ["RowKey"], cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return cursor.HasValue;
     }
 
     public async Task DeleteAsync(Tag tag, CancellationToken cancellationToken)

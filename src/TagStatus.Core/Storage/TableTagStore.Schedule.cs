@@ -80,18 +80,24 @@ public sealed partial class TableTagStore
         await ScheduleAsync(summary, previous: null, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<TagSummary>> GetTrackedSinceAsync(DateTimeOffset firstSeenAfter, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TrackedListing>> GetTrackedSinceAsync(DateTimeOffset firstSeenAfter, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         // Newest first: the tags first seen after the bound are the rows whose keys sort before its key.
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {TableKeys.TrackedPartition} and RowKey lt {TableKeys.IndexBound(firstSeenAfter)}");
-        var result = new List<TagSummary>();
+        var result = new List<TrackedListing>();
         await foreach (var entity in StorageFailures.Guarded(_index.QueryAsync<SummaryEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
-            if (Tag.TryParse(entity.Tag, out _, out _))
+            if (Tag.TryParse(entity.Tag, out var tag, out _))
             {
-                result.Add(ToSummary(entity));
+                // A listing row of the first versions carries no summary: read the summary itself, and say it needs reindexing.
+                var oldShape = IsListingOfOldShape(entity);
+                var summary = oldShape ? (await GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false))?.Summary : ToSummary(entity);
+                if (summary is not null)
+                {
+                    result.Add(new TrackedListing(summary, NeedsReindex: oldShape));
+                }
             }
         }
 

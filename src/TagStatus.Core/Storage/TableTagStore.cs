@@ -138,6 +138,8 @@ public sealed partial class TableTagStore(
     public async Task ReindexAsync(TagSummary summary, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        // Both derived rows: the schedule row of its next read (an upsert) and the listing row.
+        await ScheduleAsync(summary, previous: null, cancellationToken).ConfigureAwait(false);
         await SaveIndexAsync(summary, cancellationToken).ConfigureAwait(false);
     }
 
@@ -176,9 +178,11 @@ public sealed partial class TableTagStore(
             return new TrackedTagPage([], null);
         }
 
-        // The listing row carries the summary as of its last write, so a page costs one query, not a read per tag.
-        var summaries = page.Values.Where(entry => Tag.TryParse(entry.Tag, out _, out _)).Select(ToSummary).ToList();
-        return new TrackedTagPage(summaries, page.ContinuationToken is { } next ? ListContinuation.Write(next) : null);
+        // The listing row carries the summary as of its last write, so a page costs one query, not a read per tag. A row
+        // written before listing rows carried it (no FirstSeenAt) is read from its summary until the sweep rewrites it.
+        var summaries = await Task.WhenAll(page.Values.Where(entry => Tag.TryParse(entry.Tag, out _, out _)).Select(async entry =>
+            IsListingOfOldShape(entry) ? (await GetSummaryAsync(Tag.Parse(entry.Tag), cancellationToken).ConfigureAwait(false))?.Summary : ToSummary(entry))).ConfigureAwait(false);
+        return new TrackedTagPage([.. summaries.OfType<TagSummary>()], page.ContinuationToken is { } next ? ListContinuation.Write(next) : null);
     }
 
     private async Task<int> SaveIndexAsync(TagSummary summary, CancellationToken cancellationToken)
@@ -265,6 +269,9 @@ public sealed partial class TableTagStore(
         entity.RawStatus,
         entity.StopSms,
         entity.StatusAt);
+
+    /// <summary>A listing row of the first versions: tag, state and next refresh only, no copy of the summary.</summary>
+    internal static bool IsListingOfOldShape(SummaryEntity entry) => entry.FirstSeenAt == default;
 
     private static SummaryEntity ToEntity(TagSummary summary) => new()
     {

@@ -53,9 +53,15 @@ public sealed partial class RefreshQueueProcessor(
 
         var claimed = new DueTag(tag, message.DueAt, Pages: 1);
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-        if (!IsDue(stored?.Summary))
+        if (!(message.FollowUp ? stored?.Summary.Tracked == true : IsDue(stored?.Summary)))
         {
-            // Untracked, past its re-checks, or read by a lookup since it was queued: its own schedule row (if any) stands.
+            // Untracked, past its re-checks, or read by a lookup since it was queued. The claim moved the tag's own row,
+            // so it is written again (an idempotent upsert) before the claimed one goes: a tag is never left without one.
+            if (stored?.Summary is { Tracked: true, NextRefreshAt: not null } summary)
+            {
+                await store.EnsureDueAsync(summary, cancellationToken).ConfigureAwait(false);
+            }
+
             await store.RemoveDueAsync(claimed, cancellationToken).ConfigureAwait(false);
             Log.Dropped(logger, tag.Value);
             return QueuedRefreshOutcome.Dropped;
@@ -83,6 +89,9 @@ public sealed partial class RefreshQueueProcessor(
                 case RefreshProgress.Completed(var result, var pages):
                     Log.Refreshed(logger, tag.Value, result.Snapshot.Summary.State.ToApiName(), pages, result.RecipientsChanged, result.RowsWritten);
                     return QueuedRefreshOutcome.Refreshed;
+                case RefreshProgress.Superseded:
+                    // Not the tag's failure: the invocation that won carries the pass on under its own claim.
+                    return QueuedRefreshOutcome.Dropped;
                 default:
                     await ContinueAsync(claimed, cancellationToken).ConfigureAwait(false);
                     return QueuedRefreshOutcome.Continued;
@@ -106,7 +115,7 @@ public sealed partial class RefreshQueueProcessor(
         var renewed = await store.ClaimDueAsync(claimed, time.GetUtcNow() + options.Value.RefreshLease, cancellationToken).ConfigureAwait(false);
         if (renewed is not null)
         {
-            await queue.EnqueueRefreshAsync(new RefreshMessage(renewed.Tag.Value, renewed.DueAt), cancellationToken).ConfigureAwait(false);
+            await queue.EnqueueRefreshAsync(new RefreshMessage(renewed.Tag.Value, renewed.DueAt, FollowUp: true), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -16,6 +16,7 @@ namespace TagStatus.Core.Tracking;
 /// </summary>
 public sealed partial class RefreshSweep(
     ITagStore store,
+    IPassStore passes,
     ICallbackStore callbacks,
     IWorkQueue queue,
     IOptions<TrackingOptions> options,
@@ -37,10 +38,19 @@ public sealed partial class RefreshSweep(
         int schedules = 0, deliveries = 0;
         // Every tag that can still have a next read: its window, the margin, the re-checks after it settled, and a day.
         var recent = await store.GetTrackedSinceAsync(now - settings.Window - settings.Margin - settings.RecheckFor - TimeSpan.FromDays(1), cancellationToken).ConfigureAwait(false);
-        foreach (var summary in recent)
+        foreach (var (summary, needsReindex) in recent)
         {
-            if (summary is { Tracked: true, NextRefreshAt: { } dueAt } && dueAt < overdue)
+            if (needsReindex)
             {
+                // Tracked before schedule rows existed: its listing row and its schedule row, both from the summary.
+                await store.ReindexAsync(summary, cancellationToken).ConfigureAwait(false);
+                Log.Reindexed(logger, summary.Tag.Value);
+                schedules++;
+            }
+            else if (summary is { Tracked: true, NextRefreshAt: { } dueAt } && dueAt < overdue
+                && !await passes.IsOpenAsync(summary.Tag, cancellationToken).ConfigureAwait(false))
+            {
+                // (A big tag mid-pass keeps its old next read until the pass ends: its steps run under their own claim.)
                 await store.EnsureDueAsync(summary, cancellationToken).ConfigureAwait(false);
                 Log.ScheduleRestored(logger, summary.Tag.Value, dueAt);
                 schedules++;
@@ -65,6 +75,9 @@ public sealed partial class RefreshSweep(
 
         [LoggerMessage(4222, LogLevel.Warning, "Tag {Tag} was due at {DueAt} and never refreshed: its schedule row is restored")]
         public static partial void ScheduleRestored(ILogger logger, string tag, DateTimeOffset dueAt);
+
+        [LoggerMessage(4224, LogLevel.Information, "Tag {Tag} was tracked before schedule rows existed: its listing and schedule rows are written")]
+        public static partial void Reindexed(ILogger logger, string tag);
 
         [LoggerMessage(4223, LogLevel.Warning, "Callback {EventId} of tag {Tag} lost its queue message: queued again")]
         public static partial void DeliveryRequeued(ILogger logger, string eventId, string tag);

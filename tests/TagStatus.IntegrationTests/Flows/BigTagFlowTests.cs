@@ -86,6 +86,36 @@ public sealed class BigTagFlowTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_pass_longer_than_the_sweeps_grace_is_neither_restarted_nor_counted_as_a_failure()
+    {
+        // 150 pages at 5 a step and a step a minute: 30 minutes, past a lease and the sweep's grace (25 minutes), with a
+        // sweep every 5 minutes. (Found by a second read: the sweep used to start a rival chain that failed the tag.)
+        await using var app = await AppHarness.StartAsync(azurite, settings =>
+        {
+            settings["Tracking:PagesPerMessage"] = "5";
+            settings["Tracking:SweepEvery"] = "00:05:00";
+        });
+        var tag = Tag.Parse("big-sweep");
+        app.Simulator.State.GenerateTag(tag.Value, new GenerateSpec { Count = 3_000, WaitingRatio = 1.0, SettleAfterSecondsMin = 30, SettleAfterSecondsMax = 60, Seed = 3 });
+        await app.Get<TrackingService>().RegisterAsync(tag, default);
+
+        var minutes = 0;
+        var failures = new List<string>();
+        while ((await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary.State == TagState.Pending && minutes++ < 60)
+        {
+            app.Advance(TimeSpan.FromMinutes(1));
+            var minute = await app.RunTimerAndQueuesAsync();
+            failures.AddRange(minute.Refreshes.Where(r => r == QueuedRefreshOutcome.Failed).Select(_ => $"minute {minutes}"));
+        }
+
+        var summary = (await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary;
+        Assert.Empty(failures);
+        Assert.Equal(0, summary.FailedRefreshes);
+        Assert.Equal(TagState.Complete, summary.State);
+        Assert.InRange(minutes, 25, 45);
+    }
+
+    [Fact]
     public async Task A_pass_stored_between_steps_reads_back_page_for_page_even_with_pages_of_a_thousand_rows()
     {
         await using var app = await AppHarness.StartAsync(azurite);

@@ -113,6 +113,33 @@ public sealed class StepwiseRefresherTests
     }
 
     [Fact]
+    public async Task An_ended_pass_is_forgotten_before_it_is_merged_so_a_crash_between_never_reads_it_on()
+    {
+        Upstream(pages: 5);
+        Stored(pages: 4, startedAt: _f.Now.AddMinutes(-2));
+        var order = new List<string>();
+        _passes.Setup(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>())).Callback(() => order.Add("forget")).Returns(Task.CompletedTask);
+        _f.Store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).Callback(() => order.Add("merge")).ReturnsAsync((StoredSummary?)null);
+
+        await Refresher().StepAsync(MonTag, default);
+
+        Assert.Equal("forget", order[0]);
+        Assert.Contains("merge", order);
+    }
+
+    [Fact]
+    public async Task A_cursor_moved_by_another_invocation_supersedes_this_step()
+    {
+        Upstream(pages: 5);
+        Stored(pages: 2, startedAt: _f.Now.AddMinutes(-1));
+        _passes.Setup(p => p.SaveAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StoreConflictException("moved"));
+
+        Assert.IsType<RefreshProgress.Superseded>(await Refresher().StepAsync(MonTag, default));
+        Assert.Empty(_f.Saved);
+    }
+
+    [Fact]
     public async Task A_pass_older_than_the_limit_starts_again_from_page_one()
     {
         Upstream(pages: 5);

@@ -63,7 +63,7 @@ internal sealed class InMemoryTagStore : ITagStore
         }
     }
 
-    public Task ReindexAsync(TagSummary summary, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task ReindexAsync(TagSummary summary, CancellationToken cancellationToken) => EnsureDueAsync(summary, cancellationToken);
 
     /// <summary>The schedule as <see cref="TableTagStore"/> keeps it: a row per due time, the new one before, the old one gone after.</summary>
     public Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
@@ -110,8 +110,8 @@ internal sealed class InMemoryTagStore : ITagStore
         }
     }
 
-    public Task<IReadOnlyList<TagSummary>> GetTrackedSinceAsync(DateTimeOffset firstSeenAfter, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<TagSummary>>([.. _summaries.Values.Select(s => s.Summary).Where(s => s.Tracked && s.FirstSeenAt > firstSeenAfter)]);
+    public Task<IReadOnlyList<TrackedListing>> GetTrackedSinceAsync(DateTimeOffset firstSeenAfter, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<TrackedListing>>([.. _summaries.Values.Select(s => s.Summary).Where(s => s.Tracked && s.FirstSeenAt > firstSeenAfter).Select(s => new TrackedListing(s, false))]);
 
     public Task<bool> TryClaimSweepAsync(DateTimeOffset now, TimeSpan every, CancellationToken cancellationToken)
     {

@@ -162,7 +162,7 @@ public sealed class RefreshQueueProcessorTests
         Assert.Empty(_f.Saved); // nothing merged before the pass ends
         _passes.Verify(p => p.SaveAsync(LookupFixture.MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 2), 0, _f.Now, null, It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.ClaimDueAsync(new DueTag(LookupFixture.MonTag, Message().DueAt, 1), _f.Now + _options.RefreshLease, It.IsAny<CancellationToken>()), Times.Once);
-        _queue.Verify(q => q.EnqueueRefreshAsync(new RefreshMessage("montag", renewed.DueAt), It.IsAny<CancellationToken>()), Times.Once);
+        _queue.Verify(q => q.EnqueueRefreshAsync(new RefreshMessage("montag", renewed.DueAt, FollowUp: true), It.IsAny<CancellationToken>()), Times.Once);
         Assert.Empty(_removed); // the renewed claim stays until the pass ends
     }
 
@@ -175,6 +175,44 @@ public sealed class RefreshQueueProcessorTests
 
         Assert.Equal(QueuedRefreshOutcome.Continued, await Processor().ProcessAsync(Message(), default));
 
+        _queue.Verify(q => q.EnqueueRefreshAsync(It.IsAny<RefreshMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_follow_up_step_goes_on_though_a_lookup_moved_the_tags_next_read()
+    {
+        StoredPending(TimeSpan.FromMinutes(4));
+        Pages(1, [Upstream("+33600000001", "Delivered")]);
+
+        var outcome = await Processor().ProcessAsync(Message() with { FollowUp = true }, default);
+
+        Assert.Equal(QueuedRefreshOutcome.Refreshed, outcome);
+    }
+
+    [Fact]
+    public async Task A_dropped_message_writes_the_tags_own_schedule_row_again_before_removing_the_claimed_one()
+    {
+        StoredPending(TimeSpan.FromMinutes(4));
+        var order = new List<string>();
+        _f.Store.Setup(s => s.EnsureDueAsync(It.IsAny<TagSummary>(), It.IsAny<CancellationToken>())).Callback(() => order.Add("ensure")).Returns(Task.CompletedTask);
+        _f.Store.Setup(s => s.RemoveDueAsync(It.IsAny<DueTag>(), It.IsAny<CancellationToken>())).Callback(() => order.Add("remove")).Returns(Task.CompletedTask);
+
+        Assert.Equal(QueuedRefreshOutcome.Dropped, await Processor().ProcessAsync(Message(), default));
+
+        Assert.Equal(["ensure", "remove"], order);
+    }
+
+    [Fact]
+    public async Task A_step_another_invocation_got_ahead_of_is_dropped_not_counted_as_the_tags_failure()
+    {
+        StoredPending(TimeSpan.FromMinutes(-1));
+        Pages(5, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Delivered")], [Upstream("+33600000003", "Waiting")]);
+        _passes.Setup(p => p.SaveAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StoreConflictException("Another invocation moved the pass first."));
+
+        Assert.Equal(QueuedRefreshOutcome.Dropped, await Processor().ProcessAsync(Message(), default));
+
+        _f.Store.Verify(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Never); // no failure recorded
         _queue.Verify(q => q.EnqueueRefreshAsync(It.IsAny<RefreshMessage>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 

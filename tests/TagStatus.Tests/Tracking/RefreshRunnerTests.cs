@@ -37,7 +37,7 @@ public sealed class RefreshRunnerTests
 
     private RefreshRunner Runner()
     {
-        var sweep = new RefreshSweep(_store.Object, Mock.Of<ICallbackStore>(), _queue.Object, Options.Create(_options), _time, NullLogger<RefreshSweep>.Instance);
+        var sweep = new RefreshSweep(_store.Object, Mock.Of<IPassStore>(), Mock.Of<ICallbackStore>(), _queue.Object, Options.Create(_options), _time, NullLogger<RefreshSweep>.Instance);
         return new RefreshRunner(_store.Object, _queue.Object, sweep, Options.Create(_options), _time, _logger);
     }
 
