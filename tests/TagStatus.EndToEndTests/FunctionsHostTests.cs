@@ -51,16 +51,7 @@ public sealed class FunctionsHostTests
         }
 
         // The schedule never fires during the suite (scripts/start-stack.sh), so only these runs can move the tag.
-        var done = await Polling.UntilAsync(
-            async () =>
-            {
-                await E2e.RunTimerAsync();
-                using var response = await app.GetAsync($"api/tags/{tag}/completion");
-                return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
-            },
-            answer => answer.StatusCode != HttpStatusCode.Accepted,
-            TimeSpan.FromSeconds(60),
-            $"completion of '{tag}' through POST /admin/functions/RefreshPendingTags");
+        var done = await Polling.UntilCompletedAsync(app, tag, TimeSpan.FromSeconds(60));
 
         Assert.Equal(HttpStatusCode.OK, done.StatusCode);
         Assert.Equal("complete", JsonNode.Parse(done.Body)!.Str("state"));

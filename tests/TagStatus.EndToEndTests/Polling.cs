@@ -22,4 +22,20 @@ internal static class Polling
             await Task.Delay(TimeSpan.FromMilliseconds(500));
         }
     }
+
+    /// <summary>
+    /// Runs the timer (<see cref="E2e.RunTimerAsync"/>) and asks for the tag's completion until it stops answering 202:
+    /// only the timer refreshes a tag nobody looks up, since completion reads the store and never SMS Partner.
+    /// </summary>
+    public static Task<(System.Net.HttpStatusCode StatusCode, string Body)> UntilCompletedAsync(HttpClient app, string tag, TimeSpan deadline) =>
+        UntilAsync(
+            async () =>
+            {
+                await E2e.RunTimerAsync();
+                using var response = await app.GetAsync($"api/tags/{tag}/completion");
+                return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+            },
+            answer => answer.StatusCode != System.Net.HttpStatusCode.Accepted,
+            deadline,
+            $"completion of '{tag}'");
 }

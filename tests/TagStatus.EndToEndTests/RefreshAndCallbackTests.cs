@@ -35,16 +35,7 @@ public sealed class RefreshAndCallbackTests
 
         // Only the timer refreshes a tag that nobody looks up: completion reads the store and never SMS Partner. On the
         // real host the schedule never fires during the suite, so this is the admin API's run moving the tag.
-        var done = await Polling.UntilAsync(
-            async () =>
-            {
-                await E2e.RunTimerAsync();
-                using var response = await app.GetAsync($"api/tags/{tag}/completion");
-                return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
-            },
-            answer => answer.StatusCode != HttpStatusCode.Accepted,
-            Deadline,
-            $"completion of '{tag}'");
+        var done = await Polling.UntilCompletedAsync(app, tag, Deadline);
 
         Assert.Equal(HttpStatusCode.OK, done.StatusCode);
         var summary = JsonNode.Parse(done.Body)!;

@@ -89,15 +89,10 @@ public sealed partial class TableTagStore
         var result = new List<TrackedListing>();
         await foreach (var entity in StorageFailures.Guarded(_index.QueryAsync<SummaryEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
-            if (Tag.TryParse(entity.Tag, out var tag, out _))
+            // A listing row of the first versions carries no summary and no schedule row: say it needs reindexing.
+            if (Tag.TryParse(entity.Tag, out _, out _) && await ListedSummaryAsync(entity, cancellationToken).ConfigureAwait(false) is { } summary)
             {
-                // A listing row of the first versions carries no summary: read the summary itself, and say it needs reindexing.
-                var oldShape = IsListingOfOldShape(entity);
-                var summary = oldShape ? (await GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false))?.Summary : ToSummary(entity);
-                if (summary is not null)
-                {
-                    result.Add(new TrackedListing(summary, NeedsReindex: oldShape));
-                }
+                result.Add(new TrackedListing(summary, NeedsReindex: IsListingOfOldShape(entity)));
             }
         }
 

@@ -180,8 +180,8 @@ public sealed partial class TableTagStore(
 
         // The listing row carries the summary as of its last write, so a page costs one query, not a read per tag. A row
         // written before listing rows carried it (no FirstSeenAt) is read from its summary until the sweep rewrites it.
-        var summaries = await Task.WhenAll(page.Values.Where(entry => Tag.TryParse(entry.Tag, out _, out _)).Select(async entry =>
-            IsListingOfOldShape(entry) ? (await GetSummaryAsync(Tag.Parse(entry.Tag), cancellationToken).ConfigureAwait(false))?.Summary : ToSummary(entry))).ConfigureAwait(false);
+        var summaries = await Task.WhenAll(page.Values.Where(entry => Tag.TryParse(entry.Tag, out _, out _))
+            .Select(entry => ListedSummaryAsync(entry, cancellationToken))).ConfigureAwait(false);
         return new TrackedTagPage([.. summaries.OfType<TagSummary>()], page.ContinuationToken is { } next ? ListContinuation.Write(next) : null);
     }
 
@@ -272,6 +272,10 @@ public sealed partial class TableTagStore(
 
     /// <summary>A listing row of the first versions: tag, state and next refresh only, no copy of the summary.</summary>
     internal static bool IsListingOfOldShape(SummaryEntity entry) => entry.FirstSeenAt == default;
+
+    /// <summary>The summary a listing row stands for: its own copy, or for a row of the first versions the summary itself.</summary>
+    private async Task<TagSummary?> ListedSummaryAsync(SummaryEntity entry, CancellationToken cancellationToken) =>
+        IsListingOfOldShape(entry) ? (await GetSummaryAsync(Tag.Parse(entry.Tag), cancellationToken).ConfigureAwait(false))?.Summary : ToSummary(entry);
 
     private static SummaryEntity ToEntity(TagSummary summary) => new()
     {
