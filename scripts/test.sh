@@ -19,7 +19,12 @@ results="$repo_root/.artifacts/test-results"
 rm -rf "$results" && mkdir -p "$results"
 
 log "building ($configuration)"
-dotnet build FunctionApp.sln -c "$configuration" -nologo -v:q -clp:ErrorsOnly
+if ! dotnet build FunctionApp.sln -c "$configuration" -nologo -v:q -clp:ErrorsOnly; then
+  # Nothing can run on a broken build; the totals line still ends the output, as CI reads it.
+  echo "End-to-end hosts: none (the build failed)"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
 
 status=0
 if [ -x scripts/check-infra.sh ]; then
