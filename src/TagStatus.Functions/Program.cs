@@ -4,9 +4,9 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using TagStatus.Api;
+using TagStatus.Api.Hosting;
 using TagStatus.Core.Secrets;
 
 var builder = FunctionsApplication.CreateBuilder(args);
@@ -20,8 +20,9 @@ if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_
     telemetry.UseAzureMonitorExporter(exporter => exporter.Credential = TagStatusCredential.Create(builder.Configuration));
 }
 
-// Request lines may carry the function key in ?code=: keep the ASP.NET Core hosting diagnostics, which log them, quiet.
-builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+// Azure SDK request lines at Warning (one per storage request would grow ingestion with traffic); request URLs may carry
+// the function key in ?code=. The same filters as the LocalHost.
+builder.Logging.AddQuietAzureSdkLogs();
 
 builder.Services.AddTagStatusApi(builder.Configuration);
 

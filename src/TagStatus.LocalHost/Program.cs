@@ -1,20 +1,15 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using TagStatus.Api;
+using TagStatus.Api.Hosting;
 using TagStatus.LocalHost;
 
 // The Functions app's routes, handlers, timer and queue functions on plain ASP.NET Core, for machines without Azure Functions Core
 // Tools. Same settings names as local.settings.json (environment variables with "__"); no behaviour of its own.
 var builder = WebApplication.CreateBuilder(args);
 
-// Request URLs may carry the key in ?code=: keep the hosting diagnostics, which log them, quiet.
-builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
-
-// As host.json has it; and the Azure SDK's request/response lines would bury the refresh runs on a terminal.
-builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-builder.Logging.AddFilter("Azure.Core", LogLevel.Warning);
-builder.Logging.AddFilter("Polly", LogLevel.Warning);
+// The Functions worker's filters: Azure SDK and HttpClient request lines at Warning; request URLs may carry the key in ?code=.
+builder.Logging.AddQuietAzureSdkLogs();
 
 builder.Services.AddTagStatusApi(builder.Configuration);
 builder.Services.AddSingleton<FunctionKeyCheck>();

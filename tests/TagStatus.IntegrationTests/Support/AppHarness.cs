@@ -48,11 +48,12 @@ public sealed class AppHarness : IAsyncDisposable
 
     /// <summary>Starts a simulator and composes the app against it and Azurite.</summary>
     public static async Task<AppHarness> StartAsync(
-        AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null, SimulatorOptions? simulatorOptions = null, RecordingPolicy? storagePolicy = null)
+        AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null, SimulatorOptions? simulatorOptions = null, RecordingPolicy? storagePolicy = null,
+        Action<ILoggingBuilder>? logging = null)
     {
         var simulator = await SimulatorApp.StartAsync(simulatorOptions ?? new SimulatorOptions());
         var clock = new ManualClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
-        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), clock, new ClockedWorkQueue(clock), configure, storagePolicy);
+        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), clock, new ClockedWorkQueue(clock), configure, storagePolicy, logging);
     }
 
     /// <summary>A second app over the same simulator and tables: what a restarted worker sees.</summary>
@@ -96,7 +97,7 @@ public sealed class AppHarness : IAsyncDisposable
 
     private static AppHarness Compose(
         AzuriteFixture azurite, RunningSimulator simulator, string prefix, ManualClock clock, ClockedWorkQueue queue,
-        Action<IDictionary<string, string?>>? configure, RecordingPolicy? storagePolicy = null)
+        Action<IDictionary<string, string?>>? configure, RecordingPolicy? storagePolicy = null, Action<ILoggingBuilder>? logging = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -118,7 +119,8 @@ public sealed class AppHarness : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 
         var services = new ServiceCollection();
-        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
+        // Every record by default; a test of the hosts' own filters passes them as logging.
+        services.AddLogging(builder => (logging ?? (b => b.SetMinimumLevel(LogLevel.Trace)))(builder.AddFakeLogging()));
         services.AddSingleton<TimeProvider>(clock);
         // The shared call budget refills on real time: on the manual clock no token would ever come back.
         services.AddKeyedSingleton<TimeProvider>(UpstreamBudget.ClockKey, TimeProvider.System);
