@@ -23,7 +23,8 @@ param smsPartnerBaseUrl string = 'https://api.smspartner.fr/v1/'
 @description('NCRONTAB schedule of the RefreshPendingTags timer.')
 param refreshSchedule string = '0 */1 * * * *'
 
-@description('Optional prefix of the app\'s table names.')
+@description('Optional prefix of the app\'s table names: empty, or a letter then up to 19 letters and digits (Azure table-name rules; the app checks it at start-up).')
+@maxLength(20)
 param tablePrefix string = ''
 
 @description('The queue the timer puts one message per due tag on (RefreshQueueName).')
@@ -61,6 +62,8 @@ var serviceName = 'api'
 var functionAppName = 'func-${serviceName}-${resourceToken}'
 var identityName = 'id-${serviceName}-${resourceToken}'
 var applicationInsightsName = 'appi-${resourceToken}'
+// Every table the app uses (TableTagStore, TablePassStore, TableBudgetStore); the app does not create them in Azure.
+var appTableNames = map(['Tags', 'Recipients', 'TagIndex', 'Passes', 'UpstreamBudget'], table => '${tablePrefix}${table}')
 var smsPartnerApiKeySecretName = 'smspartner-api-key'
 var callbackSigningKeySecretName = 'callback-signing-key'
 
@@ -111,6 +114,7 @@ module storage 'modules/storage.bicep' = {
     identityName: identityName
     deployerPrincipalId: deployerPrincipalId
     workQueueNames: [refreshQueueName, callbacksQueueName]
+    tableNames: appTableNames
   }
 }
 

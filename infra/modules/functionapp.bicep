@@ -172,6 +172,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     TagStorage__TableServiceUri: storageTableEndpoint
     TagStorage__TablePrefix: tablePrefix
     TagStorage__QueueServiceUri: storageQueueEndpoint
+    // The deployment made the tables and queues; the identity has data roles only.
+    TagStorage__CreateIfMissing: 'false'
     RefreshQueueName: refreshQueueName
     CallbacksQueueName: callbacksQueueName
 

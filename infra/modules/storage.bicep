@@ -25,6 +25,9 @@ param deployerPrincipalId string = ''
 @description('Names of the app\'s work queues (refresh, callbacks); their -poison queues are made too.')
 param workQueueNames array
 
+@description('Names of the app\'s tables, prefix included (TagStorage__TablePrefix).')
+param tableNames array
+
 // Storage Blob Data Owner: the host's blob use (leases, keys, timer locks) and the deployment container.
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 // Storage Queue Data Contributor: the host's queues.
@@ -84,6 +87,18 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-0
 resource workQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' = [for queueName in flatten(map(workQueueNames, q => [q, '${q}-poison'])): {
   parent: queueService
   name: queueName
+}]
+
+// The app's tables exist before it starts, like the queues: the app is told not to create them
+// (TagStorage__CreateIfMissing false) and its identity holds data roles only.
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-06-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource appTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-06-01' = [for tableName in tableNames: {
+  parent: tableService
+  name: tableName
 }]
 
 resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

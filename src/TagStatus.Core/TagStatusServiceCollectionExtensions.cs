@@ -91,7 +91,8 @@ public static class TagStatusServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton(sp => new StorageWorkQueue(
             sp.GetService<QueueServiceClient>() ?? throw new OptionsValidationException(WorkQueueOptions.RefreshQueueSetting, typeof(WorkQueueOptions), ["Set TagStorage:QueueServiceUri or TagStorage:ConnectionString."]),
-            sp.GetRequiredService<IOptions<WorkQueueOptions>>()));
+            sp.GetRequiredService<IOptions<WorkQueueOptions>>(),
+            sp.GetRequiredService<IOptions<TagStoreOptions>>().Value.CreatesTablesAndQueues));
         services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
 
         services.AddSingleton<IPassStore>(sp => new TablePassStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>()));
@@ -102,7 +103,11 @@ public static class TagStatusServiceCollectionExtensions
             sp.GetRequiredService<ICommittedRowsHandler>()));
 
         // The SMS Partner call budget every instance shares, in the same account.
-        services.AddSingleton<IBudgetStore>(sp => new TableBudgetStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>().Value.TablePrefix));
+        services.AddSingleton<IBudgetStore>(sp =>
+        {
+            var store = sp.GetRequiredService<IOptions<TagStoreOptions>>().Value;
+            return new TableBudgetStore(TableService(sp), store.TablePrefix, store.CreatesTablesAndQueues);
+        });
         return services;
     }
 

@@ -25,6 +25,7 @@ public class AppSettingsTests
         "TagStorage__TableServiceUri",
         "TagStorage__TablePrefix",
         "TagStorage__QueueServiceUri",
+        "TagStorage__CreateIfMissing",
         "RefreshQueueName",
         "CallbacksQueueName",
         "SmsPartner__BaseUrl",

@@ -40,7 +40,7 @@ public interface ICallbackStore
 public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagStoreOptions> options) : ICallbackStore
 {
     private readonly TableClient _tags = service.GetTableClient(options.Value.TablePrefix + "Tags");
-    private readonly TableInitializer _initializer = new(service, options.Value.TablePrefix);
+    private readonly TableInitializer _initializer = new(service, options.Value);
 
     public async Task<IReadOnlyList<Subscription>> GetSubscriptionsAsync(Tag tag, CancellationToken cancellationToken)
     {

@@ -14,8 +14,8 @@ public interface IWorkQueue
     Task EnqueueDeliveryAsync(DeliveryMessage message, TimeSpan delay, CancellationToken cancellationToken);
 }
 
-/// <summary>The queues in Azure Storage (Azurite locally), created on first use like the tables.</summary>
-public sealed class StorageWorkQueue(QueueServiceClient service, IOptions<WorkQueueOptions> options) : IWorkQueue
+/// <summary>The queues in Azure Storage (Azurite locally), created on first use like the tables when <paramref name="createQueues"/>.</summary>
+public sealed class StorageWorkQueue(QueueServiceClient service, IOptions<WorkQueueOptions> options, bool createQueues = true) : IWorkQueue
 {
     /// <summary>Azure's longest visibility delay.</summary>
     private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
@@ -37,8 +37,8 @@ public sealed class StorageWorkQueue(QueueServiceClient service, IOptions<WorkQu
     public Task EnqueueDeliveryAsync(DeliveryMessage message, TimeSpan delay, CancellationToken cancellationToken) =>
         SendAsync(_callbacks, WorkMessages.Serialize(message), delay, cancellationToken);
 
-    /// <summary>Creates both queues once per process (Azurite starts empty; in Azure the Bicep has made them).</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken) => _created.RunOnceAsync(async ct =>
+    /// <summary>Creates both queues once per process (Azurite starts empty); nothing in Azure, where the Bicep has made them.</summary>
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken) => !createQueues ? Task.CompletedTask : _created.RunOnceAsync(async ct =>
     {
         await _refresh.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
         await _callbacks.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);

@@ -41,7 +41,7 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
     private static readonly JsonSerializerOptions Json = JsonDefaults.Create();
 
     private readonly TableClient _passes = service.GetTableClient(options.Value.TablePrefix + "Passes");
-    private readonly TableInitializer _initializer = new(service, options.Value.TablePrefix);
+    private readonly TableInitializer _initializer = new(service, options.Value);
 
     public async Task<StoredPass?> LoadAsync(Tag tag, CancellationToken cancellationToken)
     {

@@ -28,7 +28,7 @@ public sealed partial class TableTagStore(
     private readonly TableClient _tags = service.GetTableClient(options.Value.TablePrefix + "Tags");
     private readonly TableClient _recipients = service.GetTableClient(options.Value.TablePrefix + "Recipients");
     private readonly TableClient _index = service.GetTableClient(options.Value.TablePrefix + "TagIndex");
-    private readonly TableInitializer _initializer = new(service, options.Value.TablePrefix);
+    private readonly TableInitializer _initializer = new(service, options.Value);
 
     internal TableClient TagsTable => _tags;
 
@@ -314,10 +314,11 @@ public sealed partial class TableTagStore(
 }
 
 /// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>
-internal sealed class TableInitializer(TableServiceClient service, string prefix)
+/// <summary>Creates the app's tables once per process, when <see cref="TagStoreOptions.CreatesTablesAndQueues"/> says so (Azurite).</summary>
+internal sealed class TableInitializer(TableServiceClient service, TagStoreOptions options)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private volatile bool _ready;
+    private volatile bool _ready = !options.CreatesTablesAndQueues;
 
     public async ValueTask EnsureAsync(CancellationToken cancellationToken)
     {
@@ -334,9 +335,9 @@ internal sealed class TableInitializer(TableServiceClient service, string prefix
                 return;
             }
 
-            foreach (var name in new[] { "Tags", "Recipients", "TagIndex", "Passes" })
+            foreach (var name in TagStoreOptions.TableNames)
             {
-                await service.GetTableClient(prefix + name).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+                await service.GetTableClient(options.TablePrefix + name).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             }
 
             _ready = true;

@@ -121,4 +121,54 @@ public sealed class FunctionsCompositionTests
         Assert.Contains(setting, failure.Message, StringComparison.Ordinal);
         Assert.Contains(value, failure.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("1tenant")]
+    [InlineData("tenant-1")]
+    [InlineData("tenant_1")]
+    [InlineData("abcdefghijklmnopqrstu")]
+    public void A_table_prefix_azure_would_refuse_is_named_at_start(string prefix)
+    {
+        var settings = LocalSettings();
+        settings["TagStorage:TablePrefix"] = prefix;
+        using var provider = Compose(settings);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<TagStoreOptions>>().Value);
+        Assert.Contains("TagStorage:TablePrefix", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("t")]
+    [InlineData("Tenant42")]
+    [InlineData("abcdefghijklmnopqrst")]
+    public void A_table_prefix_azure_accepts_passes(string prefix)
+    {
+        var settings = LocalSettings();
+        settings["TagStorage:TablePrefix"] = prefix;
+        using var provider = Compose(settings);
+
+        Assert.Equal(prefix, provider.GetRequiredService<IOptions<TagStoreOptions>>().Value.TablePrefix);
+    }
+
+    [Theory]
+    [InlineData(true, null, true)]
+    [InlineData(false, null, false)]
+    [InlineData(true, "false", false)]
+    [InlineData(false, "true", true)]
+    public void Tables_and_queues_are_created_against_azurite_and_left_to_the_bicep_in_azure(bool connectionString, string? createIfMissing, bool creates)
+    {
+        var settings = LocalSettings();
+        if (!connectionString)
+        {
+            settings.Remove("TagStorage:ConnectionString");
+            settings["TagStorage:TableServiceUri"] = "https://tagstatusst.table.core.windows.net/";
+            settings["TagStorage:QueueServiceUri"] = "https://tagstatusst.queue.core.windows.net/";
+        }
+
+        settings["TagStorage:CreateIfMissing"] = createIfMissing;
+        using var provider = Compose(settings);
+
+        Assert.Equal(creates, provider.GetRequiredService<IOptions<TagStoreOptions>>().Value.CreatesTablesAndQueues);
+    }
 }

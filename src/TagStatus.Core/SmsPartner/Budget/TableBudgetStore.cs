@@ -8,14 +8,15 @@ namespace TagStatus.Core.SmsPartner.Budget;
 /// The buckets in their own small table, <c>{TablePrefix}UpstreamBudget</c>: one partition per API key hash, one row.
 /// The key itself is never stored; the row holds only the bucket.
 /// </summary>
-public sealed class TableBudgetStore(TableServiceClient service, string tablePrefix) : IBudgetStore
+/// <param name="createTable">Whether to create the table on first use (Azurite); in Azure the Bicep made it.</param>
+public sealed class TableBudgetStore(TableServiceClient service, string tablePrefix, bool createTable = true) : IBudgetStore
 {
     public const string TableName = "UpstreamBudget";
     internal const string RowKey = "bucket";
 
     private readonly TableClient _table = service.GetTableClient(tablePrefix + TableName);
     private readonly SemaphoreSlim _createGate = new(1, 1);
-    private volatile bool _created;
+    private volatile bool _created = !createTable;
 
     public async Task<StoredBucket?> ReadAsync(string keyHash, CancellationToken cancellationToken)
     {
