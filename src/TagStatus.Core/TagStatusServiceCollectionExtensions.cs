@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
+using TagStatus.Core.Operations;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
@@ -33,6 +34,11 @@ public static class TagStatusServiceCollectionExtensions
         services.AddTagStatusSecrets(configuration);
         services.AddSmsPartnerClient(configuration);
         services.AddTagStorage(configuration);
+
+        // The app's meter; the hosts export it (OpenTelemetry, Application Insights in Azure).
+        services.AddMetrics();
+        services.AddSingleton<TagStatusMetrics>();
+        services.AddSingleton<OperationsMonitor>();
 
         services.AddSingleton<TagStateRules>();
         services.AddSingleton<TagRefresher>();
@@ -94,6 +100,7 @@ public static class TagStatusServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkQueueOptions>>(),
             sp.GetRequiredService<IOptions<TagStoreOptions>>().Value.CreatesTablesAndQueues));
         services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
+        services.AddSingleton<IQueueLengths>(sp => sp.GetRequiredService<StorageWorkQueue>());
 
         services.AddSingleton<IPassStore>(sp => new TablePassStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>()));
         services.AddSingleton<ITagStore>(sp => new TableTagStore(

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using TagStatus.Api;
 using TagStatus.Api.Hosting;
+using TagStatus.Core.Operations;
 using TagStatus.Core.Secrets;
 
 var builder = FunctionsApplication.CreateBuilder(args);
@@ -14,7 +15,10 @@ builder.ConfigureFunctionsWebApplication();
 
 // Application Insights in Azure, with Entra authentication (the resource has local auth off) through the app's
 // identity; the host's console locally.
-var telemetry = builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults();
+// The app's meter (backlog, refresh lag, upstream calls, callbacks, queues) and the runtime's HTTP client metrics
+// (http.client.request.duration) go the same way as the traces.
+var telemetry = builder.Services.AddOpenTelemetry().UseFunctionsWorkerDefaults()
+    .WithMetrics(metrics => metrics.AddMeter(TagStatusMetrics.MeterName, "System.Net.Http"));
 if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
 {
     telemetry.UseAzureMonitorExporter(exporter => exporter.Credential = TagStatusCredential.Create(builder.Configuration));

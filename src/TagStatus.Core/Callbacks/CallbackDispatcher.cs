@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Operations;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.Storage;
@@ -38,7 +39,8 @@ public sealed partial class CallbackDispatcher(
     ISecretSource secrets,
     IOptions<CallbackOptions> options,
     TimeProvider time,
-    ILogger<CallbackDispatcher> logger)
+    ILogger<CallbackDispatcher> logger,
+    TagStatusMetrics? metrics = null)
 {
     private static readonly HashSet<HttpStatusCode> NotRetried =
         [HttpStatusCode.BadRequest, HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden, HttpStatusCode.RequestEntityTooLarge];
@@ -121,6 +123,7 @@ public sealed partial class CallbackDispatcher(
         {
             await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
             Log.Delivered(logger, delivery.EventType, delivery.EventId, delivery.Tag, target, delivery.Attempts + 1);
+            metrics?.RecordDelivery(DeliveryOutcome.Delivered);
             return DeliveryOutcome.Delivered;
         }
 
@@ -130,6 +133,7 @@ public sealed partial class CallbackDispatcher(
             await store.RemoveSubscriptionAsync(Tag.Parse(delivery.Tag), delivery.SubscriptionId, cancellationToken).ConfigureAwait(false);
             await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
             Log.Unsubscribed(logger, delivery.SubscriptionId, delivery.Tag);
+            metrics?.RecordDelivery(DeliveryOutcome.Dropped, unsubscribed: true);
             return DeliveryOutcome.Dropped;
         }
 
@@ -137,6 +141,7 @@ public sealed partial class CallbackDispatcher(
         {
             await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
             Log.GaveUp(logger, delivery.EventId, target, (int?)status ?? 0, delivery.Attempts + 1);
+            metrics?.RecordDelivery(DeliveryOutcome.Dropped);
             return DeliveryOutcome.Dropped;
         }
 
@@ -149,6 +154,7 @@ public sealed partial class CallbackDispatcher(
         }
 
         Log.Postponed(logger, delivery.EventId, target, (int?)status ?? 0, next);
+        metrics?.RecordDelivery(DeliveryOutcome.Retried);
         return DeliveryOutcome.Retried;
     }
 

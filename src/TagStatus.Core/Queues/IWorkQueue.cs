@@ -14,8 +14,17 @@ public interface IWorkQueue
     Task EnqueueDeliveryAsync(DeliveryMessage message, TimeSpan delay, CancellationToken cancellationToken);
 }
 
+/// <summary>How many messages wait in each work queue and its poison queue, for the metrics and the health route.</summary>
+public interface IQueueLengths
+{
+    /// <summary>Approximate counts by queue name; a queue that does not exist yet counts 0.</summary>
+    Task<IReadOnlyList<QueueLength>> ReadLengthsAsync(CancellationToken cancellationToken);
+}
+
+public sealed record QueueLength(string Queue, long Messages);
+
 /// <summary>The queues in Azure Storage (Azurite locally), created on first use like the tables when <paramref name="createQueues"/>.</summary>
-public sealed class StorageWorkQueue(QueueServiceClient service, IOptions<WorkQueueOptions> options, bool createQueues = true) : IWorkQueue
+public sealed class StorageWorkQueue(QueueServiceClient service, IOptions<WorkQueueOptions> options, bool createQueues = true) : IWorkQueue, IQueueLengths
 {
     /// <summary>Azure's longest visibility delay.</summary>
     private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
@@ -43,6 +52,29 @@ public sealed class StorageWorkQueue(QueueServiceClient service, IOptions<WorkQu
         await _refresh.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
         await _callbacks.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
     }, cancellationToken);
+
+    /// <summary>One properties read per queue: four requests, whatever the history.</summary>
+    public async Task<IReadOnlyList<QueueLength>> ReadLengthsAsync(CancellationToken cancellationToken)
+    {
+        var queues = new[] { _refresh, PoisonQueueOf(_refresh), _callbacks, PoisonQueueOf(_callbacks) };
+        var lengths = await Task.WhenAll(queues.Select(async queue =>
+        {
+            try
+            {
+                var properties = await queue.GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
+                return new QueueLength(queue.Name, properties.Value.ApproximateMessagesCount);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return new QueueLength(queue.Name, 0);
+            }
+            catch (Exception e) when (e is RequestFailedException or AggregateException)
+            {
+                throw new StoreUnavailableException("Queue Storage could not be reached.", e);
+            }
+        })).ConfigureAwait(false);
+        return lengths;
+    }
 
     private async Task SendAsync(QueueClient queue, string text, TimeSpan delay, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using Azure;
 using Microsoft.Extensions.Logging;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Operations;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
 
@@ -33,7 +34,8 @@ public sealed partial class TagRefresher(
     TagStateRules rules,
     ITagChangeObserver changeObserver,
     TimeProvider time,
-    ILogger<TagRefresher> logger)
+    ILogger<TagRefresher> logger,
+    TagStatusMetrics? metrics = null)
 {
     // Each lost race means another writer committed; this bounds the wait under heavy contention.
     private const int MaxConflictRetries = 8;
@@ -72,6 +74,7 @@ public sealed partial class TagRefresher(
 
         var companions = await changeObserver.OnChangeAsync(previous, summary, cancellationToken).ConfigureAwait(false);
         var rowsWritten = await store.SaveRefreshAsync(Writes(storedRecipients, merge), summary, stored?.ETag, companions, cancellationToken).ConfigureAwait(false);
+        metrics?.RecordRefreshWrite(pass.PagesRead, rowsWritten);
 
         if (previous?.State != summary.State)
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
+using TagStatus.Core.Operations;
 using TagStatus.Core.SmsPartner.Budget;
 
 namespace TagStatus.Core.SmsPartner;
@@ -40,7 +41,7 @@ public static class SmsPartnerServiceCollectionExtensions
                 http.DefaultRequestHeaders.Accept.ParseAdd("application/json");
             })
             .RemoveAllLoggers()
-            .AddLogger(sp => new SmsPartnerHttpLogger(sp.GetRequiredService<ILogger<SmsPartnerHttpLogger>>()))
+            .AddLogger(sp => new SmsPartnerHttpLogger(sp.GetRequiredService<ILogger<SmsPartnerHttpLogger>>(), sp.GetService<TagStatusMetrics>()))
             .AddResilienceHandler("SmsPartner", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<SmsPartnerOptions>>().Value;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Operations;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
@@ -37,7 +38,8 @@ public sealed partial class RefreshQueueProcessor(
     TrackingService tracking,
     IOptions<TrackingOptions> options,
     TimeProvider time,
-    ILogger<RefreshQueueProcessor> logger)
+    ILogger<RefreshQueueProcessor> logger,
+    OperationsMonitor? monitor = null)
 {
     /// <summary>Refreshed within this much of its message's due time, a tag is not refreshed again.</summary>
     private static readonly TimeSpan NotDueSlack = TimeSpan.FromSeconds(1);
@@ -68,6 +70,10 @@ public sealed partial class RefreshQueueProcessor(
         }
 
         var outcome = await RefreshAsync(tag, claimed, cancellationToken).ConfigureAwait(false);
+        if (outcome == QueuedRefreshOutcome.Refreshed && stored?.Summary is { } planned)
+        {
+            monitor?.RecordRefreshLag(planned, time.GetUtcNow());
+        }
         if (outcome != QueuedRefreshOutcome.Continued)
         {
             await store.RemoveDueAsync(claimed, cancellationToken).ConfigureAwait(false);

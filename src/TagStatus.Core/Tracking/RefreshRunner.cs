@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TagStatus.Core.Operations;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Storage;
 
@@ -26,7 +27,8 @@ public sealed partial class RefreshRunner(
     RefreshSweep sweep,
     IOptions<TrackingOptions> options,
     TimeProvider time,
-    ILogger<RefreshRunner> logger)
+    ILogger<RefreshRunner> logger,
+    OperationsMonitor? monitor = null)
 {
     public async Task<RefreshRunSummary> RunAsync(CancellationToken cancellationToken)
     {
@@ -38,6 +40,7 @@ public sealed partial class RefreshRunner(
         {
             var now = time.GetUtcNow();
             due = await store.GetDueTagsAsync(now, settings.MaxClaimsPerRun, cancellationToken).ConfigureAwait(false);
+            monitor?.RecordBacklog(due, now);
             foreach (var row in due)
             {
                 // Oldest first, within the run's share of the upstream budget; a tag bigger than the share still goes
@@ -62,6 +65,10 @@ public sealed partial class RefreshRunner(
             }
 
             repaired = await sweep.RunIfDueAsync(cancellationToken).ConfigureAwait(false);
+            if (monitor is not null)
+            {
+                await monitor.RecordQueueLengthsAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (StoreUnavailableException e)
         {

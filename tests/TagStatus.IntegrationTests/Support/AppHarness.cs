@@ -126,6 +126,7 @@ public sealed class AppHarness : IAsyncDisposable
         services.AddKeyedSingleton<TimeProvider>(UpstreamBudget.ClockKey, TimeProvider.System);
         services.AddTagStatusApi(configuration);
         services.AddSingleton<IWorkQueue>(queue);
+        services.AddSingleton<IQueueLengths>(queue);
         if (storagePolicy is not null)
         {
             services.ConfigureAll<TableClientOptions>(options => options.AddPolicy(storagePolicy, HttpPipelinePosition.PerCall));

@@ -8,8 +8,11 @@ namespace TagStatus.IntegrationTests.Support;
 /// that clock, as Azure's runs on real time. (The real <see cref="StorageWorkQueue"/> on Azurite has its own tests.)
 /// Shared by a harness and its restarts, as a real queue outlives a worker.
 /// </summary>
-public sealed class ClockedWorkQueue(TimeProvider clock) : IWorkQueue
+public sealed class ClockedWorkQueue(TimeProvider clock) : IWorkQueue, IQueueLengths
 {
+    public const string RefreshQueueName = "clocked-refresh";
+    public const string CallbacksQueueName = "clocked-callbacks";
+
     private readonly ConcurrentQueue<(RefreshMessage Message, DateTimeOffset VisibleAt)> _refreshes = new();
     private readonly ConcurrentQueue<(DeliveryMessage Message, DateTimeOffset VisibleAt)> _deliveries = new();
 
@@ -61,4 +64,8 @@ public sealed class ClockedWorkQueue(TimeProvider clock) : IWorkQueue
         later.ForEach(queue.Enqueue);
         return taken;
     }
+
+    /// <summary>Every message held, visible or not, as Azure's approximate count has it.</summary>
+    public Task<IReadOnlyList<QueueLength>> ReadLengthsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<QueueLength>>([new(RefreshQueueName, _refreshes.Count), new(CallbacksQueueName, _deliveries.Count)]);
 }

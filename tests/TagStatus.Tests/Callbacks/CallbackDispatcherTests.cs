@@ -11,6 +11,7 @@ using TagStatus.Core.Domain;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.Storage;
+using TagStatus.Tests.Support;
 using static TagStatus.Tests.Support.Data;
 
 namespace TagStatus.Tests.Callbacks;
@@ -57,6 +58,7 @@ public sealed class CallbackDispatcherTests
     private readonly List<(PendingDelivery Delivery, DateTimeOffset Next)> _postponed = [];
     private readonly List<(DeliveryMessage Message, TimeSpan Delay)> _queued = [];
     private readonly Mock<IWorkQueue> _queue = new();
+    private readonly TestMeters _metrics = new();
     private PendingDelivery? _due;
 
     public CallbackDispatcherTests()
@@ -95,7 +97,7 @@ public sealed class CallbackDispatcherTests
         dispatcher.DeliverAsync(MessageFor(_due!), cancellationToken);
 
     private CallbackDispatcher Dispatcher(HttpMessageHandler receiver) =>
-        new(new HttpClient(receiver), _store.Object, _queue.Object, _secrets.Object, Options.Create(_options), _time, _logger);
+        new(new HttpClient(receiver), _store.Object, _queue.Object, _secrets.Object, Options.Create(_options), _time, _logger, _metrics.Metrics);
 
     private void AssertNothingLoggedCarriesTheQuery()
     {
@@ -504,6 +506,24 @@ public sealed class CallbackDispatcherTests
         Assert.Empty(_postponed);
         Assert.Empty(_removed);
     }
+
+    [Theory]
+    [InlineData(HttpStatusCode.OK, 0, "delivered")]
+    [InlineData(HttpStatusCode.ServiceUnavailable, 0, "retried")]
+    [InlineData(HttpStatusCode.ServiceUnavailable, 11, "dead_lettered")]
+    [InlineData(HttpStatusCode.Forbidden, 0, "dead_lettered")]
+    [InlineData(HttpStatusCode.Gone, 0, "unsubscribed")]
+    public async Task Each_delivery_outcome_moves_the_delivery_metric_once(HttpStatusCode status, int earlierAttempts, string outcome)
+    {
+        using var deliveries = _metrics.Collect<long>("tagstatus.callback.deliveries");
+        Due(Delivery(attempts: earlierAttempts));
+
+        await DeliverAsync(Dispatcher(CallbackReceiver.Answering(status)), default);
+
+        var measurement = Assert.Single(deliveries.GetMeasurementSnapshot());
+        Assert.Equal(1, measurement.Value);
+        Assert.Equal(outcome, measurement.Tags["tagstatus.callback.outcome"]);
+    }
 }
 
 /// <summary>A response body that fails if anyone reads it: a receiver may answer with anything, of any size.</summary>
@@ -519,4 +539,5 @@ internal sealed class UnreadableStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
 }
