@@ -92,6 +92,7 @@ cat >&2 <<INFO
   SMS Partner     $SIMULATOR_URL/v1/   (simulator; admin API at $SIMULATOR_URL/_admin)
   callbacks to    $callback_url   (signing key $APP_SIGNING_KEY)
   refresh         RefreshSchedule '${RefreshSchedule:-*/10 * * * * *}'
+  health          $base/api/health   (the dashboard's numbers: refresh backlog, oldest lateness, queue lengths)
 
   The "demo" campaign (25 messages) is registered and settles over 30-150 s; its callbacks print as [callback] lines.
   Try:
@@ -99,6 +100,7 @@ cat >&2 <<INFO
     curl -H '$key_header' $base/api/tags/demo/completion     # 202 while pending, 200 once complete
     curl -H '$key_header' -H 'Accept: text/csv' $base/api/tags/demo
     curl -H '$key_header' '$base/api/tags?state=complete'
+    curl -H '$key_header' $base/api/health                   # what Azure Monitor charts: backlog and queues
     ${admin_hint}
 
   Ctrl-C stops everything started here.

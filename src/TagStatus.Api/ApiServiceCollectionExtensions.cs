@@ -15,6 +15,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<TrackingHandler>();
         services.AddSingleton<SubscriptionHandler>();
         services.AddSingleton<OpenApiHandler>();
+        services.AddSingleton<HealthHandler>();
         return services;
     }
 }

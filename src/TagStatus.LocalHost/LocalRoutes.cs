@@ -38,6 +38,8 @@ public static class LocalRoutes
             c => Handler<SubscriptionHandler>(c).SubscribeAsync(c.Request, Value(c, "tag"), c.RequestAborted)),
         new("UnsubscribeFromTag", "DELETE", "tags/{tag}/subscriptions/{id}", RouteAuth.Function,
             c => Handler<SubscriptionHandler>(c).UnsubscribeAsync(Value(c, "tag"), Value(c, "id"), c.RequestAborted)),
+        new("GetHealth", "GET", "health", RouteAuth.Function,
+            c => Handler<HealthHandler>(c).GetAsync(c.RequestAborted)),
         new("GetOpenApiDocument", "GET", "openapi.json", RouteAuth.Anonymous,
             c => Task.FromResult(Handler<OpenApiHandler>(c).Get(c.Request))),
     ];

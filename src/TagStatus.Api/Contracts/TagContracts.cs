@@ -85,6 +85,17 @@ public sealed record ProblemDocument(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? UpstreamCode = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Parameter = null);
 
+/// <summary>Messages waiting in one work queue (or its poison queue).</summary>
+public sealed record QueueLengthDto(string Name, long Messages);
+
+/// <summary>The body of <c>GET /api/health</c>: the numbers the dashboard charts, read now.</summary>
+public sealed record HealthResponse(
+    DateTimeOffset ObservedAt,
+    int DueTags,
+    bool DueTagsCapped,
+    double OldestDueLatenessSeconds,
+    IReadOnlyList<QueueLengthDto> Queues);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, Converters = [typeof(UtcSecondsConverter)])]
 [JsonSerializable(typeof(TagResponse))]
 [JsonSerializable(typeof(RecipientDto))]
@@ -94,6 +105,7 @@ public sealed record ProblemDocument(
 [JsonSerializable(typeof(SubscribeRequest))]
 [JsonSerializable(typeof(SubscriptionResponse))]
 [JsonSerializable(typeof(ProblemDocument))]
+[JsonSerializable(typeof(HealthResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>The context every answer is written with (see <see cref="JsonDefaults"/>).</summary>

@@ -33,6 +33,7 @@ public static class TagStatusOpenApiDocument
         public const string SubscribeToTag = "SubscribeToTag";
         public const string UnsubscribeFromTag = "UnsubscribeFromTag";
         public const string GetOpenApiDocument = "GetOpenApiDocument";
+        public const string GetHealth = "GetHealth";
     }
 
     /// <summary>Schema names under <c>definitions</c>.</summary>
@@ -48,6 +49,7 @@ public static class TagStatusOpenApiDocument
         public const string Subscription = "Subscription";
         public const string TagEvent = "TagEvent";
         public const string Problem = "Problem";
+        public const string Health = "Health";
     }
 
     private const string Json = "application/json";
@@ -122,6 +124,10 @@ public static class TagStatusOpenApiDocument
                 ["/tags/{tag}/subscriptions/{id}"] = new OpenApiPathItem
                 {
                     Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Delete] = UnsubscribeFromTag() },
+                },
+                ["/health"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = GetHealth() },
                 },
                 ["/openapi.json"] = new OpenApiPathItem
                 {
@@ -350,6 +356,21 @@ public static class TagStatusOpenApiDocument
         },
     }).WithVisibility(Internal);
 
+    private static OpenApiOperation GetHealth() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.GetHealth,
+        Summary = "Get the refresh backlog and the queue lengths",
+        Description =
+            "For operators: how many tracked tags are due for a refresh and how late the oldest is, and the messages waiting in "
+            + "each work queue and poison queue. The same numbers are exported as metrics (see the README).",
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = "The numbers now", Content = JsonContent(Ref(Schemas.Health)) },
+            ["401"] = Unauthorized(),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    }).WithVisibility(Internal);
+
     /// <summary>Anonymous, so no security requirement: a connector import fetches it without a key.</summary>
     private static OpenApiOperation GetOpenApiDocument() => new OpenApiOperation
     {
@@ -418,6 +439,22 @@ public static class TagStatusOpenApiDocument
                     "The tag after the change",
                     ("state", String("State", "pending, complete or expired", StateEnum()), true),
                     ("counts", Ref(Schemas.Counts), true)).WithSummary("Data"), true)),
+
+            [Schemas.Health] = Object(
+                "The refresh backlog and the work queues, read now",
+                ("observedAt", DateTime("Observed At", "When the numbers were read (UTC)"), true),
+                ("dueTags", Integer("Due Tags", "Tracked tags whose refresh is due, counted up to Tracking__MaxClaimsPerRun"), true),
+                ("dueTagsCapped", Boolean("Due Tags Capped", "True when more tags may be due than dueTags says"), true),
+                ("oldestDueLatenessSeconds", new OpenApiSchema { Type = "number", Format = "double", Minimum = 0, Description = "How late the oldest due refresh is, in seconds; 0 when none is due" }.WithSummary("Oldest Due Lateness"), true),
+                ("queues", new OpenApiSchema
+                {
+                    Type = "array",
+                    Description = "The refresh and callbacks queues and their poison queues",
+                    Items = Object(
+                        "Messages waiting in one queue",
+                        ("name", String("Queue", "The queue's name"), true),
+                        ("messages", Integer("Messages", "Approximate messages in the queue"), true)),
+                }.WithSummary("Queues"), true)),
 
             [Schemas.Problem] = Object(
                 "An RFC 9457 problem document (application/problem+json)",

@@ -93,4 +93,24 @@ public sealed class MetricsFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(1, byStatus[429]);
         Assert.True(byStatus[200] >= 1, "the retry after the 429 succeeds");
     }
+
+    [Fact]
+    public async Task The_health_numbers_are_the_backlog_and_the_queues_now()
+    {
+        await _app.Get<TrackingService>().RegisterAsync(Campaign, default);
+        _app.Advance(TimeSpan.FromMinutes(3));
+
+        var before = await _app.Get<OperationsMonitor>().ObserveAsync(default);
+        await _app.Get<RefreshRunner>().RunAsync(default);
+        var after = await _app.Get<OperationsMonitor>().ObserveAsync(default);
+
+        Assert.Equal(1, before.DueTags);
+        Assert.False(before.DueTagsCapped);
+        Assert.InRange(before.OldestLateness, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(3));
+        Assert.Equal(0, Assert.Single(before.Queues, q => q.Queue == ClockedWorkQueue.RefreshQueueName).Messages);
+        // Queued: no longer due, and waiting in the refresh queue.
+        Assert.Equal(0, after.DueTags);
+        Assert.Equal(TimeSpan.Zero, after.OldestLateness);
+        Assert.Equal(1, Assert.Single(after.Queues, q => q.Queue == ClockedWorkQueue.RefreshQueueName).Messages);
+    }
 }

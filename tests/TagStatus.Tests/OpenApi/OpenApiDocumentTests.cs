@@ -10,7 +10,7 @@ public sealed class OpenApiDocumentTests
 {
     private static readonly string[] FunctionNames =
     [
-        Ops.GetTag, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument,
+        Ops.GetTag, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument, Ops.GetHealth,
     ];
 
     private readonly ServedDocument _served = ServedDocument.For();

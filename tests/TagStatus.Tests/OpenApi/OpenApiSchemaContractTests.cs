@@ -42,6 +42,7 @@ public sealed class OpenApiSchemaContractTests
             { Schemas.RegisterTagRequest, Write(new RegisterTagRequest("montag"), ApiJsonContext.Api.RegisterTagRequest) },
             { Schemas.SubscribeRequest, Write(new SubscribeRequest("https://example.net/hook"), ApiJsonContext.Api.SubscribeRequest) },
             { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", At), ApiJsonContext.Api.SubscriptionResponse) },
+            { Schemas.Health, Write(new HealthResponse(At, 3, false, 42.5, [new("tagstatus-refresh", 2), new("tagstatus-refresh-poison", 0)]), ApiJsonContext.Api.HealthResponse) },
             { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:upstream-failed", "t", 502, "d", UpstreamCode: 10), ApiJsonContext.Api.ProblemDocument) },
             { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:invalid-request", "t", 400, "d", Parameter: "tag"), ApiJsonContext.Api.ProblemDocument) },
             {
@@ -68,6 +69,7 @@ public sealed class OpenApiSchemaContractTests
     [InlineData(Schemas.TagList)]
     [InlineData(Schemas.Subscription)]
     [InlineData(Schemas.Problem)]
+    [InlineData(Schemas.Health)]
     [InlineData(Schemas.TagEvent)]
     [InlineData(Schemas.Counts)]
     [InlineData(Schemas.Recipient)]
