@@ -53,6 +53,17 @@ param smsPartnerApiKey string = ''
 @secure()
 param callbackSigningKey string = ''
 
+@description('The backlog alert fires when the oldest due refresh is later than this many minutes.')
+@minValue(1)
+param backlogAlertMinutes int = 15
+
+@description('The dead-lettered callbacks alert fires when more than this many are given up within 15 minutes.')
+@minValue(0)
+param deadLetteredAlertThreshold int = 0
+
+@description('Email address the two alerts go to. Empty: they fire in the portal only.')
+param alertEmail string = ''
+
 var tags = {
   'azd-env-name': environmentName
   application: 'tag-status'
@@ -96,6 +107,23 @@ module monitoring 'modules/monitoring.bicep' = {
     location: location
     tags: tags
     identityName: identityName
+  }
+}
+
+module dashboard 'modules/dashboard.bicep' = {
+  name: 'dashboard'
+  scope: rg
+  // The Application Insights component is referenced by name inside the module.
+  dependsOn: [
+    monitoring
+  ]
+  params: {
+    applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+    backlogAlertMinutes: backlogAlertMinutes
+    deadLetteredAlertThreshold: deadLetteredAlertThreshold
+    alertEmail: alertEmail
   }
 }
 

@@ -26,7 +26,7 @@ public class TemplateTextTests
         var template = CompiledTemplate.Instance;
         Assert.Contains("subscriptionDeploymentTemplate", template.Root.GetProperty("$schema").GetString(), StringComparison.Ordinal);
         var modules = template.OfType("Microsoft.Resources/deployments").Select(d => d.RawName).Order().ToArray();
-        Assert.Equal(["functionapp", "identity", "keyvault", "monitoring", "storage"], modules);
+        Assert.Equal(["dashboard", "functionapp", "identity", "keyvault", "monitoring", "storage"], modules);
     }
 
     [Fact]

@@ -14,6 +14,24 @@ public sealed class TagStatusMetrics
 {
     public const string MeterName = "TagStatus";
 
+    /// <summary>The instruments' names: the Bicep's workbook and alert rules query the same (the infra tests compare).</summary>
+    public static class Names
+    {
+        public const string OldestLateness = "tagstatus.refresh.backlog.oldest_lateness";
+        public const string Backlog = "tagstatus.refresh.backlog";
+        public const string RefreshLag = "tagstatus.refresh.lag";
+        public const string UpstreamRequests = "tagstatus.upstream.requests";
+        public const string PagesPerRefresh = "tagstatus.refresh.pages";
+        public const string RowsWritten = "tagstatus.store.rows_written";
+        public const string CallbackDeliveries = "tagstatus.callback.deliveries";
+        public const string QueueLength = "tagstatus.queue.length";
+
+        /// <summary>The <c>tagstatus.callback.outcome</c> of an event given up: what the dead-letter alert counts.</summary>
+        public const string DeadLetteredOutcome = "dead_lettered";
+
+        public static IReadOnlyList<string> All { get; } = [Backlog, OldestLateness, RefreshLag, UpstreamRequests, PagesPerRefresh, RowsWritten, CallbackDeliveries, QueueLength];
+    }
+
     private readonly Gauge<long> _backlog;
     private readonly Gauge<double> _oldestLateness;
     private readonly Histogram<double> _refreshLag;
@@ -26,14 +44,14 @@ public sealed class TagStatusMetrics
     public TagStatusMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        _backlog = meter.CreateGauge<long>("tagstatus.refresh.backlog", "{tag}", "Tags whose refresh is due and not yet queued, as the last timer run found them (at most Tracking:MaxClaimsPerRun).");
-        _oldestLateness = meter.CreateGauge<double>("tagstatus.refresh.backlog.oldest_lateness", "s", "How late the oldest due refresh is.");
-        _refreshLag = meter.CreateHistogram<double>("tagstatus.refresh.lag", "s", "From a tag's planned refresh to the refresh done, by tag age band.");
-        _upstreamRequests = meter.CreateCounter<long>("tagstatus.upstream.requests", "{request}", "HTTP attempts to SMS Partner, retries included, by status code (429: throttled).");
-        _pagesPerRefresh = meter.CreateHistogram<int>("tagstatus.refresh.pages", "{page}", "SMS Partner pages one stored refresh read.");
-        _rowsWritten = meter.CreateCounter<long>("tagstatus.store.rows_written", "{row}", "Table rows a refresh wrote (recipients, summary and the rows written with it, index).");
-        _callbackDeliveries = meter.CreateCounter<long>("tagstatus.callback.deliveries", "{delivery}", "Callback delivery attempts by outcome: delivered, retried, dead_lettered (given up or refused for good), unsubscribed (410).");
-        _queueLength = meter.CreateGauge<long>("tagstatus.queue.length", "{message}", "Approximate messages in a work queue or its poison queue.");
+        _backlog = meter.CreateGauge<long>(Names.Backlog, "{tag}", "Tags whose refresh is due and not yet queued, as the last timer run found them (at most Tracking:MaxClaimsPerRun).");
+        _oldestLateness = meter.CreateGauge<double>(Names.OldestLateness, "s", "How late the oldest due refresh is.");
+        _refreshLag = meter.CreateHistogram<double>(Names.RefreshLag, "s", "From a tag's planned refresh to the refresh done, by tag age band.");
+        _upstreamRequests = meter.CreateCounter<long>(Names.UpstreamRequests, "{request}", "HTTP attempts to SMS Partner, retries included, by status code (429: throttled).");
+        _pagesPerRefresh = meter.CreateHistogram<int>(Names.PagesPerRefresh, "{page}", "SMS Partner pages one stored refresh read.");
+        _rowsWritten = meter.CreateCounter<long>(Names.RowsWritten, "{row}", "Table rows a refresh wrote (recipients, summary and the rows written with it, index).");
+        _callbackDeliveries = meter.CreateCounter<long>(Names.CallbackDeliveries, "{delivery}", "Callback delivery attempts by outcome: delivered, retried, dead_lettered (given up or refused for good), unsubscribed (410).");
+        _queueLength = meter.CreateGauge<long>(Names.QueueLength, "{message}", "Approximate messages in a work queue or its poison queue.");
     }
 
     /// <summary>The due rows a timer run found, oldest first; none means no backlog and no lateness.</summary>
@@ -65,7 +83,7 @@ public sealed class TagStatusMetrics
             DeliveryOutcome.Delivered => "delivered",
             DeliveryOutcome.Retried => "retried",
             DeliveryOutcome.Dropped when unsubscribed => "unsubscribed",
-            DeliveryOutcome.Dropped => "dead_lettered",
+            DeliveryOutcome.Dropped => Names.DeadLetteredOutcome,
             _ => null,
         };
         if (name is not null)
