@@ -12,6 +12,9 @@ param deployerPrincipalId = readEnvironmentVariable('DEPLOYER_PRINCIPAL_ID', '')
 param smsPartnerBaseUrl = readEnvironmentVariable('SMSPARTNER_BASE_URL', 'https://api.smspartner.fr/v1/')
 param refreshSchedule = readEnvironmentVariable('REFRESH_SCHEDULE', '0 */1 * * * *')
 
+// Where the backlog and dead-letter alerts are mailed: `azd env set ALERT_EMAIL ops@example.com`. Empty: portal only.
+param alertEmail = readEnvironmentVariable('ALERT_EMAIL', '')
+
 // The two secret values are deliberately not read here: they would land in azd's .env file in
 // clear text. They stay empty, so the template does not create the secrets, and an operator sets
 // them in the vault (docs/deploy.md).
