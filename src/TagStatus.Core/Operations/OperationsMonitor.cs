@@ -72,8 +72,7 @@ public sealed partial class OperationsMonitor(
             metrics.RecordQueueLength(length.Queue, length.Messages);
         }
 
-        var oldest = due.Count == 0 ? TimeSpan.Zero : now - due.Min(row => row.DueAt);
-        return new OperationsSnapshot(now, due.Count, due.Count >= limit, oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest, lengths);
+        return new OperationsSnapshot(now, due.Count, due.Count >= limit, TagStatusMetrics.OldestLateness(due, now), lengths);
     }
 
     /// <summary>

@@ -58,8 +58,12 @@ public sealed class TagStatusMetrics
     public void RecordBacklog(IReadOnlyList<DueTag> due, DateTimeOffset now)
     {
         _backlog.Record(due.Count);
-        _oldestLateness.Record(due.Count == 0 ? 0 : Math.Max(0, (now - due.Min(row => row.DueAt)).TotalSeconds));
+        _oldestLateness.Record(OldestLateness(due, now).TotalSeconds);
     }
+
+    /// <summary>How late the oldest of the due rows is; zero when none is due.</summary>
+    public static TimeSpan OldestLateness(IReadOnlyList<DueTag> due, DateTimeOffset now) =>
+        due.Count == 0 || now - due.Min(row => row.DueAt) is not { Ticks: > 0 } late ? TimeSpan.Zero : late;
 
     public void RecordRefreshLag(TimeSpan lag, string ageBand) =>
         _refreshLag.Record(Math.Max(0, lag.TotalSeconds), new KeyValuePair<string, object?>("tagstatus.tag.age_band", ageBand));
