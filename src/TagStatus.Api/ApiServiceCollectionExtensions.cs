@@ -14,6 +14,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<TagLookupHandler>();
         services.AddSingleton<TrackingHandler>();
         services.AddSingleton<SubscriptionHandler>();
+        services.AddSingleton<DeadLetterHandler>();
         services.AddSingleton<OpenApiHandler>();
         return services;
     }

@@ -138,7 +138,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         await using var receiver = await CallbackReceiver.StartAsync();
         receiver.AnswerWith(500, 503, 429);
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
-        var subscribed = await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        var subscribed = await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
         Assert.IsType<SubscribeResult.Created>(subscribed);
 
         _app.Advance(TimeSpan.FromMinutes(1));
@@ -167,7 +167,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await using var receiver = await CallbackReceiver.StartAsync();
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
-        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
         _app.Advance(TimeSpan.FromMinutes(1));
 
         // The change is recorded (with its outbox row and its queue message) and the worker dies before delivering.
@@ -186,7 +186,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await using var receiver = await CallbackReceiver.StartAsync();
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
-        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
         _app.Advance(TimeSpan.FromMinutes(1));
         await _app.Get<TagRefresher>().RefreshAsync(Campaign, RefreshReason.Scheduled, default);
         _app.Queue.Clear(); // the commit happened, the enqueue did not
@@ -229,8 +229,8 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         refusing.AnswerWith(400);
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
         var subscriptions = _app.Get<SubscriptionService>();
-        await subscriptions.SubscribeAsync(Campaign, gone.Url.AbsoluteUri, default);
-        await subscriptions.SubscribeAsync(Campaign, refusing.Url.AbsoluteUri, default);
+        await subscriptions.SubscribeAsync(Campaign, new(gone.Url.AbsoluteUri), default);
+        await subscriptions.SubscribeAsync(Campaign, new(refusing.Url.AbsoluteUri), default);
 
         for (var i = 0; i < 4; i++)
         {
@@ -251,7 +251,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         receiver.AnswerWith(503);
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
         var subscriptions = _app.Get<SubscriptionService>();
-        var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default));
+        var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default));
         _app.Advance(TimeSpan.FromMinutes(1));
         await _app.RunTimerAndQueuesAsync();
         var outbox = _app.Get<ICallbackStore>();
@@ -273,7 +273,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Delivered }]);
         Assert.Equal(TagState.Complete, (await _app.Get<TrackingService>().RegisterAsync(Campaign, default)).State);
 
-        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
         await _app.RunTimerAndQueuesAsync();
 
         var delivered = Assert.Single(receiver.Received);
@@ -287,7 +287,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await using var receiver = await CallbackReceiver.StartAsync();
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting }]);
-        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
         Simulator.QueueFault(new FaultSpec { Kind = FaultKind.ServerError, Count = 100_000, Tag = Campaign.Value });
 
         for (var hour = 0; hour < 60 && (await SummaryAsync()).State == TagState.Pending; hour++)

@@ -41,7 +41,7 @@ public sealed class OpenApiSchemaContractTests
             { Schemas.TagList, Write(new TagListResponse([], null), ApiJsonContext.Api.TagListResponse) },
             { Schemas.RegisterTagRequest, Write(new RegisterTagRequest("montag"), ApiJsonContext.Api.RegisterTagRequest) },
             { Schemas.SubscribeRequest, Write(new SubscribeRequest("https://example.net/hook"), ApiJsonContext.Api.SubscribeRequest) },
-            { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", At), ApiJsonContext.Api.SubscriptionResponse) },
+            { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", ["tag.completed"], null, At, "whsec_c2VjcmV0"), ApiJsonContext.Api.SubscriptionResponse) },
             { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:upstream-failed", "t", 502, "d", UpstreamCode: 10), ApiJsonContext.Api.ProblemDocument) },
             { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:invalid-request", "t", 400, "d", Parameter: "tag"), ApiJsonContext.Api.ProblemDocument) },
             {
