@@ -72,7 +72,10 @@ public sealed record TagListResponse(IReadOnlyList<TagResponse> Value, string? N
 
 public sealed record RegisterTagRequest(string? Tag);
 
-public sealed record SubscribeRequest(string? CallbackUrl, IReadOnlyList<string>? Events = null, string? TagPrefix = null);
+public sealed record SubscribeRequest(
+    string? CallbackUrl,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Events = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TagPrefix = null);
 
 /// <summary>A subscription as created; <c>tag</c> is null for one to any tag, <c>secret</c> (<c>whsec_…</c>) is shown here only.</summary>
 public sealed record SubscriptionResponse(

@@ -43,13 +43,19 @@ public sealed record SecretGenerations(int Current, int? Previous, DateTimeOffse
 {
     public static SecretGenerations First { get; } = new(1, null, null);
 
+    /// <summary>
+    /// The previous generation first while it is valid: the StandardWebhooks package (1.1.2) checks only the first
+    /// <c>v1,…</c> of the header, so a receiver that has not switched yet keeps verifying with the plain
+    /// <c>Verify</c>; one that has switched checks each signature in turn (the README's sample does).
+    /// </summary>
     public IEnumerable<int> ValidAt(DateTimeOffset now)
     {
-        yield return Current;
         if (Previous is { } previous && PreviousValidUntil > now)
         {
             yield return previous;
         }
+
+        yield return Current;
     }
 
     public SecretGenerations Rotate(DateTimeOffset previousValidUntil) => new(Current + 1, Current, previousValidUntil);

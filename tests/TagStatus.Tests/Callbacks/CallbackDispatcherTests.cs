@@ -14,6 +14,7 @@ using TagStatus.Core.Secrets;
 using TagStatus.Core.Storage;
 using StandardWebhooks;
 using StandardWebhooks.Diagnostics;
+using TagStatus.Tests.Support;
 using static TagStatus.Tests.Support.Data;
 
 namespace TagStatus.Tests.Callbacks;
@@ -358,7 +359,7 @@ public sealed class CallbackDispatcherTests
 
     /// <summary>A receiver built on the StandardWebhooks package, checking against the real clock (its tolerance is 5 minutes).</summary>
     private static void VerifyAsReceiver(CallbackReceiver.Received request, string secret) =>
-        new StandardWebhook(secret).Verify(System.Text.Encoding.UTF8.GetString(request.Body), request.Headers);
+        StandardWebhooksReceiver.Verify(secret, System.Text.Encoding.UTF8.GetString(request.Body), request.Headers);
 
     [Fact]
     public async Task A_standard_webhooks_receiver_verifies_the_delivery_with_the_subscription_secret_only()

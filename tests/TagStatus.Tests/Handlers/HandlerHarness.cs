@@ -71,6 +71,7 @@ internal sealed class HandlerHarness
         }));
         Subscriptions = new SubscriptionService(Callbacks.Object, F.Store.Object, Tracking, policy, new FixedSecrets(), options, F.Time);
         Callbacks.Setup(c => c.GetSubscriptionsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync([]);
+        Callbacks.Setup(c => c.GetAnyTagSubscriptionsAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
         F.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
     }
 

@@ -11,6 +11,7 @@ public sealed class OpenApiDocumentTests
     private static readonly string[] FunctionNames =
     [
         Ops.GetTag, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument,
+        Ops.RotateTagSubscriptionSecret, Ops.SubscribeToAnyTag, Ops.UnsubscribeFromAnyTag, Ops.RotateAnyTagSubscriptionSecret, Ops.ListDeadLetters, Ops.ReplayDeadLetter,
     ];
 
     private readonly ServedDocument _served = ServedDocument.For();
