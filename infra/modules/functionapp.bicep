@@ -192,6 +192,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Tracking__RecheckEvery: '06:00:00'
     Tracking__RecheckFor: '3.00:00:00'
     Callbacks__AllowInsecureUrls: 'false'
+    Callbacks__MaxAnyTagSubscriptions: '20'
+    Callbacks__SecretRotationOverlap: '1.00:00:00'
   }
 }
 

@@ -43,6 +43,8 @@ public class AppSettingsTests
         "Tracking__RecheckEvery",
         "Tracking__RecheckFor",
         "Callbacks__AllowInsecureUrls",
+        "Callbacks__MaxAnyTagSubscriptions",
+        "Callbacks__SecretRotationOverlap",
     ];
 
     public static TheoryData<string> RequiredSettings => new(Required);
