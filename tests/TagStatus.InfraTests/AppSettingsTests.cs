@@ -45,6 +45,7 @@ public class AppSettingsTests
         "Callbacks__AllowInsecureUrls",
         "Callbacks__MaxAnyTagSubscriptions",
         "Callbacks__SecretRotationOverlap",
+        "Api__TrustForwardedHeaders",
     ];
 
     public static TheoryData<string> RequiredSettings => new(Required);

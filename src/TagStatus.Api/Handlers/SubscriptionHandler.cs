@@ -96,7 +96,7 @@ public sealed class SubscriptionHandler(SubscriptionService subscriptions)
 
             var (subscription, secret) = (SubscribeResult.Created)result;
             var path = tag is { } one ? $"/api/tags/{Uri.EscapeDataString(one.Value)}/subscriptions/{subscription.Id}" : $"/api/subscriptions/{subscription.Id}";
-            var location = string.Concat(request.Scheme, "://", request.Host.ToUriComponent(), request.PathBase.ToUriComponent(), path);
+            var location = PublicUrl.Of(request).Base + path;
             return ApiResults.Ok(
                 new SubscriptionResponse(subscription.Id, subscription.Tag, subscription.CallbackUrl.AbsoluteUri, subscription.Events, subscription.TagPrefix, subscription.CreatedAt, secret),
                 ApiJsonContext.Api.SubscriptionResponse,
