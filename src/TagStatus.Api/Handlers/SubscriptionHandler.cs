@@ -57,25 +57,13 @@ public sealed class SubscriptionHandler(SubscriptionService subscriptions)
             return invalid;
         }
 
-        try
+        return await AnswerFailuresAsync(async () =>
         {
             var rotated = await subscriptions.RotateSecretAsync(parsed, id, cancellationToken).ConfigureAwait(false);
             return rotated is null
                 ? ApiResults.NotFound(parsed is { } one ? $"The tag '{one}' has no subscription '{id}'." : $"There is no subscription '{id}' to any tag.")
                 : ApiResults.Ok(new SecretResponse(rotated.Secret, rotated.PreviousValidUntil), ApiJsonContext.Api.SecretResponse);
-        }
-        catch (StoreUnavailableException)
-        {
-            return TrackingHandler.StorageUnavailable();
-        }
-        catch (StoreConflictException)
-        {
-            return TrackingHandler.Contended();
-        }
-        catch (SecretUnavailableException)
-        {
-            return SigningKeyUnavailable();
-        }
+        }).ConfigureAwait(false);
     }
 
     private async Task<IActionResult> CreateAsync(HttpRequest request, Tag? tag, CancellationToken cancellationToken)
@@ -86,7 +74,7 @@ public sealed class SubscriptionHandler(SubscriptionService subscriptions)
             return error;
         }
 
-        try
+        return await AnswerFailuresAsync(async () =>
         {
             var result = await subscriptions.SubscribeAsync(tag, new SubscriptionRequest(body!.CallbackUrl, body.Events, body.TagPrefix), cancellationToken).ConfigureAwait(false);
             if (result is SubscribeResult.Rejected rejected)
@@ -102,6 +90,15 @@ public sealed class SubscriptionHandler(SubscriptionService subscriptions)
                 ApiJsonContext.Api.SubscriptionResponse,
                 StatusCodes.Status201Created,
                 new Dictionary<string, string> { [HeaderNames.Location] = location });
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Storage or the vault out of reach, or a concurrent change: a 503 that says so, nothing changed.</summary>
+    private static async Task<IActionResult> AnswerFailuresAsync(Func<Task<IActionResult>> change)
+    {
+        try
+        {
+            return await change().ConfigureAwait(false);
         }
         catch (StoreUnavailableException)
         {
