@@ -43,20 +43,27 @@ start_simulator "$configuration" --Simulator:Demo=true
 APP_FUNCTION_KEY=${APP_FUNCTION_KEY:-local-dev-key}
 app_settings "$TAGSTATUS_STORAGE" "$SIMULATOR_URL" "${RefreshSchedule:-*/10 * * * * *}" "00:00:10"
 
-# A callback receiver, as a subscriber would write one: checks X-TagStatus-Signature over the raw body, prints the event.
+# A callback receiver, as a subscriber would write one: checks the Standard Webhooks signature (webhook-id,
+# webhook-timestamp, webhook-signature) with the subscription's whsec_ secret over the raw body, prints the event. The
+# secret is known once the script has subscribed below: it is written to $webhook_secret_file, read at each request.
 receiver_port=$(free_port)
-SIGNING_KEY="$APP_SIGNING_KEY" PORT="$receiver_port" node -e '
-const http = require("http"), crypto = require("crypto");
+webhook_secret_file=$(mktemp)
+WEBHOOK_SECRET_FILE="$webhook_secret_file" PORT="$receiver_port" node -e '
+const http = require("http"), crypto = require("crypto"), fs = require("fs");
 http.createServer((req, res) => {
   const chunks = [];
   req.on("data", c => chunks.push(c)).on("end", () => {
     const body = Buffer.concat(chunks);
-    const expected = Buffer.from("sha256=" + crypto.createHmac("sha256", process.env.SIGNING_KEY).update(body).digest("hex"));
-    const given = Buffer.from(String(req.headers["x-tagstatus-signature"] || ""));
-    const valid = given.length === expected.length && crypto.timingSafeEqual(given, expected);
+    const secret = fs.readFileSync(process.env.WEBHOOK_SECRET_FILE, "utf8").trim();
+    const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+    const id = req.headers["webhook-id"], ts = req.headers["webhook-timestamp"];
+    const expected = Buffer.from("v1," + crypto.createHmac("sha256", key).update(`${id}.${ts}.`).update(body).digest("base64"));
+    const fresh = Math.abs(Date.now() / 1000 - Number(ts)) < 300;
+    const valid = fresh && String(req.headers["webhook-signature"] || "").split(" ").map(s => Buffer.from(s))
+      .some(given => given.length === expected.length && crypto.timingSafeEqual(given, expected));
     let e = {}; try { e = JSON.parse(body); } catch {}
     console.log(`[callback] ${e.type} ${e.tag}: ${e.data && e.data.state} ${JSON.stringify(e.data && e.data.counts)}` +
-      ` (event ${req.headers["x-tagstatus-event-id"]}, signature ${valid ? "valid" : "INVALID"})`);
+      ` (event ${id}, signature ${valid ? "valid" : "INVALID"})`);
     res.statusCode = valid ? 204 : 401; res.end();
   });
 }).listen(Number(process.env.PORT), "127.0.0.1");' &
@@ -82,15 +89,16 @@ fi
 
 key_header="x-functions-key: $APP_FUNCTION_KEY"
 curl -fsS -o /dev/null -H "$key_header" -H 'Content-Type: application/json' -d '{"tag":"demo"}' "$base/api/tags"
-curl -fsS -o /dev/null -H "$key_header" -H 'Content-Type: application/json' -d "{\"callbackUrl\":\"$callback_url\"}" \
-  "$base/api/tags/demo/subscriptions"
+curl -fsS -H "$key_header" -H 'Content-Type: application/json' -d "{\"callbackUrl\":\"$callback_url\"}" \
+  "$base/api/tags/demo/subscriptions" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).secret))' \
+  >"$webhook_secret_file"
 
 cat >&2 <<INFO
 
   Tag Status      $base/api   $host_name
   function key    $APP_FUNCTION_KEY
   SMS Partner     $SIMULATOR_URL/v1/   (simulator; admin API at $SIMULATOR_URL/_admin)
-  callbacks to    $callback_url   (signing key $APP_SIGNING_KEY)
+  callbacks to    $callback_url   (Standard Webhooks; the subscription's secret is in $webhook_secret_file)
   refresh         RefreshSchedule '${RefreshSchedule:-*/10 * * * * *}'
   health          $base/api/health   (the dashboard's numbers: refresh backlog, oldest lateness, queue lengths)
 

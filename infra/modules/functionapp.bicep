@@ -194,6 +194,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Tracking__RecheckEvery: '06:00:00'
     Tracking__RecheckFor: '3.00:00:00'
     Callbacks__AllowInsecureUrls: 'false'
+    Callbacks__MaxAnyTagSubscriptions: '20'
+    Callbacks__SecretRotationOverlap: '1.00:00:00'
+    // Azure's front end terminates TLS and sets these itself: links (Location, nextLink) keep https.
+    Api__TrustForwardedHeaders: 'true'
   }
 }
 

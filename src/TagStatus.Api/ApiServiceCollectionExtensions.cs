@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TagStatus.Api.Handlers;
+using TagStatus.Api.Http;
 using TagStatus.Core;
 
 namespace TagStatus.Api;
@@ -11,9 +12,11 @@ public static class ApiServiceCollectionExtensions
     public static IServiceCollection AddTagStatusApi(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddTagStatusCore(configuration);
+        services.AddOptions<PublicUrlOptions>().Bind(configuration.GetSection(PublicUrlOptions.SectionName));
         services.AddSingleton<TagLookupHandler>();
         services.AddSingleton<TrackingHandler>();
         services.AddSingleton<SubscriptionHandler>();
+        services.AddSingleton<DeadLetterHandler>();
         services.AddSingleton<OpenApiHandler>();
         services.AddSingleton<HealthHandler>();
         return services;

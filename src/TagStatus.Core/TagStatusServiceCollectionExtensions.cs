@@ -127,6 +127,8 @@ public static class TagStatusServiceCollectionExtensions
         services.AddOptions<CallbackOptions>().Bind(configuration.GetSection(CallbackOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new CallbackUrlPolicy(sp.GetRequiredService<IOptions<CallbackOptions>>()));
         services.AddSingleton<ICallbackStore>(sp => new TableCallbackStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>()));
+        services.AddSingleton<IDeadLetterStore>(sp => new TableDeadLetterStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>()));
+        services.AddSingleton<DeadLetterService>();
         services.AddSingleton<ITagChangeObserver, CallbackObserver>();
         services.AddSingleton<ICommittedRowsHandler, DeliveryEnqueuer>();
         services.AddSingleton<SubscriptionService>();

@@ -15,7 +15,7 @@ namespace TagStatus.EndToEndTests;
 /// One callback as it arrived: the raw body bytes (what the signature covers), the headers that matter, and the status
 /// the receiver answered it with.
 /// </summary>
-public sealed record ReceivedCallback(byte[] Body, string? Signature, string? EventId, string? ContentType, int AnsweredStatus);
+public sealed record ReceivedCallback(byte[] Body, string? Signature, string? EventId, string? ContentType, int AnsweredStatus, string? Timestamp = null);
 
 /// <summary>
 /// A subscriber's endpoint: Kestrel on 127.0.0.1 and a free port, answering 204 (or 500 to its first few POSTs, to be
@@ -45,7 +45,8 @@ public sealed class CallbackReceiver : IAsyncDisposable
             var headers = context.Request.Headers;
             var status = Interlocked.Decrement(ref failuresLeft) >= 0 ? StatusCodes.Status500InternalServerError : StatusCodes.Status204NoContent;
             await receiver._received.Writer.WriteAsync(new ReceivedCallback(
-                buffer.ToArray(), headers["X-TagStatus-Signature"].FirstOrDefault(), headers["X-TagStatus-Event-Id"].FirstOrDefault(), context.Request.ContentType, status));
+                buffer.ToArray(), headers["webhook-signature"].FirstOrDefault(), headers["webhook-id"].FirstOrDefault(), context.Request.ContentType, status,
+                headers["webhook-timestamp"].FirstOrDefault()));
             return Results.StatusCode(status);
         });
         await receiver._app.StartAsync();

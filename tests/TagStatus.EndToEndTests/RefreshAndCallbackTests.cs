@@ -1,7 +1,9 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using StandardWebhooks;
+using StandardWebhooks.Diagnostics;
 using static TagStatus.EndToEndTests.SimulatorAdmin;
 
 namespace TagStatus.EndToEndTests;
@@ -68,7 +70,7 @@ public sealed class RefreshAndCallbackTests
             callback = await receiver.NextAsync(Deadline);
         }
 
-        AssertSigned(callback);
+        AssertSigned(callback, subscription.Str("secret")!);
         Assert.StartsWith("application/json", callback.ContentType, StringComparison.Ordinal);
 
         var evt = ParseEvent(callback);
@@ -80,7 +82,7 @@ public sealed class RefreshAndCallbackTests
     }
 
     [Fact]
-    public async Task A_callback_answered_500_is_retried_with_the_same_id_bytes_and_signature()
+    public async Task A_callback_answered_500_is_retried_with_the_same_id_and_bytes_each_attempt_signed()
     {
         var tag = E2e.NewTag("retry");
         await SeedAsync(tag, Row("+33600000001", "Waiting", settleAfterSeconds: 1));
@@ -89,6 +91,7 @@ public sealed class RefreshAndCallbackTests
 
         using var subscribed = await app.PostAsync($"api/tags/{tag}/subscriptions", Json.Body($$"""{ "callbackUrl": "{{receiver.Url}}" }"""));
         Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+        var secret = (await Json.ReadAsync(subscribed)).Str("secret")!;
 
         var refused = await receiver.NextAsync(Deadline);
         var retried = await receiver.NextAsync(Deadline);
@@ -97,8 +100,8 @@ public sealed class RefreshAndCallbackTests
         Assert.Equal(204, retried.AnsweredStatus);
         Assert.Equal(refused.EventId, retried.EventId);
         Assert.Equal(refused.Body, retried.Body);
-        AssertSigned(refused);
-        AssertSigned(retried);
+        AssertSigned(refused, secret);
+        AssertSigned(retried, secret);
         Assert.Equal(tag, ParseEvent(retried).Str("tag"));
     }
 
@@ -114,7 +117,7 @@ public sealed class RefreshAndCallbackTests
     }
 
     [Fact]
-    public async Task Unsubscribing_twice_answers_404_the_second_time()
+    public async Task Unsubscribing_twice_answers_204_both_times()
     {
         using var app = E2e.App();
         var location = await SubscribeAsync(app, E2e.NewTag("unsub2"));
@@ -123,7 +126,33 @@ public sealed class RefreshAndCallbackTests
         using var second = await app.DeleteAsync(location);
 
         Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_any_tag_subscription_for_completions_gets_the_signed_completion_of_a_tag_with_its_prefix_and_unsubscribes_twice()
+    {
+        var tag = E2e.NewTag("anytag");
+        await SeedAsync(tag, Row("+33600000001", "Waiting", settleAfterSeconds: 1), Row("+33600000002", "Waiting", settleAfterSeconds: 4));
+        await using var receiver = await CallbackReceiver.StartAsync();
+        using var app = E2e.App();
+
+        using var subscribed = await app.PostAsync("api/subscriptions", Json.Body($$"""{ "callbackUrl": "{{receiver.Url}}", "events": ["tag.completed"], "tagPrefix": "{{tag}}" }"""));
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+        var subscription = await Json.ReadAsync(subscribed);
+        Assert.Equal(new Uri(E2e.BaseUrl, $"api/subscriptions/{subscription.Str("id")}"), subscribed.Headers.Location);
+        Assert.Null(subscription["tag"]);
+        await TrackingTests.RegisterAsync(app, tag);
+
+        var callback = await receiver.NextAsync(Deadline);
+
+        Assert.Equal("tag.completed", ParseEvent(callback).Str("type")); // the tag.changed on the way was filtered out
+        Assert.Equal(tag, ParseEvent(callback).Str("tag"));
+        AssertSigned(callback, subscription.Str("secret")!);
+        using var first = await app.DeleteAsync(subscribed.Headers.Location);
+        using var second = await app.DeleteAsync(subscribed.Headers.Location);
+        Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, second.StatusCode);
     }
 
     [Fact]
@@ -147,12 +176,32 @@ public sealed class RefreshAndCallbackTests
 
     private static JsonNode ParseEvent(ReceivedCallback callback) => JsonNode.Parse(callback.Body)!;
 
-    /// <summary>What a receiver does: HMAC-SHA256 of the raw body with the shared key, compared in constant time.</summary>
-    private static void AssertSigned(ReceivedCallback callback)
+    /// <summary>
+    /// What a receiver does with the StandardWebhooks package: verify id, timestamp (within 5 minutes of now) and body
+    /// against the subscription's secret, one v1 signature at a time (the package compares only the first it is given).
+    /// </summary>
+    private static void AssertSigned(ReceivedCallback callback, string secret)
     {
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(E2e.SigningKey), callback.Body));
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
         Assert.NotNull(callback.Signature);
-        Assert.True(CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(callback.Signature!)),
-            $"X-TagStatus-Signature {callback.Signature} is not {expected}");
+        var body = Encoding.UTF8.GetString(callback.Body);
+        var verified = callback.Signature!.Split(' ').Count(signature =>
+        {
+            try
+            {
+                new StandardWebhook(secret).Verify(body, new HeaderDictionary
+                {
+                    ["webhook-id"] = callback.EventId,
+                    ["webhook-timestamp"] = callback.Timestamp,
+                    ["webhook-signature"] = signature,
+                });
+                return true;
+            }
+            catch (WebhookVerificationException)
+            {
+                return false;
+            }
+        });
+        Assert.True(verified > 0, $"webhook-signature {callback.Signature} does not verify with the subscription's secret");
     }
 }

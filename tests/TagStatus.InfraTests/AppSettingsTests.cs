@@ -44,6 +44,9 @@ public class AppSettingsTests
         "Tracking__RecheckEvery",
         "Tracking__RecheckFor",
         "Callbacks__AllowInsecureUrls",
+        "Callbacks__MaxAnyTagSubscriptions",
+        "Callbacks__SecretRotationOverlap",
+        "Api__TrustForwardedHeaders",
     ];
 
     public static TheoryData<string> RequiredSettings => new(Required);

@@ -72,9 +72,28 @@ public sealed record TagListResponse(IReadOnlyList<TagResponse> Value, string? N
 
 public sealed record RegisterTagRequest(string? Tag);
 
-public sealed record SubscribeRequest(string? CallbackUrl);
+public sealed record SubscribeRequest(
+    string? CallbackUrl,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Events = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TagPrefix = null);
 
-public sealed record SubscriptionResponse(string Id, string Tag, string CallbackUrl, DateTimeOffset CreatedAt);
+/// <summary>A subscription as created; <c>tag</c> is null for one to any tag, <c>secret</c> (<c>whsec_…</c>) is shown here only.</summary>
+public sealed record SubscriptionResponse(
+    string Id,
+    string? Tag,
+    string CallbackUrl,
+    IReadOnlyList<string> Events,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TagPrefix,
+    DateTimeOffset CreatedAt,
+    string Secret);
+
+/// <summary>The answer to a rotation: the new secret, shown once.</summary>
+public sealed record SecretResponse(string Secret, DateTimeOffset PreviousSecretValidUntil);
+
+public sealed record DeadLetterDto(
+    string Id, string Tag, string EventId, string EventType, string SubscriptionId, string CallbackTarget, int Status, int Attempts, DateTimeOffset DeadLetteredAt);
+
+public sealed record DeadLetterListResponse(IReadOnlyList<DeadLetterDto> Value, string? ContinuationToken);
 
 /// <summary>An RFC 9457 problem document, with SMS Partner's code when the error came from there.</summary>
 public sealed record ProblemDocument(
@@ -104,6 +123,8 @@ public sealed record HealthResponse(
 [JsonSerializable(typeof(RegisterTagRequest))]
 [JsonSerializable(typeof(SubscribeRequest))]
 [JsonSerializable(typeof(SubscriptionResponse))]
+[JsonSerializable(typeof(SecretResponse))]
+[JsonSerializable(typeof(DeadLetterListResponse))]
 [JsonSerializable(typeof(ProblemDocument))]
 [JsonSerializable(typeof(HealthResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext

@@ -26,8 +26,7 @@ public sealed class OpenApiHandler
 
     public IActionResult Get(HttpRequest request)
     {
-        var scheme = SchemeOf(request);
-        var host = request.Host.HasValue ? request.Host.ToUriComponent() : "localhost";
+        var (scheme, host, _) = PublicUrl.Of(request);
         var key = scheme + "://" + host;
         if (!_documents.TryGetValue(key, out var body))
         {
@@ -41,17 +40,11 @@ public sealed class OpenApiHandler
         return new BodyResult(StatusCodes.Status200OK, ApiResults.Json, body, new Dictionary<string, string>
         {
             [HeaderNames.CacheControl] = "public, max-age=3600",
-            [HeaderNames.Vary] = HeaderNames.Host,
+            [HeaderNames.Vary] = "Host, X-Forwarded-Proto, X-Forwarded-Host",
+            // This route only: the Logic Apps designer in the portal fetches the document from the browser. It is public
+            // and anonymous, and no credentials go with it, so any origin may read it. (Platform CORS would cover every
+            // route, keys included: it stays off.)
+            [HeaderNames.AccessControlAllowOrigin] = "*",
         });
-    }
-
-    /// <summary>
-    /// The request's scheme, raised to https when a TLS-terminating front end says the caller used it
-    /// (<c>X-Forwarded-Proto</c>), so a connector imported from Azure never targets plain http. Never lowered.
-    /// </summary>
-    private static string SchemeOf(HttpRequest request)
-    {
-        var forwarded = request.Headers["X-Forwarded-Proto"].FirstOrDefault();
-        return string.Equals(forwarded?.Split(',')[0].Trim(), "https", StringComparison.OrdinalIgnoreCase) ? "https" : request.Scheme;
     }
 }

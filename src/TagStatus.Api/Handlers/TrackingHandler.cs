@@ -150,8 +150,7 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
     /// </summary>
     internal static string CompletionUrl(HttpRequest request, Tag tag)
     {
-        var url = string.Concat(request.Scheme, "://", request.Host.ToUriComponent(), request.PathBase.ToUriComponent(),
-            "/api/tags/", Uri.EscapeDataString(tag.Value), "/completion");
+        var url = string.Concat(PublicUrl.Of(request).Base, "/api/tags/", Uri.EscapeDataString(tag.Value), "/completion");
         var code = request.Query["code"].FirstOrDefault();
         return string.IsNullOrEmpty(code) ? url : url + QueryString.Create("code", code).ToUriComponent();
     }

@@ -109,6 +109,6 @@ public static class QueryReader
         }
 
         query.AddRange(replace.Where(p => p.Value is not null));
-        return string.Concat(request.Scheme, "://", request.Host.ToUriComponent(), request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), QueryString.Create(query).ToUriComponent());
+        return string.Concat(PublicUrl.Of(request).Base, request.Path.ToUriComponent(), QueryString.Create(query).ToUriComponent());
     }
 }

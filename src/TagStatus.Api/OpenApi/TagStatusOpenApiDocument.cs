@@ -32,6 +32,12 @@ public static class TagStatusOpenApiDocument
         public const string GetTagCompletion = "GetTagCompletion";
         public const string SubscribeToTag = "SubscribeToTag";
         public const string UnsubscribeFromTag = "UnsubscribeFromTag";
+        public const string RotateTagSubscriptionSecret = "RotateTagSubscriptionSecret";
+        public const string SubscribeToAnyTag = "SubscribeToAnyTag";
+        public const string UnsubscribeFromAnyTag = "UnsubscribeFromAnyTag";
+        public const string RotateAnyTagSubscriptionSecret = "RotateAnyTagSubscriptionSecret";
+        public const string ListDeadLetters = "ListDeadLetters";
+        public const string ReplayDeadLetter = "ReplayDeadLetter";
         public const string GetOpenApiDocument = "GetOpenApiDocument";
         public const string GetHealth = "GetHealth";
     }
@@ -46,7 +52,11 @@ public static class TagStatusOpenApiDocument
         public const string TagList = "TagList";
         public const string RegisterTagRequest = "RegisterTagRequest";
         public const string SubscribeRequest = "SubscribeRequest";
+        public const string AnyTagSubscribeRequest = "AnyTagSubscribeRequest";
         public const string Subscription = "Subscription";
+        public const string RotatedSecret = "RotatedSecret";
+        public const string DeadLetter = "DeadLetter";
+        public const string DeadLetterList = "DeadLetterList";
         public const string TagEvent = "TagEvent";
         public const string Problem = "Problem";
         public const string Health = "Health";
@@ -112,14 +122,7 @@ public static class TagStatusOpenApiDocument
                 ["/tags/{tag}/subscriptions"] = new OpenApiPathItem
                 {
                     Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Post] = SubscribeToTag() },
-                    Extensions =
-                    {
-                        [NotificationContent] = new OpenApiObject
-                        {
-                            ["description"] = new OpenApiString("The event posted when the tag changes state"),
-                            ["schema"] = new OpenApiObject { ["$ref"] = new OpenApiString("#/definitions/" + Schemas.TagEvent) },
-                        },
-                    },
+                    Extensions = { [NotificationContent] = EventNotification("The event posted when the tag changes state") },
                 },
                 ["/tags/{tag}/subscriptions/{id}"] = new OpenApiPathItem
                 {
@@ -128,6 +131,31 @@ public static class TagStatusOpenApiDocument
                 ["/health"] = new OpenApiPathItem
                 {
                     Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = GetHealth() },
+                },
+                ["/tags/{tag}/subscriptions/{id}/rotate-secret"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Post] = RotateSecret(Operations.RotateTagSubscriptionSecret, forTag: true) },
+                },
+                ["/subscriptions"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Post] = SubscribeToAnyTag() },
+                    Extensions = { [NotificationContent] = EventNotification("The event posted when a tag the subscription covers changes state") },
+                },
+                ["/subscriptions/{id}"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Delete] = UnsubscribeFromAnyTag() },
+                },
+                ["/subscriptions/{id}/rotate-secret"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Post] = RotateSecret(Operations.RotateAnyTagSubscriptionSecret, forTag: false) },
+                },
+                ["/deadletters"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = ListDeadLetters() },
+                },
+                ["/deadletters/{id}/replay"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Post] = ReplayDeadLetter() },
                 },
                 ["/openapi.json"] = new OpenApiPathItem
                 {
@@ -296,32 +324,18 @@ public static class TagStatusOpenApiDocument
         OperationId = Operations.SubscribeToTag,
         Summary = "When a tag's delivery changes state",
         Description =
-            "Registers a webhook: the tag is tracked, and every change of state (tag.completed, tag.expired, tag.changed, tag.reopened) is POSTed "
-            + "to the callback URL, signed with X-TagStatus-Signature. Answers 201 with Location; DELETE on it unsubscribes.",
+            "Registers a webhook: the tag is tracked, and each change of state it asks for (events: tag.completed, tag.expired, tag.changed, tag.reopened; "
+            + "all when left out) is POSTed to the callback URL, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature) "
+            + "with the secret returned here, once. Answers 201 with Location; DELETE on it unsubscribes.",
         Parameters = [TagParameter()],
         RequestBody = new OpenApiRequestBody
         {
             Required = true,
-            Description = "Where to POST the events; filled in by Power Automate and Logic Apps",
+            Description = "Where to POST the events (filled in by Power Automate and Logic Apps) and which events",
             Content = new Dictionary<string, OpenApiMediaType> { [Json] = new() { Schema = Ref(Schemas.SubscribeRequest) } },
             Extensions = { [BodyName] = new OpenApiString("body") },
         },
-        Responses = new OpenApiResponses
-        {
-            ["201"] = new OpenApiResponse
-            {
-                Description = "Subscribed; DELETE Location to unsubscribe",
-                Content = JsonContent(Ref(Schemas.Subscription)),
-                Headers = new Dictionary<string, OpenApiHeader>
-                {
-                    ["Location"] = StringHeader("The subscription's URL: DELETE it to unsubscribe"),
-                },
-            },
-            ["400"] = Problem("The tag breaks a rule, or the callback URL is not https or points at a private address"),
-            ["401"] = Unauthorized(),
-            ["413"] = Problem("The body is larger than 16 KiB"),
-            ["503"] = Unavailable("Storage cannot be reached"),
-        },
+        Responses = SubscribeResponses("The tag breaks a rule, an event type is unknown, or the callback URL is not https or points at a private address"),
         Extensions =
         {
             [Trigger] = new OpenApiString("single"),
@@ -333,25 +347,121 @@ public static class TagStatusOpenApiDocument
     {
         OperationId = Operations.UnsubscribeFromTag,
         Summary = "Remove a subscription",
-        Description = "Called by Power Automate and Logic Apps through the Location the subscription returned, when the trigger is removed.",
+        Description = "Called by Power Automate and Logic Apps through the Location the subscription returned, when the trigger is removed. 204 also when it is already gone.",
+        Parameters = [TagParameter(), SubscriptionIdParameter()],
+        Responses = new OpenApiResponses
+        {
+            ["204"] = new OpenApiResponse { Description = "Unsubscribed, or there was no such subscription" },
+            ["400"] = Problem("The tag or the id breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    }).WithVisibility(Internal);
+
+    private static OpenApiOperation SubscribeToAnyTag() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.SubscribeToAnyTag,
+        Summary = "When a campaign settles",
+        Description =
+            "Registers a webhook for every tag (or every tag that starts with tagPrefix): each event it asks for (events; all when left out) "
+            + "is POSTed to the callback URL, signed the Standard Webhooks way with the secret returned here, once. Tags are not tracked by this: "
+            + "register them (POST /api/tags) as campaigns are sent. Answers 201 with Location; DELETE on it unsubscribes.",
+        RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "Where to POST the events (filled in by Power Automate and Logic Apps), which events, which tags",
+            Content = new Dictionary<string, OpenApiMediaType> { [Json] = new() { Schema = Ref(Schemas.AnyTagSubscribeRequest) } },
+            Extensions = { [BodyName] = new OpenApiString("body") },
+        },
+        Responses = SubscribeResponses("An event type is unknown, the tag prefix is too long, or the callback URL is not https or points at a private address"),
+        Extensions =
+        {
+            [Trigger] = new OpenApiString("single"),
+            [TriggerHint] = new OpenApiString("Fires when any campaign's delivery settles (or whichever events you choose), for every tag or those with a prefix."),
+        },
+    });
+
+    private static OpenApiOperation UnsubscribeFromAnyTag() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.UnsubscribeFromAnyTag,
+        Summary = "Remove a subscription to any tag",
+        Description = "Called by Power Automate and Logic Apps through the Location the subscription returned. 204 also when it is already gone.",
+        Parameters = [SubscriptionIdParameter()],
+        Responses = new OpenApiResponses
+        {
+            ["204"] = new OpenApiResponse { Description = "Unsubscribed, or there was no such subscription" },
+            ["400"] = Problem("The id breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    }).WithVisibility(Internal);
+
+    private static OpenApiOperation RotateSecret(string operationId, bool forTag) => Secured(new OpenApiOperation
+    {
+        OperationId = operationId,
+        Summary = forTag ? "Rotate the secret of a tag's subscription" : "Rotate the secret of a subscription to any tag",
+        Description =
+            "Returns a new whsec_ secret, once. Until previousSecretValidUntil (Callbacks:SecretRotationOverlap after now) each event carries two "
+            + "v1 signatures, one with each secret, so the receiver can switch at any moment in between.",
+        Parameters = forTag ? [TagParameter(), SubscriptionIdParameter()] : [SubscriptionIdParameter()],
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = "The new secret", Content = JsonContent(Ref(Schemas.RotatedSecret)) },
+            ["400"] = Problem("The tag or the id breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["404"] = Problem("There is no such subscription"),
+            ["409"] = Problem("The subscription was rotated by another request at the same moment"),
+            ["503"] = Unavailable("Storage or the signing key cannot be reached"),
+        },
+    }).WithVisibility(Internal);
+
+    private static OpenApiOperation ListDeadLetters() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.ListDeadLetters,
+        Summary = "List the events receivers refused",
+        Description = "Deliveries a receiver answered 400 or 413 to: kept, not retried, until an operator replays them.",
         Parameters =
         [
-            TagParameter(),
+            IntegerQuery("top", "Page Size", "At most this many dead letters", 1, 100, 50),
+            new OpenApiParameter
+            {
+                Name = "continuationToken",
+                In = ParameterLocation.Query,
+                Description = "The continuationToken of the previous page",
+                Schema = new OpenApiSchema { Type = "string" },
+            }.WithSummary("Continuation Token"),
+        ],
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = "One page of dead letters", Content = JsonContent(Ref(Schemas.DeadLetterList)) },
+            ["400"] = Problem("A query parameter breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    }).WithVisibility(Internal);
+
+    private static OpenApiOperation ReplayDeadLetter() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.ReplayDeadLetter,
+        Summary = "Send a dead letter again",
+        Description = "Puts the event back in the outbox as a first attempt, with the same webhook-id and body, and removes it from the dead letters.",
+        Parameters =
+        [
             new OpenApiParameter
             {
                 Name = "id",
                 In = ParameterLocation.Path,
                 Required = true,
-                Description = "The subscription id: 32 lowercase hexadecimal characters.",
-                Schema = new OpenApiSchema { Type = "string", Pattern = "^[0-9a-f]{32}$", MinLength = 32, MaxLength = 32 },
-            }.WithSummary("Subscription ID"),
+                Description = "The dead letter's id, as the listing gives it.",
+                Schema = new OpenApiSchema { Type = "string", Pattern = "^[0-9a-f]{32}\\.[0-9a-f]{32}$" },
+            }.WithSummary("Dead Letter ID"),
         ],
         Responses = new OpenApiResponses
         {
-            ["204"] = new OpenApiResponse { Description = "Unsubscribed" },
-            ["400"] = Problem("The tag or the id breaks a rule"),
+            ["202"] = new OpenApiResponse { Description = "Queued for delivery" },
+            ["400"] = Problem("The id breaks a rule"),
             ["401"] = Unauthorized(),
-            ["404"] = Problem("The tag has no such subscription"),
+            ["404"] = Problem("There is no such dead letter (already replayed?)"),
             ["503"] = Unavailable("Storage cannot be reached"),
         },
     }).WithVisibility(Internal);
@@ -370,6 +480,38 @@ public static class TagStatusOpenApiDocument
             ["503"] = Unavailable("Storage cannot be reached"),
         },
     }).WithVisibility(Internal);
+
+    private static OpenApiResponses SubscribeResponses(string badRequest) => new()
+    {
+        ["201"] = new OpenApiResponse
+        {
+            Description = "Subscribed; DELETE Location to unsubscribe. The secret is shown this once.",
+            Content = JsonContent(Ref(Schemas.Subscription)),
+            Headers = new Dictionary<string, OpenApiHeader>
+            {
+                ["Location"] = StringHeader("The subscription's URL: DELETE it to unsubscribe"),
+            },
+        },
+        ["400"] = Problem(badRequest),
+        ["401"] = Unauthorized(),
+        ["413"] = Problem("The body is larger than 16 KiB"),
+        ["503"] = Unavailable("Storage or the signing key cannot be reached"),
+    };
+
+    private static OpenApiObject EventNotification(string description) => new()
+    {
+        ["description"] = new OpenApiString(description),
+        ["schema"] = new OpenApiObject { ["$ref"] = new OpenApiString("#/definitions/" + Schemas.TagEvent) },
+    };
+
+    private static OpenApiParameter SubscriptionIdParameter() => new OpenApiParameter
+    {
+        Name = "id",
+        In = ParameterLocation.Path,
+        Required = true,
+        Description = "The subscription id: 32 lowercase hexadecimal characters.",
+        Schema = new OpenApiSchema { Type = "string", Pattern = "^[0-9a-f]{32}$", MinLength = 32, MaxLength = 32 },
+    }.WithSummary("Subscription ID");
 
     /// <summary>Anonymous, so no security requirement: a connector import fetches it without a key.</summary>
     private static OpenApiOperation GetOpenApiDocument() => new OpenApiOperation
@@ -416,20 +558,57 @@ public static class TagStatusOpenApiDocument
                 ("tag", TagSchema(), true)),
 
             [Schemas.SubscribeRequest] = Object(
-                "Where to POST the tag's events",
-                ("callbackUrl", String("Callback URL", "An https URL that receives the events")
-                    .WithVisibility(Internal)
-                    .With(s => s.Extensions[NotificationUrl] = new OpenApiBoolean(true)), true)),
+                "Where to POST the tag's events, and which",
+                CallbackUrlProperty(),
+                EventsProperty()),
+
+            [Schemas.AnyTagSubscribeRequest] = Object(
+                "Where to POST the events of any tag, which events, and which tags",
+                CallbackUrlProperty(),
+                EventsProperty(),
+                ("tagPrefix", new OpenApiSchema
+                {
+                    Type = "string",
+                    MinLength = 1,
+                    MaxLength = Tag.MaxLength,
+                    Description = "Only tags that start with this; every tag when left out",
+                }.WithSummary("Tag Prefix"), false)),
 
             [Schemas.Subscription] = Object(
-                "A subscription to a tag's events",
+                "A subscription to a tag's events, or to any tag's",
                 ("id", String("Subscription ID", "32 lowercase hexadecimal characters"), true),
-                ("tag", String("Tag", "The tag subscribed to"), true),
+                ("tag", Nullable(String("Tag", "The tag subscribed to, or null for a subscription to any tag")), true),
                 ("callbackUrl", String("Callback URL", "Where the events are POSTed"), true),
-                ("createdAt", DateTime("Created At", "When the subscription was made (UTC)"), true)),
+                ("events", EventsSchema("The event types sent"), true),
+                ("tagPrefix", String("Tag Prefix", "Only tags that start with this (subscriptions to any tag)"), false),
+                ("createdAt", DateTime("Created At", "When the subscription was made (UTC)"), true),
+                ("secret", String("Secret", "The whsec_ secret to verify the events' webhook-signature with (Standard Webhooks). Shown only here: keep it.").WithVisibility(Internal), true)),
+
+            [Schemas.RotatedSecret] = Object(
+                "A subscription's new secret",
+                ("secret", String("Secret", "The new whsec_ secret. Shown only here: keep it."), true),
+                ("previousSecretValidUntil", DateTime("Previous Secret Valid Until", "Until then each event is signed with both secrets"), true)),
+
+            [Schemas.DeadLetter] = Object(
+                "An event a receiver refused (400 or 413), kept for replay",
+                ("id", String("Dead Letter ID", "The event id, a dot, the subscription id"), true),
+                ("tag", String("Tag", "The tag of the event"), true),
+                ("eventId", String("Event ID", "The event's id (webhook-id)"), true),
+                ("eventType", String("Event Type", "The event's type"), true),
+                ("subscriptionId", String("Subscription ID", "The subscription it was for"), true),
+                ("callbackTarget", String("Callback Target", "Scheme, host and path of the callback URL (its query is left out: it may hold a signature)"), true),
+                ("status", Integer("Status", "The receiver's answer"), true),
+                ("attempts", Integer("Attempts", "Attempts made"), true),
+                ("deadLetteredAt", DateTime("Dead Lettered At", "When it was refused"), true)),
+
+            [Schemas.DeadLetterList] = Object(
+                "One page of dead letters",
+                ("value", new OpenApiSchema { Type = "array", Items = Ref(Schemas.DeadLetter), Description = "The dead letters" }.WithSummary("Dead Letters"), true),
+                ("continuationToken", Nullable(String("Continuation Token", "Pass it back for the next page; null on the last")), true)),
 
             [Schemas.TagEvent] = Object(
-                "The event POSTed to a subscriber, with headers X-TagStatus-Event-Id and X-TagStatus-Signature: sha256=<hex HMAC-SHA256 of the body>",
+                "The event POSTed to a subscriber, with the Standard Webhooks headers webhook-id (the body's id), webhook-timestamp (Unix seconds) and "
+                + "webhook-signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>, keyed with the subscription's secret; two during a rotation)",
                 ("id", String("Event ID", "Unique per event; delivery is at least once, so deduplicate on it"), true),
                 ("type", String("Event Type", "tag.completed, tag.expired, tag.changed, or tag.reopened (a settled tag read again found new messages: it is pending again, with a new window)",
                     [.. TagEvent.Types.Select(t => (IOpenApiAny)new OpenApiString(t))]), true),
@@ -466,6 +645,21 @@ public static class TagStatusOpenApiDocument
                 ("parameter", String("Parameter", "The parameter or body field at fault, for 400"), false)),
         };
     }
+
+    private static (string, OpenApiSchema, bool) CallbackUrlProperty() =>
+        ("callbackUrl", String("Callback URL", "An https URL that receives the events")
+            .WithVisibility(Internal)
+            .With(s => s.Extensions[NotificationUrl] = new OpenApiBoolean(true)), true);
+
+    private static (string, OpenApiSchema, bool) EventsProperty() =>
+        ("events", EventsSchema("The event types to send; all when left out"), false);
+
+    private static OpenApiSchema EventsSchema(string description) => new OpenApiSchema
+    {
+        Type = "array",
+        Description = description,
+        Items = String("Event Type", "An event type", [.. TagEvent.Types.Select(t => (IOpenApiAny)new OpenApiString(t))]),
+    }.WithSummary("Events");
 
     private static (string, OpenApiSchema, bool)[] SummaryProperties(bool withRecipients)
     {

@@ -19,22 +19,27 @@ public enum DeliveryOutcome
     /// <summary>The attempt failed; the row records it and a new message comes back after the back-off.</summary>
     Retried,
 
-    /// <summary>Refused for good, given up, or the subscription ended (410): the row is gone.</summary>
+    /// <summary>Given up, or the subscription ended (410 or unsubscribed): the row is gone.</summary>
     Dropped,
+
+    /// <summary>The receiver refused the event itself (400, 413): moved to the dead letters for an operator to replay.</summary>
+    DeadLettered,
 
     /// <summary>Nothing to do: the row is gone, another attempt holds it, or it is not due yet (re-queued for then).</summary>
     Skipped,
 }
 
 /// <summary>
-/// Delivers one outbox row per queue message: at least once, the same id and bytes on every attempt, signed; claimed
-/// (ETag) before posting, so a duplicate message never posts the same event at the same time; retried with exponential
-/// back-off through the message's visibility delay; <c>410</c> ends the subscription; <c>400/401/403/413</c> are not
-/// retried. The receiver's answer is judged by its status line alone: its body is never read.
+/// Delivers one outbox row per queue message: at least once, the same id and bytes on every attempt, signed the
+/// Standard Webhooks way with the subscription's secrets of the moment; claimed (ETag) before posting, so a duplicate
+/// message never posts the same event at the same time; retried with exponential back-off through the message's
+/// visibility delay (401 and 403 too: a receiver part-way through a secret rotation recovers); <c>410</c> ends the
+/// subscription; <c>400/413</c> go to the dead letters. The receiver's answer is judged by its status line alone.
 /// </summary>
 public sealed partial class CallbackDispatcher(
     HttpClient http,
     ICallbackStore store,
+    IDeadLetterStore deadLetters,
     IWorkQueue queue,
     ISecretSource secrets,
     IOptions<CallbackOptions> options,
@@ -42,8 +47,8 @@ public sealed partial class CallbackDispatcher(
     ILogger<CallbackDispatcher> logger,
     TagStatusMetrics? metrics = null)
 {
-    private static readonly HashSet<HttpStatusCode> NotRetried =
-        [HttpStatusCode.BadRequest, HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden, HttpStatusCode.RequestEntityTooLarge];
+    /// <summary>The receiver refuses these bytes: sending them again would get the same answer.</summary>
+    private static readonly HashSet<HttpStatusCode> DeadLettered = [HttpStatusCode.BadRequest, HttpStatusCode.RequestEntityTooLarge];
 
     /// <summary>How long past the attempt's timeout a claim lasts: after that, a crashed attempt's row can be taken again.</summary>
     private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
@@ -81,7 +86,16 @@ public sealed partial class CallbackDispatcher(
             return DeliveryOutcome.Skipped;
         }
 
-        // The key first: a slow vault must not eat into the claim, which has to outlast the post.
+        // The subscription as it is now: its secrets may have rotated since the event was written.
+        var subscription = await store.GetSubscriptionAsync(delivery.AnyTag ? null : tag, delivery.SubscriptionId, cancellationToken).ConfigureAwait(false);
+        if (subscription is null)
+        {
+            await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
+            Log.SubscriptionGone(logger, delivery.EventId, delivery.SubscriptionId);
+            return DeliveryOutcome.Dropped;
+        }
+
+        // The key before the claim: a slow vault must not eat into the claim, which has to outlast the post.
         var signingKey = await secrets.GetAsync(AppSecret.CallbackSigningKey, cancellationToken).ConfigureAwait(false);
         var claimed = await store.ClaimDeliveryAsync(delivery, time.GetUtcNow() + _options.Timeout + ClaimMargin, cancellationToken).ConfigureAwait(false);
         if (claimed is null)
@@ -89,19 +103,23 @@ public sealed partial class CallbackDispatcher(
             return DeliveryOutcome.Skipped;
         }
 
-        var status = await PostAsync(claimed, signingKey, cancellationToken).ConfigureAwait(false);
+        var secretsNow = subscription.Secrets.ValidAt(time.GetUtcNow()).Select(g => WebhookSignature.SecretOf(signingKey, subscription.Id, g));
+        var status = await PostAsync(claimed, secretsNow, cancellationToken).ConfigureAwait(false);
         return await SettleAsync(claimed, message, status, cancellationToken).ConfigureAwait(false);
     }
 
     /// <returns>The receiver's status, or null when it could not be reached or did not answer in time.</returns>
-    private async Task<HttpStatusCode?> PostAsync(PendingDelivery delivery, string signingKey, CancellationToken cancellationToken)
+    private async Task<HttpStatusCode?> PostAsync(PendingDelivery delivery, IEnumerable<string> webhookSecrets, CancellationToken cancellationToken)
     {
         try
         {
+            // The timestamp is the attempt's: a receiver refuses one older than its tolerance, so a captured request cannot be replayed later.
+            var timestamp = time.GetUtcNow();
             using var request = new HttpRequestMessage(HttpMethod.Post, delivery.CallbackUrl) { Content = new ByteArrayContent(delivery.Body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-            request.Headers.Add(CallbackSignature.EventIdHeader, delivery.EventId);
-            request.Headers.Add(CallbackSignature.SignatureHeader, CallbackSignature.Sign(delivery.Body, signingKey));
+            request.Headers.Add(WebhookSignature.IdHeader, delivery.EventId);
+            request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(delivery.EventId, timestamp, delivery.Body, webhookSecrets));
 
             using var attemptTimeout = new CancellationTokenSource(_options.Timeout, time);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
@@ -130,14 +148,24 @@ public sealed partial class CallbackDispatcher(
         if (status == HttpStatusCode.Gone)
         {
             // The receiver says the subscription is over: end it, and drop what it was owed.
-            await store.RemoveSubscriptionAsync(Tag.Parse(delivery.Tag), delivery.SubscriptionId, cancellationToken).ConfigureAwait(false);
+            await store.RemoveSubscriptionAsync(delivery.AnyTag ? null : Tag.Parse(delivery.Tag), delivery.SubscriptionId, cancellationToken).ConfigureAwait(false);
             await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
             Log.Unsubscribed(logger, delivery.SubscriptionId, delivery.Tag);
             metrics?.RecordDelivery(DeliveryOutcome.Dropped, unsubscribed: true);
             return DeliveryOutcome.Dropped;
         }
 
-        if (status is { } refused && NotRetried.Contains(refused) || delivery.Attempts + 1 >= _options.MaxAttempts)
+        if (status is { } refused && DeadLettered.Contains(refused))
+        {
+            // The copy first: a crash between the two leaves the row to be tried again, never a lost event.
+            await deadLetters.AddAsync(delivery, (int)refused, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
+            Log.DeadLettered(logger, delivery.EventId, target, (int)refused);
+            metrics?.RecordDelivery(DeliveryOutcome.DeadLettered);
+            return DeliveryOutcome.DeadLettered;
+        }
+
+        if (delivery.Attempts + 1 >= _options.MaxAttempts)
         {
             await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
             Log.GaveUp(logger, delivery.EventId, target, (int?)status ?? 0, delivery.Attempts + 1);
@@ -177,6 +205,12 @@ public sealed partial class CallbackDispatcher(
 
         [LoggerMessage(5105, LogLevel.Information, "Subscription {SubscriptionId} of tag {Tag} ended: the receiver answered 410 Gone")]
         public static partial void Unsubscribed(ILogger logger, string subscriptionId, string tag);
+
+        [LoggerMessage(5106, LogLevel.Warning, "Callback {EventId} to {Target} refused with {Status}: kept in the dead letters for replay")]
+        public static partial void DeadLettered(ILogger logger, string eventId, string target, int status);
+
+        [LoggerMessage(5107, LogLevel.Information, "Callback {EventId} dropped: subscription {SubscriptionId} no longer exists")]
+        public static partial void SubscriptionGone(ILogger logger, string eventId, string subscriptionId);
 
     }
 }

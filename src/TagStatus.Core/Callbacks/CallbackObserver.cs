@@ -6,7 +6,8 @@ namespace TagStatus.Core.Callbacks;
 
 /// <summary>
 /// Turns a tag's change into one outbox row per subscriber, stored with the summary in one transaction: a crash after
-/// the change is recorded still delivers, and a change that was not recorded sends nothing.
+/// the change is recorded still delivers, and a change that was not recorded sends nothing. Subscribers are the tag's
+/// own (its partition) and those of any tag (one partition): neither read grows with history.
 /// </summary>
 public sealed class CallbackObserver(ICallbackStore callbacks) : ITagChangeObserver
 {
@@ -18,18 +19,20 @@ public sealed class CallbackObserver(ICallbackStore callbacks) : ITagChangeObser
             return [];
         }
 
-        var subscriptions = await callbacks.GetSubscriptionsAsync(current.Tag, cancellationToken).ConfigureAwait(false);
+        var own = await callbacks.GetSubscriptionsAsync(current.Tag, cancellationToken).ConfigureAwait(false);
+        var anyTag = await callbacks.GetAnyTagSubscriptionsAsync(cancellationToken).ConfigureAwait(false);
+        return Deliveries(current, type, current.RefreshedAt, [.. own, .. anyTag]);
+    }
+
+    /// <summary>One event, one outbox row per subscriber that wants it: the same id and bytes for all of them.</summary>
+    public static IReadOnlyList<TagCompanionRow> Deliveries(TagSummary current, string type, DateTimeOffset occurredAt, IReadOnlyList<Subscription> subscriptions)
+    {
+        subscriptions = subscriptions.Where(s => s.Wants(type, current.Tag.Value)).ToList();
         if (subscriptions.Count == 0)
         {
             return [];
         }
 
-        return Deliveries(current, type, current.RefreshedAt, subscriptions);
-    }
-
-    /// <summary>One event, one outbox row per subscriber: the same id and bytes for all of them.</summary>
-    public static IReadOnlyList<TagCompanionRow> Deliveries(TagSummary current, string type, DateTimeOffset occurredAt, IReadOnlyList<Subscription> subscriptions)
-    {
         var counts = current.Counts;
         var tagEvent = new TagEvent(
             Guid.NewGuid().ToString("N"),

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace TagStatus.Core.Callbacks;
 
 /// <summary>Section <c>Callbacks</c>. The signing key itself comes from <see cref="Secrets.ISecretSource"/>.</summary>
-public sealed class CallbackOptions
+public sealed class CallbackOptions : IValidatableObject
 {
     public const string SectionName = "Callbacks";
 
@@ -21,6 +21,28 @@ public sealed class CallbackOptions
 
     [Range(1, 90)]
     public int MaxSubscriptionsPerTag { get; set; } = 20;
+
+    /// <summary>Subscriptions to any tag. Each event's outbox rows go in one transaction with the summary, so the two caps together stay under its 100 actions.</summary>
+    [Range(0, 89)]
+    public int MaxAnyTagSubscriptions { get; set; } = 20;
+
+    /// <summary>How long after a rotation the previous secret still signs (beside the new one), so receivers can switch over.</summary>
+    public TimeSpan SecretRotationOverlap { get; set; } = TimeSpan.FromHours(24);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxSubscriptionsPerTag + MaxAnyTagSubscriptions > 90)
+        {
+            yield return new ValidationResult(
+                "Callbacks:MaxSubscriptionsPerTag plus Callbacks:MaxAnyTagSubscriptions must be at most 90 (one event's deliveries share a transaction with the summary).",
+                [nameof(MaxSubscriptionsPerTag), nameof(MaxAnyTagSubscriptions)]);
+        }
+
+        if (SecretRotationOverlap < TimeSpan.Zero || SecretRotationOverlap > TimeSpan.FromDays(30))
+        {
+            yield return new ValidationResult("Callbacks:SecretRotationOverlap must be between 00:00:00 and 30.00:00:00.", [nameof(SecretRotationOverlap)]);
+        }
+    }
 
     /// <summary>How long to wait before attempt <paramref name="attempt"/> + 1: doubling from the first delay, capped; about 8 hours over 12 attempts.</summary>
     public TimeSpan RetryDelay(int attempt)

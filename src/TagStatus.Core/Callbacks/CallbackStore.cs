@@ -11,9 +11,22 @@ public interface ICallbackStore
 {
     Task<IReadOnlyList<Subscription>> GetSubscriptionsAsync(Tag tag, CancellationToken cancellationToken);
 
+    /// <summary>Every subscription to any tag: one partition, whose size is the number of such subscribers.</summary>
+    Task<IReadOnlyList<Subscription>> GetAnyTagSubscriptionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>One subscription of <paramref name="tag"/>, or of any tag when it is null; null when there is none.</summary>
+    Task<Subscription?> GetSubscriptionAsync(Tag? tag, string subscriptionId, CancellationToken cancellationToken);
+
     Task AddSubscriptionAsync(Subscription subscription, CancellationToken cancellationToken);
 
-    Task<bool> RemoveSubscriptionAsync(Tag tag, string subscriptionId, CancellationToken cancellationToken);
+    /// <summary>Stores new secret generations, if the row is still the version read. False when it changed or is gone.</summary>
+    Task<bool> ReplaceSecretsAsync(Subscription subscription, SecretGenerations secrets, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends a subscription of <paramref name="tag"/> (or of any tag when null). What a tag's subscriber was still owed
+    /// is dropped with it; an any-tag subscriber's rows are dropped by the dispatcher when it finds the subscription gone.
+    /// </summary>
+    Task<bool> RemoveSubscriptionAsync(Tag? tag, string subscriptionId, CancellationToken cancellationToken);
 
     /// <summary>One outbox row, or null when it is gone (delivered, refused for good, or unsubscribed).</summary>
     Task<PendingDelivery?> GetDeliveryAsync(Tag tag, string eventId, string subscriptionId, CancellationToken cancellationToken);
@@ -40,6 +53,7 @@ public interface ICallbackStore
 public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagStoreOptions> options) : ICallbackStore
 {
     private readonly TableClient _tags = service.GetTableClient(options.Value.TablePrefix + "Tags");
+    private readonly TableClient _index = service.GetTableClient(options.Value.TablePrefix + "TagIndex");
     private readonly TableInitializer _initializer = new(service, options.Value);
 
     public async Task<IReadOnlyList<Subscription>> GetSubscriptionsAsync(Tag tag, CancellationToken cancellationToken)
@@ -48,32 +62,60 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
         var partition = TableKeys.ForTag(tag);
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {partition} and RowKey ge {TableKeys.SubscriptionPrefix} and RowKey lt {TableKeys.SubscriptionPrefix + "\u007f"}");
-        var result = new List<Subscription>();
-        await foreach (var entity in StorageFailures.Guarded(_tags.QueryAsync<SubscriptionEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
-        {
-            result.Add(new Subscription(entity.RowKey[TableKeys.SubscriptionPrefix.Length..], entity.Tag, new Uri(entity.CallbackUrl), entity.CreatedAt));
-        }
+        return await ReadSubscriptionsAsync(_tags, filter, cancellationToken).ConfigureAwait(false);
+    }
 
-        return result;
+    public async Task<IReadOnlyList<Subscription>> GetAnyTagSubscriptionsAsync(CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.AnyTagSubscriptionPartition}");
+        return await ReadSubscriptionsAsync(_index, filter, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<Subscription?> GetSubscriptionAsync(Tag? tag, string subscriptionId, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var (table, partition) = Home(tag);
+        var response = await StorageFailures.Guard(() => table.GetEntityIfExistsAsync<SubscriptionEntity>(
+            partition, TableKeys.SubscriptionPrefix + subscriptionId, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.HasValue && response.Value is { } entity ? entity.ToSubscription() : null;
     }
 
     public async Task AddSubscriptionAsync(Subscription subscription, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        await StorageFailures.Guard(() => _tags.AddEntityAsync(new SubscriptionEntity
-        {
-            PartitionKey = TableKeys.Encode(subscription.Tag),
-            RowKey = TableKeys.SubscriptionPrefix + subscription.Id,
-            Tag = subscription.Tag,
-            CallbackUrl = subscription.CallbackUrl.AbsoluteUri,
-            CreatedAt = subscription.CreatedAt,
-        }, cancellationToken)).ConfigureAwait(false);
+        var table = subscription.Tag is null ? _index : _tags;
+        await StorageFailures.Guard(() => table.AddEntityAsync(SubscriptionEntity.From(subscription), cancellationToken)).ConfigureAwait(false);
     }
 
-    public async Task<bool> RemoveSubscriptionAsync(Tag tag, string subscriptionId, CancellationToken cancellationToken)
+    public async Task<bool> ReplaceSecretsAsync(Subscription subscription, SecretGenerations secrets, CancellationToken cancellationToken)
+    {
+        var entity = SubscriptionEntity.From(subscription with { Secrets = secrets });
+        var table = subscription.Tag is null ? _index : _tags;
+        try
+        {
+            await table.UpdateEntityAsync(entity, subscription.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
+        {
+            throw StorageFailures.Unavailable(e);
+        }
+    }
+
+    public async Task<bool> RemoveSubscriptionAsync(Tag? tag, string subscriptionId, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var partition = TableKeys.ForTag(tag);
+        if (tag is null)
+        {
+            return await DeleteAsync(_index, TableKeys.AnyTagSubscriptionPartition, TableKeys.SubscriptionPrefix + subscriptionId, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+
+        var partition = TableKeys.ForTag(tag.Value);
         var removed = await DeleteAsync(partition, TableKeys.SubscriptionPrefix + subscriptionId, ETag.All, cancellationToken).ConfigureAwait(false);
 
         // What was still owed to the subscriber is dropped with it: nobody asked for it any more.
@@ -162,14 +204,34 @@ public sealed class TableCallbackStore(TableServiceClient service, IOptions<TagS
 
     private static PendingDelivery ToPending(DeliveryEntity entity) => new(
         entity.Tag, entity.EventId, entity.EventType, entity.SubscriptionId, new Uri(entity.CallbackUrl), entity.Body, entity.Attempts,
-        entity.NextAttemptAt, entity.ClaimedUntil, entity.ETag);
+        entity.NextAttemptAt, entity.ClaimedUntil, entity.ETag)
+    {
+        AnyTag = entity.AnyTag,
+    };
 
-    private async Task<bool> DeleteAsync(string partitionKey, string rowKey, ETag etag, CancellationToken cancellationToken)
+    private (TableClient Table, string Partition) Home(Tag? tag) =>
+        tag is { } one ? (_tags, TableKeys.ForTag(one)) : (_index, TableKeys.AnyTagSubscriptionPartition);
+
+    private static async Task<IReadOnlyList<Subscription>> ReadSubscriptionsAsync(TableClient table, string filter, CancellationToken cancellationToken)
+    {
+        var result = new List<Subscription>();
+        await foreach (var entity in StorageFailures.Guarded(table.QueryAsync<SubscriptionEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        {
+            result.Add(entity.ToSubscription());
+        }
+
+        return result;
+    }
+
+    private Task<bool> DeleteAsync(string partitionKey, string rowKey, ETag etag, CancellationToken cancellationToken) =>
+        DeleteAsync(_tags, partitionKey, rowKey, etag, cancellationToken);
+
+    private static async Task<bool> DeleteAsync(TableClient table, string partitionKey, string rowKey, ETag etag, CancellationToken cancellationToken)
     {
         try
         {
             // A missing row comes back as a 404 response, not an exception.
-            var response = await _tags.DeleteEntityAsync(partitionKey, rowKey, etag, cancellationToken).ConfigureAwait(false);
+            var response = await table.DeleteEntityAsync(partitionKey, rowKey, etag, cancellationToken).ConfigureAwait(false);
             return response.Status != 404;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)

@@ -87,7 +87,7 @@ public sealed class TagStatusMetrics
             DeliveryOutcome.Delivered => "delivered",
             DeliveryOutcome.Retried => "retried",
             DeliveryOutcome.Dropped when unsubscribed => "unsubscribed",
-            DeliveryOutcome.Dropped => Names.DeadLetteredOutcome,
+            DeliveryOutcome.Dropped or DeliveryOutcome.DeadLettered => Names.DeadLetteredOutcome,
             _ => null,
         };
         if (name is not null)

@@ -19,6 +19,10 @@ internal static class TableKeys
     public const string SweepPartition = "sweep";
     public const string SweepRow = "last";
 
+    /// <summary>TagIndex partitions of what belongs to no single tag: any-tag subscriptions, and deliveries refused for good.</summary>
+    public const string AnyTagSubscriptionPartition = "anysub";
+    public const string DeadLetterPartition = "deadletter";
+
     public static string Encode(string value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value));
 
     public static string Decode(string key) => Encoding.UTF8.GetString(Base64Url.DecodeFromChars(key));

@@ -138,8 +138,8 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         await using var receiver = await CallbackReceiver.StartAsync();
         receiver.AnswerWith(500, 503, 429);
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
-        var subscribed = await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
-        Assert.IsType<SubscribeResult.Created>(subscribed);
+        var subscribed = await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
+        var secret = Assert.IsType<SubscribeResult.Created>(subscribed).Secret;
 
         _app.Advance(TimeSpan.FromMinutes(1));
         await _app.RunTimerAndQueuesAsync(); // completes the tag; first attempt fails
@@ -153,7 +153,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(4, received.Length);
         Assert.Single(received.Select(r => r.EventId).Distinct());
         Assert.All(received, r => Assert.Equal(received[0].Body, r.Body));
-        Assert.All(received, r => Assert.True(CallbackSignature.Verify(r.Body, r.Signature, AppHarness.SigningKey)));
+        Assert.All(received, r => Assert.True(r.IsSignedWith(secret)));
         using var body = JsonDocument.Parse(received[0].Body);
         Assert.Equal(received[0].EventId, body.RootElement.GetProperty("id").GetString());
         Assert.Equal(TagEvent.Completed, body.RootElement.GetProperty("type").GetString());
@@ -167,7 +167,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await using var receiver = await CallbackReceiver.StartAsync();
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
-        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        var created = Assert.IsType<SubscribeResult.Created>(await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default));
         _app.Advance(TimeSpan.FromMinutes(1));
 
         // The change is recorded (with its outbox row and its queue message) and the worker dies before delivering.
@@ -178,7 +178,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal([DeliveryOutcome.Delivered], await restarted.DeliverQueuedAsync());
 
         var delivered = Assert.Single(receiver.Received);
-        Assert.True(CallbackSignature.Verify(delivered.Body, delivered.Signature, AppHarness.SigningKey));
+        Assert.True(delivered.IsSignedWith(created.Secret));
     }
 
     [Fact]
@@ -186,7 +186,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await using var receiver = await CallbackReceiver.StartAsync();
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
-        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
         _app.Advance(TimeSpan.FromMinutes(1));
         await _app.Get<TagRefresher>().RefreshAsync(Campaign, RefreshReason.Scheduled, default);
         _app.Queue.Clear(); // the commit happened, the enqueue did not
@@ -221,7 +221,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_receiver_answering_gone_ends_the_subscription_and_a_bad_request_is_not_retried()
+    public async Task A_receiver_answering_gone_ends_the_subscription_and_a_bad_request_goes_to_the_dead_letters_to_be_replayed()
     {
         await using var gone = await CallbackReceiver.StartAsync();
         await using var refusing = await CallbackReceiver.StartAsync();
@@ -229,8 +229,8 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         refusing.AnswerWith(400);
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
         var subscriptions = _app.Get<SubscriptionService>();
-        await subscriptions.SubscribeAsync(Campaign, gone.Url.AbsoluteUri, default);
-        await subscriptions.SubscribeAsync(Campaign, refusing.Url.AbsoluteUri, default);
+        await subscriptions.SubscribeAsync(Campaign, new(gone.Url.AbsoluteUri), default);
+        await subscriptions.SubscribeAsync(Campaign, new(refusing.Url.AbsoluteUri), default);
 
         for (var i = 0; i < 4; i++)
         {
@@ -242,6 +242,21 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Single(refusing.Received);
         var left = await _app.Get<ICallbackStore>().GetSubscriptionsAsync(Campaign, default);
         Assert.Equal(refusing.Url, Assert.Single(left).CallbackUrl);
+
+        // The operator lists the refused event (without the URL's query) and replays it once the receiver is fixed.
+        var deadLetters = _app.Get<DeadLetterService>();
+        var dead = Assert.Single((await deadLetters.ListAsync(null, 50, default)).Items);
+        Assert.Equal(400, dead.Status);
+        Assert.Equal(refusing.Received.Single().EventId, dead.EventId);
+        Assert.DoesNotContain("very-secret", dead.CallbackTarget, StringComparison.Ordinal);
+        Assert.True(await deadLetters.ReplayAsync(dead.Id, default));
+        await _app.RunTimerAndQueuesAsync();
+
+        Assert.Equal(2, refusing.Received.Count);
+        Assert.Equal(refusing.Received.First().Body, refusing.Received.Last().Body);
+        Assert.Equal(dead.EventId, refusing.Received.Last().EventId);
+        Assert.Empty((await deadLetters.ListAsync(null, 50, default)).Items);
+        Assert.False(await deadLetters.ReplayAsync(dead.Id, default));
     }
 
     [Fact]
@@ -251,7 +266,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         receiver.AnswerWith(503);
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 30 }]);
         var subscriptions = _app.Get<SubscriptionService>();
-        var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default));
+        var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default));
         _app.Advance(TimeSpan.FromMinutes(1));
         await _app.RunTimerAndQueuesAsync();
         var outbox = _app.Get<ICallbackStore>();
@@ -273,7 +288,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Delivered }]);
         Assert.Equal(TagState.Complete, (await _app.Get<TrackingService>().RegisterAsync(Campaign, default)).State);
 
-        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
         await _app.RunTimerAndQueuesAsync();
 
         var delivered = Assert.Single(receiver.Received);
@@ -287,7 +302,7 @@ public sealed class TrackingFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await using var receiver = await CallbackReceiver.StartAsync();
         Simulator.SeedTag(Campaign.Value, [new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting }]);
-        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default);
+        await _app.Get<SubscriptionService>().SubscribeAsync(Campaign, new(receiver.Url.AbsoluteUri), default);
         Simulator.QueueFault(new FaultSpec { Kind = FaultKind.ServerError, Count = 100_000, Tag = Campaign.Value });
 
         for (var hour = 0; hour < 60 && (await SummaryAsync()).State == TagState.Pending; hour++)

@@ -40,8 +40,9 @@ public sealed class CallbackReceiver : IAsyncDisposable
             await context.Request.Body.CopyToAsync(buffer);
             receiver.Received.Enqueue(new ReceivedCallback(
                 buffer.ToArray(),
-                context.Request.Headers["X-TagStatus-Event-Id"].ToString(),
-                context.Request.Headers["X-TagStatus-Signature"].ToString()));
+                context.Request.Headers["webhook-id"].ToString(),
+                context.Request.Headers["webhook-timestamp"].ToString(),
+                context.Request.Headers["webhook-signature"].ToString()));
             return Results.StatusCode(receiver._script.TryDequeue(out var status) ? status : 200);
         });
         await app.StartAsync();
@@ -55,4 +56,17 @@ public sealed class CallbackReceiver : IAsyncDisposable
     }
 }
 
-public sealed record ReceivedCallback(byte[] Body, string EventId, string Signature);
+public sealed record ReceivedCallback(byte[] Body, string EventId, string Timestamp, string Signature)
+{
+    /// <summary>
+    /// True when one of the <c>v1,…</c> signatures is the one the StandardWebhooks package computes with
+    /// <paramref name="secret"/> over this id, timestamp and body. (Its <c>Verify</c> also checks the timestamp
+    /// against the real clock, which these tests move by hours; the unit tests check that part.)
+    /// </summary>
+    public bool IsSignedWith(string secret)
+    {
+        var timestamp = DateTimeOffset.FromUnixTimeSeconds(long.Parse(Timestamp, System.Globalization.CultureInfo.InvariantCulture));
+        var expected = new StandardWebhooks.StandardWebhook(secret).Sign(EventId, timestamp, System.Text.Encoding.UTF8.GetString(Body));
+        return Signature.Split(' ').Contains(expected, StringComparer.Ordinal);
+    }
+}

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Azure;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -11,6 +12,8 @@ using TagStatus.Core.Domain;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.Storage;
+using StandardWebhooks;
+using StandardWebhooks.Diagnostics;
 using TagStatus.Tests.Support;
 using static TagStatus.Tests.Support.Data;
 
@@ -21,7 +24,16 @@ internal sealed class CallbackReceiver(Func<HttpRequestMessage, int, HttpRespons
 {
     private int _calls;
 
-    public sealed record Received(Uri Uri, string? EventId, string? Signature, string? ContentType, byte[] Body);
+    public sealed record Received(Uri Uri, string? EventId, string? Timestamp, string? Signature, string? ContentType, byte[] Body)
+    {
+        /// <summary>The headers as a receiver on ASP.NET Core sees them, for <see cref="StandardWebhook.Verify"/>.</summary>
+        public HeaderDictionary Headers => new()
+        {
+            ["webhook-id"] = EventId,
+            ["webhook-timestamp"] = Timestamp,
+            ["webhook-signature"] = Signature,
+        };
+    }
 
     public ConcurrentQueue<Received> Requests { get; } = new();
 
@@ -34,8 +46,9 @@ internal sealed class CallbackReceiver(Func<HttpRequestMessage, int, HttpRespons
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
         Requests.Enqueue(new Received(
             request.RequestUri!,
-            request.Headers.TryGetValues("X-TagStatus-Event-Id", out var ids) ? ids.Single() : null,
-            request.Headers.TryGetValues("X-TagStatus-Signature", out var signatures) ? signatures.Single() : null,
+            request.Headers.TryGetValues("webhook-id", out var ids) ? ids.Single() : null,
+            request.Headers.TryGetValues("webhook-timestamp", out var timestamps) ? timestamps.Single() : null,
+            request.Headers.TryGetValues("webhook-signature", out var signatures) ? signatures.Single() : null,
             request.Content?.Headers.ContentType?.ToString(),
             body));
         var response = respond(request, Interlocked.Increment(ref _calls) - 1);
@@ -47,10 +60,12 @@ internal sealed class CallbackReceiver(Func<HttpRequestMessage, int, HttpRespons
 public sealed class CallbackDispatcherTests
 {
     private const string SigningKey = "callback-signing-key";
+    private const string SubscriptionId = "5ub5000000000000000000000000000a";
     private const string SecretQuery = "sig=very-secret-signature";
 
     private readonly FakeTimeProvider _time = new(T0.AddHours(1));
     private readonly Mock<ICallbackStore> _store = new();
+    private readonly Mock<IDeadLetterStore> _deadLetters = new();
     private readonly Mock<ISecretSource> _secrets = new();
     private readonly FakeLogger<CallbackDispatcher> _logger = new();
     private readonly CallbackOptions _options = new();
@@ -70,7 +85,8 @@ public sealed class CallbackDispatcherTests
         _store.Setup(s => s.PostponeDeliveryAsync(It.IsAny<PendingDelivery>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
             .Callback((PendingDelivery d, DateTimeOffset next, CancellationToken _) => { lock (_postponed) { _postponed.Add((d, next)); } })
             .ReturnsAsync(true);
-        _store.Setup(s => s.RemoveSubscriptionAsync(It.IsAny<Tag>(), It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(true);
+        _store.Setup(s => s.RemoveSubscriptionAsync(It.IsAny<Tag?>(), It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(true);
+        Subscribed(SecretGenerations.First);
         _store.Setup(s => s.ClaimDeliveryAsync(It.IsAny<PendingDelivery>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((PendingDelivery d, DateTimeOffset _, CancellationToken _) => d);
         _queue.Setup(q => q.EnqueueDeliveryAsync(It.IsAny<DeliveryMessage>(), It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>()))
@@ -78,7 +94,14 @@ public sealed class CallbackDispatcherTests
             .Returns(Task.CompletedTask);
     }
 
-    private static PendingDelivery Delivery(int attempts = 0, string eventId = "6f1c0000000000000000000000000001", string subscriptionId = "5ub5000000000000000000000000000a") =>
+    /// <summary>The subscription of the deliveries, as storage has it now.</summary>
+    private void Subscribed(SecretGenerations secrets) =>
+        _store.Setup(s => s.GetSubscriptionAsync(It.IsAny<Tag?>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Tag? tag, string id, CancellationToken _) => new Subscription(id, tag?.Value, new Uri("https://hooks.example.com/"), T0) { Secrets = secrets });
+
+    private static string SecretOf(int generation, string subscriptionId = SubscriptionId) => WebhookSignature.SecretOf(SigningKey, subscriptionId, generation);
+
+    private static PendingDelivery Delivery(int attempts = 0, string eventId = "6f1c0000000000000000000000000001", string subscriptionId = SubscriptionId) =>
         new("montag", eventId, TagEvent.Completed, subscriptionId,
             new Uri($"https://hooks.example.com/workflows/run?api-version=1&{SecretQuery}"),
             Encoding.UTF8.GetBytes($$"""{"id":"{{eventId}}","type":"tag.completed","tag":"montag"}"""),
@@ -97,7 +120,7 @@ public sealed class CallbackDispatcherTests
         dispatcher.DeliverAsync(MessageFor(_due!), cancellationToken);
 
     private CallbackDispatcher Dispatcher(HttpMessageHandler receiver) =>
-        new(new HttpClient(receiver), _store.Object, _queue.Object, _secrets.Object, Options.Create(_options), _time, _logger, _metrics.Metrics);
+        new(new HttpClient(receiver), _store.Object, _deadLetters.Object, _queue.Object, _secrets.Object, Options.Create(_options), _time, _logger, _metrics.Metrics);
 
     private void AssertNothingLoggedCarriesTheQuery()
     {
@@ -160,22 +183,78 @@ public sealed class CallbackDispatcherTests
         Assert.Empty(_postponed);
     }
 
+    [Fact]
+    public async Task A_gone_receiver_of_an_any_tag_subscription_ends_that_subscription()
+    {
+        var delivery = Delivery() with { AnyTag = true };
+        Due(delivery);
+
+        Assert.Equal(DeliveryOutcome.Dropped, await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.Gone)), default));
+
+        _store.Verify(s => s.RemoveSubscriptionAsync(null, delivery.SubscriptionId, It.IsAny<CancellationToken>()), Times.Once);
+    }
+
     [Theory]
     [InlineData(HttpStatusCode.BadRequest)]
+    [InlineData(HttpStatusCode.RequestEntityTooLarge)]
+    public async Task A_refusal_of_the_event_itself_goes_to_the_dead_letters_without_retry(HttpStatusCode status)
+    {
+        var delivery = Delivery(attempts: 2);
+        Due(delivery);
+        var order = new List<string>();
+        _deadLetters.Setup(d => d.AddAsync(delivery, (int)status, _time.GetUtcNow(), It.IsAny<CancellationToken>()))
+            .Callback(() => order.Add("dead-letter")).Returns(Task.CompletedTask);
+        _store.Setup(s => s.RemoveDeliveryAsync(delivery, It.IsAny<CancellationToken>())).Callback(() => order.Add("remove")).ReturnsAsync(true);
+
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(status)), default);
+
+        Assert.Equal(DeliveryOutcome.DeadLettered, report);
+        Assert.Equal(["dead-letter", "remove"], order); // the copy first: a crash between leaves the row to retry
+        Assert.Empty(_postponed);
+        Assert.Empty(_queued);
+        _store.Verify(s => s.RemoveSubscriptionAsync(It.IsAny<Tag?>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_store_failure_keeps_the_row_for_another_attempt()
+    {
+        Due(Delivery());
+        _deadLetters.Setup(d => d.AddAsync(It.IsAny<PendingDelivery>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StoreUnavailableException("Table Storage failed (HTTP 503)."));
+
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.BadRequest)), default));
+
+        Assert.Empty(_removed);
+    }
+
+    [Theory]
     [InlineData(HttpStatusCode.Unauthorized)]
     [InlineData(HttpStatusCode.Forbidden)]
-    [InlineData(HttpStatusCode.RequestEntityTooLarge)]
-    public async Task A_refusal_drops_the_delivery_without_retry(HttpStatusCode status)
+    public async Task An_unauthorized_or_forbidden_answer_is_retried_like_other_failures(HttpStatusCode status)
     {
-        var delivery = Delivery();
+        var delivery = Delivery(attempts: 1);
         Due(delivery);
 
         var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(status)), default);
 
-        Assert.Equal(DeliveryOutcome.Dropped, report);
+        Assert.Equal(DeliveryOutcome.Retried, report);
+        Assert.Equal(_time.GetUtcNow() + _options.RetryDelay(2), Assert.Single(_postponed).Next);
+        Assert.Empty(_removed);
+        _deadLetters.VerifyNoOtherCalls();
+    }
+
+    [Fact]
+    public async Task A_delivery_whose_subscription_is_gone_is_dropped_unsent()
+    {
+        var delivery = Delivery() with { AnyTag = true };
+        Due(delivery);
+        _store.Setup(s => s.GetSubscriptionAsync(null, delivery.SubscriptionId, It.IsAny<CancellationToken>())).ReturnsAsync((Subscription?)null);
+        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
+
+        Assert.Equal(DeliveryOutcome.Dropped, await DeliverAsync(Dispatcher(receiver), default));
+
+        Assert.Empty(receiver.Requests);
         Assert.Equal([delivery], _removed);
-        Assert.Empty(_postponed);
-        _store.Verify(s => s.RemoveSubscriptionAsync(It.IsAny<Tag>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Theory]
@@ -272,24 +351,75 @@ public sealed class CallbackDispatcherTests
         Assert.Equal(3, requests.Count);
         Assert.All(requests, r => Assert.Equal("6f1c0000000000000000000000000001", r.EventId));
         Assert.All(requests, r => Assert.Equal(requests[0].Body, r.Body));
-        Assert.All(requests, r => Assert.Equal(requests[0].Signature, r.Signature));
+        // Each attempt is signed at its own time, and verifies.
+        Assert.Equal(3, requests.Select(r => r.Timestamp).Distinct().Count());
+        Assert.All(requests, r => Assert.Equal(r.Signature, WebhookSignature.Sign(r.EventId!, DateTimeOffset.FromUnixTimeSeconds(long.Parse(r.Timestamp!, System.Globalization.CultureInfo.InvariantCulture)), r.Body, [SecretOf(1)])));
         Assert.Equal(2, _postponed.Count);
         Assert.Single(_removed);
     }
 
+    /// <summary>A receiver built on the StandardWebhooks package, checking against the real clock (its tolerance is 5 minutes).</summary>
+    private static void VerifyAsReceiver(CallbackReceiver.Received request, string secret) =>
+        StandardWebhooksReceiver.Verify(secret, System.Text.Encoding.UTF8.GetString(request.Body), request.Headers);
+
     [Fact]
-    public async Task The_signature_header_verifies_over_the_raw_body_with_the_signing_key()
+    public async Task A_standard_webhooks_receiver_verifies_the_delivery_with_the_subscription_secret_only()
     {
+        _time.SetUtcNow(DateTimeOffset.UtcNow);
         Due(Delivery());
         var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
 
         await DeliverAsync(Dispatcher(receiver), default);
 
         var request = Assert.Single(receiver.Requests);
-        Assert.NotNull(request.Signature);
-        Assert.StartsWith("sha256=", request.Signature, StringComparison.Ordinal);
-        Assert.True(CallbackSignature.Verify(request.Body, request.Signature, SigningKey));
-        Assert.False(CallbackSignature.Verify(request.Body, request.Signature, "another-key"));
+        Assert.Equal(_time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), request.Timestamp);
+        Assert.StartsWith("v1,", request.Signature, StringComparison.Ordinal);
+        Assert.DoesNotContain(" ", request.Signature, StringComparison.Ordinal);
+        VerifyAsReceiver(request, SecretOf(1));
+        Assert.StartsWith("whsec_", SecretOf(1), StringComparison.Ordinal);
+        // Another subscriber's secret, or the next generation, does not verify it: nobody can forge another's events.
+        Assert.Throws<WebhookVerificationException>(() => VerifyAsReceiver(request, SecretOf(1, "0ther000000000000000000000000000")));
+        Assert.Throws<WebhookVerificationException>(() => VerifyAsReceiver(request, SecretOf(2)));
+    }
+
+    [Fact]
+    public async Task A_delivery_replayed_after_the_receivers_tolerance_is_refused_by_it()
+    {
+        // Sent ten minutes ago, captured, and posted again now: the receiver's 5-minute tolerance refuses it.
+        _time.SetUtcNow(DateTimeOffset.UtcNow.AddMinutes(-10));
+        Due(Delivery());
+        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
+
+        await DeliverAsync(Dispatcher(receiver), default);
+
+        var request = Assert.Single(receiver.Requests);
+        var refused = Assert.Throws<WebhookVerificationException>(() => VerifyAsReceiver(request, SecretOf(1)));
+        Assert.Contains("too old", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task During_a_rotation_overlap_both_secrets_verify_and_after_it_only_the_new_one()
+    {
+        _time.SetUtcNow(DateTimeOffset.UtcNow);
+        Subscribed(SecretGenerations.First.Rotate(_time.GetUtcNow().AddHours(1)));
+        var receiver = CallbackReceiver.Answering(HttpStatusCode.OK);
+        var dispatcher = Dispatcher(receiver);
+
+        Due(Delivery());
+        await DeliverAsync(dispatcher, default);
+        var during = Assert.Single(receiver.Requests);
+        Assert.Equal(2, during.Signature!.Split(' ').Length);
+        VerifyAsReceiver(during, SecretOf(1)); // a receiver that has not switched yet
+        VerifyAsReceiver(during, SecretOf(2)); // and one that has
+
+        // After the overlap (a receiver's clock is the real one: shift the sender's back to now after the jump).
+        Subscribed(SecretGenerations.First.Rotate(_time.GetUtcNow().AddMinutes(-1)));
+        Due(Delivery(eventId: "6f1c0000000000000000000000000002"));
+        await DeliverAsync(dispatcher, default);
+        var after = receiver.Requests.Last();
+        Assert.Single(after.Signature!.Split(' '));
+        VerifyAsReceiver(after, SecretOf(2));
+        Assert.Throws<WebhookVerificationException>(() => VerifyAsReceiver(after, SecretOf(1)));
     }
 
     [Fact]
@@ -301,7 +431,7 @@ public sealed class CallbackDispatcherTests
         await DeliverAsync(Dispatcher(receiver), default);
 
         var request = Assert.Single(receiver.Requests);
-        Assert.Equal("abcdef00000000000000000000000042", request.EventId);
+        Assert.Equal("abcdef00000000000000000000000042", request.EventId); // webhook-id
         Assert.Equal("abcdef00000000000000000000000042", (string?)System.Text.Json.Nodes.JsonNode.Parse(request.Body)!["id"]);
     }
 
@@ -511,7 +641,7 @@ public sealed class CallbackDispatcherTests
     [InlineData(HttpStatusCode.OK, 0, "delivered")]
     [InlineData(HttpStatusCode.ServiceUnavailable, 0, "retried")]
     [InlineData(HttpStatusCode.ServiceUnavailable, 11, "dead_lettered")]
-    [InlineData(HttpStatusCode.Forbidden, 0, "dead_lettered")]
+    [InlineData(HttpStatusCode.BadRequest, 0, "dead_lettered")]
     [InlineData(HttpStatusCode.Gone, 0, "unsubscribed")]
     public async Task Each_delivery_outcome_moves_the_delivery_metric_once(HttpStatusCode status, int earlierAttempts, string outcome)
     {

@@ -21,6 +21,7 @@ public sealed class CallbackEventFlowTests
 
     public CallbackEventFlowTests()
     {
+        _callbacks.Setup(c => c.GetAnyTagSubscriptionsAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
         _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>()))
             .ReturnsAsync([new Subscription("5ub5000000000000000000000000000a", "montag", new Uri("https://hooks.example.com/run"), T0)]);
         _f.Store.Setup(s => s.SaveRefreshAsync(

@@ -14,9 +14,37 @@ public sealed class CallbackObserverTests
     private static readonly TagSummary Pending = Summary("montag", TagState.Pending, new TagCounts(2, 1, 0, 1, 0), T0, T0.AddMinutes(1), tracked: true);
     private static readonly TagSummary Complete = Summary("montag", TagState.Complete, new TagCounts(2, 2, 0, 0, 0), T0, T0.AddMinutes(5), tracked: true, completedAt: T0.AddMinutes(5));
 
+    public CallbackObserverTests() =>
+        _callbacks.Setup(c => c.GetAnyTagSubscriptionsAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
+
     private void Subscribers(params string[] ids) =>
         _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>()))
             .ReturnsAsync(ids.Select(id => new Subscription(id, "montag", new Uri($"https://hooks.example.com/{id}?sig=s"), T0)).ToList());
+
+    private void AnyTagSubscribers(params Subscription[] subscriptions) =>
+        _callbacks.Setup(c => c.GetAnyTagSubscriptionsAsync(It.IsAny<CancellationToken>())).ReturnsAsync(subscriptions);
+
+    [Fact]
+    public async Task Each_subscriber_gets_only_the_events_it_chose_and_any_tag_subscribers_only_tags_with_their_prefix()
+    {
+        _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(
+        [
+            new Subscription("own-all", "montag", new Uri("https://hooks.example.com/a"), T0),
+            new Subscription("own-expired", "montag", new Uri("https://hooks.example.com/b"), T0) { Events = [TagEvent.Expired] },
+        ]);
+        AnyTagSubscribers(
+            new Subscription("any-completed", null, new Uri("https://hooks.example.com/c"), T0) { Events = [TagEvent.Completed] },
+            new Subscription("any-changed", null, new Uri("https://hooks.example.com/d"), T0) { Events = [TagEvent.Changed] },
+            new Subscription("mon-prefix", null, new Uri("https://hooks.example.com/e"), T0) { TagPrefix = "mon" },
+            new Subscription("other-prefix", null, new Uri("https://hooks.example.com/f"), T0) { TagPrefix = "promo" });
+
+        var rows = await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default);
+
+        var deliveries = rows.Cast<CallbackDelivery>().ToList();
+        Assert.Equal(["own-all", "any-completed", "mon-prefix"], deliveries.Select(d => d.Subscription.Id));
+        Assert.All(deliveries, d => Assert.Equal(TagEvent.Completed, d.EventType));
+        Assert.Single(deliveries.Select(d => d.EventId).Distinct());
+    }
 
     [Fact]
     public async Task A_change_writes_one_outbox_row_per_subscription()

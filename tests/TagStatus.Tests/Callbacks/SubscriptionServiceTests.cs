@@ -56,7 +56,7 @@ public sealed class SubscriptionServiceTests
                 _ => [],
             }));
             var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
-            return new SubscriptionService(_callbacks.Object, _f.Store.Object, tracking, policy, options, _f.Time);
+            return new SubscriptionService(_callbacks.Object, _f.Store.Object, tracking, policy, new FixedSecrets(), options, _f.Time);
         }
     }
 
@@ -80,7 +80,7 @@ public sealed class SubscriptionServiceTests
     [InlineData(null, "absolute URL")]
     public async Task A_bad_callback_url_is_rejected_naming_callbackUrl_and_nothing_is_written(string? url, string why)
     {
-        var result = await Service.SubscribeAsync(MonTag, url, default);
+        var result = await Service.SubscribeAsync(MonTag, new(url), default);
 
         var rejected = Assert.IsType<SubscribeResult.Rejected>(result);
         Assert.Equal("callbackUrl", rejected.Parameter);
@@ -95,7 +95,7 @@ public sealed class SubscriptionServiceTests
         _options.MaxSubscriptionsPerTag = 3;
         Existing(3);
 
-        var result = await Service.SubscribeAsync(MonTag, GoodUrl, default);
+        var result = await Service.SubscribeAsync(MonTag, new(GoodUrl), default);
 
         var rejected = Assert.IsType<SubscribeResult.Rejected>(result);
         Assert.Equal("callbackUrl", rejected.Parameter);
@@ -111,7 +111,7 @@ public sealed class SubscriptionServiceTests
         Existing(2);
         _f.Stored(TagState.Pending, T0, [Recipient("+33600000001", DeliveryStatus.Waiting)], tracked: true);
 
-        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class SubscriptionServiceTests
         _callbacks.Setup(c => c.AddSubscriptionAsync(It.IsAny<Subscription>(), It.IsAny<CancellationToken>()))
             .Callback((Subscription s, CancellationToken _) => added = s).Returns(Task.CompletedTask);
 
-        var created = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default)).Subscription;
+        var created = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default)).Subscription;
 
         Assert.Equal(created, added);
         Assert.Matches("^[0-9a-f]{32}$", created.Id);
@@ -136,8 +136,8 @@ public sealed class SubscriptionServiceTests
     {
         _f.Stored(TagState.Pending, T0, [Recipient("+33600000001", DeliveryStatus.Waiting)], tracked: true);
 
-        var first = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default)).Subscription;
-        var second = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default)).Subscription;
+        var first = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default)).Subscription;
+        var second = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default)).Subscription;
 
         Assert.NotEqual(first.Id, second.Id);
     }
@@ -147,7 +147,7 @@ public sealed class SubscriptionServiceTests
     {
         _f.Upstream(Upstream("+33600000001", "Waiting"));
 
-        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
 
         var saved = Assert.Single(_f.Saved);
         Assert.True(saved.Summary.Tracked);
@@ -159,7 +159,7 @@ public sealed class SubscriptionServiceTests
     {
         _f.Stored(TagState.Pending, T0, [Recipient("+33600000001", DeliveryStatus.Waiting)], tracked: false);
 
-        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
 
         Assert.Equal("save-tracked", _order[0]);
         Assert.Equal("add", _order[1]);
@@ -170,7 +170,7 @@ public sealed class SubscriptionServiceTests
     {
         var stored = _f.Stored(TagState.Pending, T0, [Recipient("+33600000001", DeliveryStatus.Waiting)], tracked: true, etag: "summary-9");
 
-        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
 
         Assert.Equal(["add", "touch"], _order);
         _f.Store.Verify(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0), stored, new ETag("summary-9"), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()), Times.Once);
@@ -182,7 +182,7 @@ public sealed class SubscriptionServiceTests
     {
         _f.Stored(TagState.Complete, T0, [Recipient("+33600000001", DeliveryStatus.Delivered)], tracked: true);
 
-        var created = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+        var created = Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
 
         var owed = Assert.IsType<CallbackDelivery>(Assert.Single(_owed));
         Assert.Equal(TagEvent.Completed, owed.EventType);
@@ -196,7 +196,7 @@ public sealed class SubscriptionServiceTests
         _f.Store.Setup(s => s.SaveRefreshAsync(It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreConflictException("moved"));
 
-        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
         _f.Store.Verify(s => s.SaveRefreshAsync(It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
     }
 
@@ -207,7 +207,7 @@ public sealed class SubscriptionServiceTests
         _callbacks.Setup(c => c.AddSubscriptionAsync(It.IsAny<Subscription>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreUnavailableException("down"));
 
-        await Assert.ThrowsAsync<StoreUnavailableException>(() => Service.SubscribeAsync(MonTag, GoodUrl, default));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => Service.SubscribeAsync(MonTag, new(GoodUrl), default));
     }
 
     [Fact]
@@ -215,7 +215,7 @@ public sealed class SubscriptionServiceTests
     {
         _f.UpstreamFails(new SmsPartnerUnavailableException("down"));
 
-        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, GoodUrl, default));
+        Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
 
         _callbacks.Verify(c => c.AddSubscriptionAsync(It.IsAny<Subscription>(), It.IsAny<CancellationToken>()), Times.Once);
     }

@@ -69,8 +69,9 @@ internal sealed class HandlerHarness
             "hooks.example.com" => new[] { IPAddress.Parse("93.184.216.34") },
             _ => [IPAddress.Parse("10.0.0.9")],
         }));
-        Subscriptions = new SubscriptionService(Callbacks.Object, F.Store.Object, Tracking, policy, options, F.Time);
+        Subscriptions = new SubscriptionService(Callbacks.Object, F.Store.Object, Tracking, policy, new FixedSecrets(), options, F.Time);
         Callbacks.Setup(c => c.GetSubscriptionsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync([]);
+        Callbacks.Setup(c => c.GetAnyTagSubscriptionsAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
         F.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
     }
 

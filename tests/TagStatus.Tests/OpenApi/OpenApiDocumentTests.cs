@@ -10,7 +10,8 @@ public sealed class OpenApiDocumentTests
 {
     private static readonly string[] FunctionNames =
     [
-        Ops.GetTag, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument, Ops.GetHealth,
+        Ops.GetTag, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument,
+        Ops.RotateTagSubscriptionSecret, Ops.SubscribeToAnyTag, Ops.UnsubscribeFromAnyTag, Ops.RotateAnyTagSubscriptionSecret, Ops.ListDeadLetters, Ops.ReplayDeadLetter, Ops.GetHealth,
     ];
 
     private readonly ServedDocument _served = ServedDocument.For();

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http;
 using TagStatus.Api.Handlers;
+using Microsoft.Extensions.DependencyInjection;
 using TagStatus.Api.Http;
 
 namespace TagStatus.Tests.OpenApi;
@@ -46,9 +47,9 @@ public sealed class OpenApiHandlerTests
     }
 
     [Fact]
-    public async Task Tls_terminated_at_the_front_end_still_yields_https()
+    public async Task Tls_terminated_at_a_trusted_front_end_still_yields_https()
     {
-        var context = Request("http", "tagstatus.azurewebsites.net");
+        var context = Request("http", "tagstatus.azurewebsites.net", trustForwarded: true);
         context.Request.Headers["X-Forwarded-Proto"] = "https";
         var (_, body) = await ResultRunner.RunAsync(new OpenApiHandler().Get(context.Request), context);
 
@@ -58,7 +59,7 @@ public sealed class OpenApiHandlerTests
     [Fact]
     public async Task Forwarded_proto_never_lowers_https()
     {
-        var context = Request("https", "tagstatus.example.net");
+        var context = Request("https", "tagstatus.example.net", trustForwarded: true);
         context.Request.Headers["X-Forwarded-Proto"] = "http";
         var (_, body) = await ResultRunner.RunAsync(new OpenApiHandler().Get(context.Request), context);
 
@@ -98,9 +99,72 @@ public sealed class OpenApiHandlerTests
         return segment.Array!;
     }
 
-    private static DefaultHttpContext Request(string scheme, string host)
+    [Fact]
+    public async Task Forwarded_headers_are_ignored_unless_the_app_is_configured_to_trust_them()
     {
-        var context = new DefaultHttpContext();
+        var context = Request("http", "tagstatus.example.net", trustForwarded: false);
+        context.Request.Headers["X-Forwarded-Proto"] = "https";
+        context.Request.Headers["X-Forwarded-Host"] = "evil.example.com";
+        var (_, body) = await ResultRunner.RunAsync(new OpenApiHandler().Get(context.Request), context);
+
+        var served = ServedDocument.Parse(body);
+        Assert.Equal("tagstatus.example.net", ServedDocument.Text(served.Raw["host"]));
+        Assert.Equal(["http"], served.Raw["schemes"]!.AsArray().Select(s => s!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("api.contoso.com", "https://api.contoso.com/api/x")]
+    [InlineData("api.contoso.com:8443", "https://api.contoso.com:8443/api/x")]
+    [InlineData("api.contoso.com, inner.local", "https://api.contoso.com/api/x")]
+    [InlineData("evil.example.com/path", "https://tagstatus.example.net/api/x")]
+    [InlineData("user@evil.example.com", "https://tagstatus.example.net/api/x")]
+    public void Every_absolute_link_takes_a_trusted_forwarded_host_when_it_is_a_bare_host(string forwardedHost, string expected)
+    {
+        var context = Request("http", "tagstatus.example.net", trustForwarded: true);
+        context.Request.Headers["X-Forwarded-Proto"] = "https";
+        context.Request.Headers["X-Forwarded-Host"] = forwardedHost;
+
+        Assert.Equal(expected, PublicUrl.Of(context.Request).Base + "/api/x");
+    }
+
+    [Fact]
+    public void The_completion_location_and_next_links_come_from_the_same_public_url()
+    {
+        var context = Request("http", "tagstatus.internal", trustForwarded: true);
+        context.Request.Headers["X-Forwarded-Proto"] = "https";
+        context.Request.Headers["X-Forwarded-Host"] = "status.contoso.com";
+        context.Request.Path = "/api/tags";
+        context.Request.QueryString = new QueryString("?pageSize=2&code=secret-key");
+
+        Assert.Equal("https://status.contoso.com/api/tags/montag/completion", TrackingHandler.CompletionUrl(context.Request, TagStatus.Core.Domain.Tag.Parse("montag")).Split('?')[0]);
+        Assert.Equal("https://status.contoso.com/api/tags?pageSize=2&continuationToken=t", QueryReader.Link(context.Request, new Dictionary<string, string?> { ["continuationToken"] = "t" }));
+    }
+
+    [Fact]
+    public async Task The_document_and_only_the_document_may_be_read_from_any_origin()
+    {
+        var context = Request("https", "tagstatus.example.net");
+        context.Request.Headers.Origin = "https://portal.azure.com";
+        var (response, _) = await ResultRunner.RunAsync(new OpenApiHandler().Get(context.Request), context);
+
+        Assert.Equal("*", response.Headers.AccessControlAllowOrigin.ToString());
+        Assert.False(response.Headers.ContainsKey("Access-Control-Allow-Credentials"));
+        // No other handler writes CORS headers: a browser on another origin cannot read an answer that carries a key's data.
+        foreach (var source in Directory.GetFiles(Path.Combine(RepoFiles.Root, "src", "TagStatus.Api", "Handlers"), "*.cs"))
+        {
+            var mentions = File.ReadAllText(source).Contains("AccessControlAllowOrigin", StringComparison.Ordinal);
+            Assert.Equal(Path.GetFileName(source) == "OpenApiHandler.cs", mentions);
+        }
+    }
+
+    private static DefaultHttpContext Request(string scheme, string host, bool trustForwarded = false)
+    {
+        var context = new DefaultHttpContext
+        {
+            RequestServices = new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+                .AddSingleton(Microsoft.Extensions.Options.Options.Create(new PublicUrlOptions { TrustForwardedHeaders = trustForwarded }))
+                .BuildServiceProvider(),
+        };
         context.Request.Method = HttpMethods.Get;
         context.Request.Scheme = scheme;
         context.Request.Host = new HostString(host);

@@ -41,7 +41,15 @@ public sealed class OpenApiSchemaContractTests
             { Schemas.TagList, Write(new TagListResponse([], null), ApiJsonContext.Api.TagListResponse) },
             { Schemas.RegisterTagRequest, Write(new RegisterTagRequest("montag"), ApiJsonContext.Api.RegisterTagRequest) },
             { Schemas.SubscribeRequest, Write(new SubscribeRequest("https://example.net/hook"), ApiJsonContext.Api.SubscribeRequest) },
-            { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", At), ApiJsonContext.Api.SubscriptionResponse) },
+            { Schemas.SubscribeRequest, Write(new SubscribeRequest("https://example.net/hook", ["tag.completed", "tag.expired"]), ApiJsonContext.Api.SubscribeRequest) },
+            { Schemas.AnyTagSubscribeRequest, Write(new SubscribeRequest("https://example.net/hook", ["tag.completed"], "promo-"), ApiJsonContext.Api.SubscribeRequest) },
+            { Schemas.Subscription, Write(new SubscriptionResponse(new string('c', 32), null, "https://example.net/hook", TagEvent.Types, "promo-", At, "whsec_c2VjcmV0"), ApiJsonContext.Api.SubscriptionResponse) },
+            { Schemas.RotatedSecret, Write(new SecretResponse("whsec_c2VjcmV0", At), ApiJsonContext.Api.SecretResponse) },
+            {
+                Schemas.DeadLetterList,
+                Write(new DeadLetterListResponse([new DeadLetterDto(new string('b', 32) + "." + new string('c', 32), "montag", new string('b', 32), "tag.completed", new string('c', 32), "https://example.net/hook", 400, 3, At)], "tok"), ApiJsonContext.Api.DeadLetterListResponse)
+            },
+            { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", ["tag.completed"], null, At, "whsec_c2VjcmV0"), ApiJsonContext.Api.SubscriptionResponse) },
             { Schemas.Health, Write(new HealthResponse(At, 3, false, 42.5, [new("tagstatus-refresh", 2), new("tagstatus-refresh-poison", 0)]), ApiJsonContext.Api.HealthResponse) },
             { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:upstream-failed", "t", 502, "d", UpstreamCode: 10), ApiJsonContext.Api.ProblemDocument) },
             { Schemas.Problem, Write(new ProblemDocument("urn:tag-status:problem:invalid-request", "t", 400, "d", Parameter: "tag"), ApiJsonContext.Api.ProblemDocument) },

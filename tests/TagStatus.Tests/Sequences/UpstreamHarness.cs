@@ -38,6 +38,7 @@ internal sealed class UpstreamHarness
             Options.Create(new SmsPartnerOptions { BaseUrl = new("https://sim.test/v1/"), MaxPages = 20 }),
             Time,
             NullLogger<SmsPartnerClient>.Instance);
+        Callbacks.Setup(c => c.GetAnyTagSubscriptionsAsync(It.IsAny<CancellationToken>())).ReturnsAsync([]);
         Callbacks.Setup(c => c.GetSubscriptionsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync([new Subscription("0123456789abcdef0123456789abcdef", MonTag.Value, new Uri("https://hooks.example.com/x"), Data.T0)]);
         Rules = new TagStateRules(Options.Create(Tracking));

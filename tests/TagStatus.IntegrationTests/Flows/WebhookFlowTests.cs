@@ -1,0 +1,130 @@
+using System.Text.Json;
+using SmsPartner.Simulator;
+using TagStatus.Core.Callbacks;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Tracking;
+using TagStatus.IntegrationTests.Support;
+
+namespace TagStatus.IntegrationTests.Flows;
+
+/// <summary>
+/// Subscriptions to any tag, event filters and secret rotation over real Azurite, the simulator and a loopback
+/// receiver, with a moved clock.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class WebhookFlowTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly Tag Spring = Tag.Parse("promo-spring");
+    private static readonly Tag Summer = Tag.Parse("promo-summer");
+    private static readonly Tag Other = Tag.Parse("newsletter");
+    private AppHarness _app = null!;
+
+    private SimulatorState Simulator => _app.Simulator.State;
+
+    public async Task InitializeAsync() => _app = await AppHarness.StartAsync(azurite);
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    /// <summary>Two messages settling a few minutes apart: the tag changes while pending, then completes.</summary>
+    private void SeedSettlingTag(Tag tag) => Simulator.SeedTag(tag.Value,
+    [
+        new RecipientSeed { PhoneNumber = "+33600000001", Status = SmsStatuses.Waiting, SettleAfterSeconds = 60 },
+        new RecipientSeed { PhoneNumber = "+33600000002", Status = SmsStatuses.Waiting, SettleAfterSeconds = 600 },
+    ]);
+
+    private async Task RunMinutesAsync(int minutes)
+    {
+        for (var i = 0; i < minutes; i++)
+        {
+            _app.Advance(TimeSpan.FromMinutes(1));
+            await _app.RunTimerAndQueuesAsync();
+        }
+    }
+
+    private static (string Type, string Tag) Read(ReceivedCallback callback)
+    {
+        using var body = JsonDocument.Parse(callback.Body);
+        return (body.RootElement.GetProperty("type").GetString()!, body.RootElement.GetProperty("tag").GetString()!);
+    }
+
+    [Fact]
+    public async Task An_any_tag_subscription_for_completions_gets_only_completions_of_the_tags_with_its_prefix()
+    {
+        await using var completions = await CallbackReceiver.StartAsync();
+        await using var everything = await CallbackReceiver.StartAsync();
+        var subscriptions = _app.Get<SubscriptionService>();
+        var created = Assert.IsType<SubscribeResult.Created>(
+            await subscriptions.SubscribeAsync(null, new(completions.Url.AbsoluteUri, [TagEvent.Completed], "promo-"), default));
+        Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(null, new(everything.Url.AbsoluteUri), default));
+        foreach (var tag in new[] { Spring, Summer, Other })
+        {
+            SeedSettlingTag(tag);
+            await _app.Get<TrackingService>().RegisterAsync(tag, default);
+        }
+
+        await RunMinutesAsync(20);
+
+        var received = completions.Received.Select(Read).OrderBy(r => r.Tag, StringComparer.Ordinal).ToList();
+        Assert.Equal([(TagEvent.Completed, Spring.Value), (TagEvent.Completed, Summer.Value)], received);
+        Assert.All(completions.Received, r => Assert.True(r.IsSignedWith(created.Secret)));
+        // The unfiltered subscriber saw the changes on the way too, for all three tags: the filter did the work above.
+        var all = everything.Received.Select(Read).ToList();
+        Assert.Contains((TagEvent.Changed, Spring.Value), all);
+        Assert.Equal(3, all.Count(r => r.Type == TagEvent.Completed));
+        Assert.False(completions.Received.Single(r => Read(r).Tag == Spring.Value).IsSignedWith(
+            Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(null, new(everything.Url.AbsoluteUri), default)).Secret));
+    }
+
+    [Fact]
+    public async Task Deliveries_stay_verifiable_through_a_rotation_with_the_old_secret_during_the_overlap_and_the_new_one_after()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var subscriptions = _app.Get<SubscriptionService>();
+        var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(null, new(receiver.Url.AbsoluteUri, [TagEvent.Completed]), default));
+        var overlap = new CallbackOptions().SecretRotationOverlap;
+
+        SeedSettlingTag(Spring);
+        await _app.Get<TrackingService>().RegisterAsync(Spring, default);
+        await RunMinutesAsync(15);
+        var before = Assert.Single(receiver.Received);
+
+        var rotated = await subscriptions.RotateSecretAsync(null, created.Subscription.Id, default);
+        Assert.NotNull(rotated);
+        Assert.NotEqual(created.Secret, rotated.Secret);
+        Assert.Equal(_app.Clock.GetUtcNow() + overlap, rotated.PreviousValidUntil);
+        SeedSettlingTag(Summer);
+        await _app.Get<TrackingService>().RegisterAsync(Summer, default);
+        await RunMinutesAsync(15);
+        var during = receiver.Received.Last();
+
+        _app.Advance(overlap);
+        SeedSettlingTag(Other);
+        await _app.Get<TrackingService>().RegisterAsync(Other, default);
+        await RunMinutesAsync(15);
+        var after = receiver.Received.Last();
+
+        Assert.Equal(3, receiver.Received.Count);
+        Assert.True(before.IsSignedWith(created.Secret));
+        Assert.True(during.IsSignedWith(created.Secret), "a receiver that has not switched yet");
+        Assert.True(during.IsSignedWith(rotated.Secret), "a receiver that has switched");
+        Assert.True(after.IsSignedWith(rotated.Secret));
+        Assert.False(after.IsSignedWith(created.Secret), "the old secret ends with the overlap");
+    }
+
+    [Fact]
+    public async Task Unsubscribing_from_any_tag_twice_succeeds_and_stops_the_deliveries()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var subscriptions = _app.Get<SubscriptionService>();
+        var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(null, new(receiver.Url.AbsoluteUri), default));
+
+        Assert.True(await subscriptions.UnsubscribeAsync(null, created.Subscription.Id, default));
+        Assert.False(await subscriptions.UnsubscribeAsync(null, created.Subscription.Id, default));
+
+        SeedSettlingTag(Spring);
+        await _app.Get<TrackingService>().RegisterAsync(Spring, default);
+        await RunMinutesAsync(15);
+        Assert.Empty(receiver.Received);
+        Assert.Empty(await _app.Get<ICallbackStore>().GetAnyTagSubscriptionsAsync(default));
+    }
+}
