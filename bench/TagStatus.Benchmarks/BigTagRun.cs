@@ -29,6 +29,7 @@ public static class BigTagRun
         var prefix = "b" + Guid.NewGuid().ToString("N")[..10];
         await using var services = Compose(simulatorUrl, storage, prefix);
         var stepwise = services.GetRequiredService<StepwiseRefresher>();
+        var store = services.GetRequiredService<ITagStore>();
 
         using var process = Process.GetCurrentProcess();
         GC.Collect();
@@ -40,7 +41,7 @@ public static class BigTagRun
         RefreshProgress progress;
         do
         {
-            progress = await stepwise.StepAsync(tag, default);
+            progress = await stepwise.StepAsync(tag, await store.GetSummaryAsync(tag, default), followUp: steps > 0, default);
             steps++;
         }
         while (progress is RefreshProgress.Continued);
@@ -54,7 +55,6 @@ public static class BigTagRun
 
         // The store phase alone, as the first refresh of a tag does it (every row new), into a fresh partition: rows/s
         // through the store, against the ceiling of the same kind of transactions.
-        var store = services.GetRequiredService<ITagStore>();
         var rows = await store.GetRecipientsAsync(tag, default);
         // Measured now, in the same Recipients table (Azurite slows as a table grows), in a partition of its own.
         var ceilingAllocatedBefore = GC.GetTotalAllocatedBytes();
