@@ -42,8 +42,9 @@ public sealed partial class StepwiseRefresher(
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        // A first step of a tag that fits one step looks for no stored pass: one is looked for only if it does not fit.
-        var lookedForPass = followUp || summary is null || EstimatedPages(summary.Summary) > settings.PagesPerMessage;
+        // A first step of a tag read before whose size fits one step looks for no stored pass (only if it does not fit
+        // after all). A tag never read yet looks: its first pass may have died mid-way and is resumed.
+        var lookedForPass = followUp || summary is not { Summary.Counts.Total: > 0 } || EstimatedPages(summary.Summary) > settings.PagesPerMessage;
         var cursor = lookedForPass ? await CurrentCursorAsync(tag, now, cancellationToken).ConfigureAwait(false) : null;
 
         var pass = cursor?.Resume() ?? new UpstreamPass();

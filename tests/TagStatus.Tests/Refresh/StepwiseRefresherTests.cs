@@ -115,6 +115,18 @@ public sealed class StepwiseRefresherTests
     }
 
     [Fact]
+    public async Task A_first_step_of_a_tag_never_read_resumes_the_pass_its_first_steps_left()
+    {
+        Upstream(pages: 5);
+        Stored(pages: 2, startedAt: _f.Now.AddMinutes(-20));
+
+        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 0), followUp: false, default);
+
+        Assert.Equal(new RefreshProgress.Continued(2, 4), step);
+        Assert.Equal([3, 4], _pagesAsked);
+    }
+
+    [Fact]
     public async Task A_first_step_that_does_not_fit_after_all_takes_over_a_pass_a_dead_step_left()
     {
         Upstream(pages: 5);
