@@ -29,6 +29,7 @@ public static class BigTagRun
         var prefix = "b" + Guid.NewGuid().ToString("N")[..10];
         await using var services = Compose(simulatorUrl, storage, prefix);
         var stepwise = services.GetRequiredService<StepwiseRefresher>();
+        var store = services.GetRequiredService<ITagStore>();
 
         using var process = Process.GetCurrentProcess();
         GC.Collect();
@@ -38,12 +39,20 @@ public static class BigTagRun
         var watch = Stopwatch.StartNew();
         var steps = 0;
         RefreshProgress progress;
+        // The working set sampled every 20 ms: its peak while the pass is read (steps that end open) and in the last step.
+        using var sampler = new WorkingSetSampler();
         do
         {
-            progress = await stepwise.StepAsync(tag, default);
+            progress = await stepwise.StepAsync(tag, await store.GetSummaryAsync(tag, default), followUp: steps > 0, default);
             steps++;
+            if (progress is RefreshProgress.Continued)
+            {
+                sampler.Mark();
+            }
         }
         while (progress is RefreshProgress.Continued);
+
+        var (readingPeak, lastStepPeak) = sampler.Stop();
 
         var total = watch.Elapsed;
         var refreshAllocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
@@ -54,7 +63,6 @@ public static class BigTagRun
 
         // The store phase alone, as the first refresh of a tag does it (every row new), into a fresh partition: rows/s
         // through the store, against the ceiling of the same kind of transactions.
-        var store = services.GetRequiredService<ITagStore>();
         var rows = await store.GetRecipientsAsync(tag, default);
         // Measured now, in the same Recipients table (Azurite slows as a table grows), in a partition of its own.
         var ceilingAllocatedBefore = GC.GetTotalAllocatedBytes();
@@ -69,13 +77,48 @@ public static class BigTagRun
             big tag: {recipients} recipients, {pageSize} a page, {completed.PagesRead} pages in {steps} steps of at most 50
               state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
               whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
-              working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB
+              working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store)
+              GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode} (Batch: no background GC), conserve memory {AppContext.GetData("System.GC.ConserveMemory") ?? Environment.GetEnvironmentVariable("DOTNET_GCConserveMemory") ?? "unset"}, gen0 size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset"}
               allocated by the refresh: {refreshAllocated / 1048576.0:F0} MB; by the ceiling's bare transactions of as many rows: {ceilingAllocated / 1048576.0:F0} MB
               store phase: {rewritten} rows in {rewrite.Elapsed.TotalSeconds:F2} s = {storeRate:F0} rows/s
               Azurite ceiling (100-entity single-partition transactions, one at a time): {ceiling:F0} rows/s
               store rate / ceiling: {storeRate / ceiling:P0}
             """));
         return summary.State == TagState.Complete && summary.Counts.Total == recipients ? 0 : 1;
+    }
+
+    /// <summary>The process's working set, sampled on a timer: the peak up to the last <see cref="Mark"/> and since.</summary>
+    private sealed class WorkingSetSampler : IDisposable
+    {
+        private readonly Timer _timer;
+        private long _beforeMark;
+        private long _sinceMark;
+
+        public WorkingSetSampler() => _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(20));
+
+        public void Mark()
+        {
+            Sample();
+            _beforeMark = Math.Max(_beforeMark, Interlocked.Exchange(ref _sinceMark, 0));
+        }
+
+        public (long BeforeMark, long SinceMark) Stop()
+        {
+            Sample();
+            _timer.Dispose();
+            return (_beforeMark, Interlocked.Read(ref _sinceMark));
+        }
+
+        public void Dispose() => _timer.Dispose();
+
+        private void Sample()
+        {
+            var now = Environment.WorkingSet;
+            long seen;
+            while (now > (seen = Interlocked.Read(ref _sinceMark)) && Interlocked.CompareExchange(ref _sinceMark, now, seen) != seen)
+            {
+            }
+        }
     }
 
     private static ServiceProvider Compose(string simulatorUrl, string storage, string prefix)

@@ -137,7 +137,7 @@ public sealed class SubscriptionService(
             };
             try
             {
-                await store.SaveRefreshAsync([], summary, stored.ETag, owed, cancellationToken).ConfigureAwait(false);
+                await store.SaveRefreshAsync([], summary, stored, owed, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (StoreConflictException)

@@ -41,24 +41,68 @@ public sealed class UpstreamPass
     private readonly Dictionary<UpstreamRecipient, PageCount> _distinct = [];
     private readonly List<UpstreamRecipient> _firstSeen = [];
     private readonly Dictionary<string, PageCount> _mostOnOnePage = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<UpstreamRecipient> _lastPageBefore = [];
+    private int _rowsHeld;
+    private int _distinctHeld;
+
+    public UpstreamPass()
+    {
+    }
+
+    private UpstreamPass(int pagesBefore, int rowsBefore, int? announcedTotal, IReadOnlyList<UpstreamRecipient> lastPageBefore)
+    {
+        PagesBefore = pagesBefore;
+        RowsBefore = rowsBefore;
+        AnnouncedTotal = announcedTotal;
+        _lastPageBefore = lastPageBefore;
+    }
+
+    /// <summary>
+    /// The rest of a pass whose first <paramref name="pagesBefore"/> pages are stored elsewhere: a step of a big tag goes on
+    /// from the counters of its cursor and the last page, without holding (or reloading) the pages before.
+    /// </summary>
+    public static UpstreamPass After(int pagesBefore, int rowsBefore, int? announcedTotal, IReadOnlyList<UpstreamRecipient> lastPage) =>
+        pagesBefore == 0 ? new UpstreamPass() : new UpstreamPass(pagesBefore, rowsBefore, announcedTotal, lastPage);
+
+    /// <summary>Pages read before the first one this pass holds (0 for a pass that holds all its pages).</summary>
+    public int PagesBefore { get; }
+
+    /// <summary>Rows on the pages before the first one this pass holds.</summary>
+    public int RowsBefore { get; }
+
+    /// <summary>True when every page is held, so rows can be counted distinct and the pass judged and merged.</summary>
+    public bool HoldsAllPages => PagesBefore == 0;
 
     /// <summary>The latest <c>total</c> SMS Partner announced, when it did.</summary>
     public int? AnnouncedTotal { get; private set; }
 
     public PassEnd End { get; private set; } = PassEnd.Open;
 
-    public int PagesRead => _pages.Count;
+    public int PagesRead => PagesBefore + _pages.Count;
 
-    /// <summary>The pages as read, in order: what a pass carried across invocations is stored as.</summary>
+    /// <summary>The pages held, in order: pages <see cref="PagesBefore"/> + 1 onwards.</summary>
     public IReadOnlyList<IReadOnlyList<UpstreamRecipient>> Pages => _pages;
 
-    /// <summary>Rows as read, page after page, repeats included.</summary>
+    /// <summary>The last page read (held or not): a page equal to it means SMS Partner ignored <c>page</c>.</summary>
+    public IReadOnlyList<UpstreamRecipient> LastPage => _pages.Count > 0 ? _pages[^1] : _lastPageBefore;
+
+    /// <summary>Rows as read on the pages held, page after page, repeats included.</summary>
     public IReadOnlyList<UpstreamRecipient> RowsRead => [.. _pages.SelectMany(page => page)];
 
-    public int RowsReadCount => _pages.Sum(page => page.Count);
+    public int RowsReadCount => RowsBefore + _rowsHeld;
 
     /// <summary>Rows counted once however many pages repeated them (see the remarks).</summary>
-    public int DistinctCount { get; private set; }
+    /// <exception cref="InvalidOperationException">The pass does not hold all its pages.</exception>
+    public int DistinctCount => HoldsAllPages ? _distinctHeld : throw new InvalidOperationException("Distinct rows are counted only over a pass that holds all its pages.");
+
+    /// <summary>Distinct rows are at most this many: exact when every page is held.</summary>
+    public int DistinctAtMost => RowsBefore + _distinctHeld;
+
+    /// <summary>The distinct rows reached the announced total (known only when every page is held).</summary>
+    public bool HasReachedTotal => HoldsAllPages && AnnouncedTotal is { } total && _distinctHeld >= total;
+
+    /// <summary>The pages not held may be needed now: with them the distinct rows could reach the announced total.</summary>
+    public bool NeedsEarlierPages => !HoldsAllPages && AnnouncedTotal is { } total && DistinctAtMost >= total;
 
     /// <summary>The pass ended normally, announced a total, and showed exactly that many distinct rows.</summary>
     public bool IsFull => End is PassEnd.ReachedTotal or PassEnd.Exhausted && AnnouncedTotal is { } total && DistinctCount == total;
@@ -99,6 +143,7 @@ public sealed class UpstreamPass
         }
 
         _pages.Add(page);
+        _rowsHeld += page.Count;
         AnnouncedTotal = announcedTotal ?? AnnouncedTotal;
         var pageIndex = _pages.Count;
         _distinct.EnsureCapacity(_distinct.Count + page.Count);
@@ -114,7 +159,7 @@ public sealed class UpstreamPass
 
             if (distinct.CountOn(pageIndex))
             {
-                DistinctCount++;
+                _distinctHeld++;
             }
 
             CollectionsMarshal.GetValueRefOrAddDefault(_mostOnOnePage, row.PhoneNumber, out _).CountOn(pageIndex);
@@ -138,6 +183,11 @@ public sealed class UpstreamPass
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> WitnessedByNumber()
     {
+        if (!HoldsAllPages)
+        {
+            throw new InvalidOperationException("Only a pass that holds all its pages proves rows.");
+        }
+
         var full = IsFull;
         var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(_mostOnOnePage.Count, StringComparer.Ordinal);
         foreach (var row in _firstSeen)

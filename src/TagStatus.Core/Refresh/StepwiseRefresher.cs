@@ -23,8 +23,10 @@ public abstract record RefreshProgress
 /// <summary>
 /// A scheduled refresh in steps of at most <see cref="TrackingOptions.PagesPerMessage"/> pages, so a tag of any size
 /// progresses without holding one invocation (or the upstream budget) for long: a pass that does not end within a step
-/// is stored (<see cref="IPassStore"/>) and continued from its cursor by the next step. The rows are merged only once
-/// the pass has ended, so a tag can complete only after a full pass; pages read before a failure are kept.
+/// is stored (<see cref="IPassStore"/>) and continued from its cursor by the next step. A step holds only its own pages:
+/// it goes on from the cursor's counters and last page, and the pages before are loaded once, when the pass may end (the
+/// rows read could reach the announced total) or has ended. The rows are merged only once the pass has ended, so a tag can
+/// complete only after a full pass; pages read before a failure are kept.
 /// </summary>
 public sealed partial class StepwiseRefresher(
     ISmsPartnerClient client,
@@ -34,36 +36,41 @@ public sealed partial class StepwiseRefresher(
     TimeProvider time,
     ILogger<StepwiseRefresher> logger)
 {
-    public async Task<RefreshProgress> StepAsync(Tag tag, CancellationToken cancellationToken)
+    /// <param name="summary">The tag's summary as just read (null when it has none): the merge starts from it.</param>
+    /// <param name="followUp">The step of a pass a previous step left open (its message was queued by that step).</param>
+    public async Task<RefreshProgress> StepAsync(Tag tag, StoredSummary? summary, bool followUp, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        var stored = await passes.LoadAsync(tag, cancellationToken).ConfigureAwait(false);
-        if (stored is not null && now - stored.StartedAt > settings.MaxPassAge)
-        {
-            // Too old to finish as one picture of the tag: start again.
-            Log.PassRestarted(logger, tag.Value, stored.Pass.PagesRead, stored.StartedAt);
-            await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);
-            stored = null;
-        }
+        // A first step of a tag read before whose size fits one step looks for no stored pass (only if it does not fit
+        // after all). A tag never read yet looks: its first pass may have died mid-way and is resumed.
+        var lookedForPass = followUp || summary is not { Summary.Counts.Total: > 0 } || EstimatedPages(summary.Summary) > settings.PagesPerMessage;
+        var cursor = lookedForPass ? await CurrentCursorAsync(tag, now, cancellationToken).ConfigureAwait(false) : null;
 
-        var pass = stored?.Pass ?? new UpstreamPass();
+        var pass = cursor?.Resume() ?? new UpstreamPass();
         var pagesBefore = pass.PagesRead;
         try
         {
             await client.ContinuePassAsync(tag, pass, settings.PagesPerMessage, cancellationToken).ConfigureAwait(false);
+            if (!pass.HoldsAllPages && (pass.End != PassEnd.Open || pass.NeedsEarlierPages))
+            {
+                pass = await WithEarlierPagesAsync(tag, cursor!, pass, settings.PagesPerMessage - (pass.PagesRead - pagesBefore), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (SmsPartnerException) when (pass.PagesRead > pagesBefore)
         {
             // Keep what this step read before the failure: the retry goes on from there.
-            await SaveProgressAsync(tag, pass, pagesBefore, stored, now, cancellationToken).ConfigureAwait(false);
+            cursor ??= lookedForPass ? null : await CurrentCursorAsync(tag, now, cancellationToken).ConfigureAwait(false);
+            await SaveProgressAsync(tag, pass, pagesBefore, cursor, now, cancellationToken).ConfigureAwait(false);
             throw;
         }
 
         var pagesRead = pass.PagesRead - pagesBefore;
         if (pass.End == PassEnd.Open)
         {
-            if (!await SaveProgressAsync(tag, pass, pagesBefore, stored, now, cancellationToken).ConfigureAwait(false))
+            // A tag that did not fit after all takes over any pass a dead step left (from page 1: this step read it again).
+            cursor ??= lookedForPass ? null : await CurrentCursorAsync(tag, now, cancellationToken).ConfigureAwait(false);
+            if (!await SaveProgressAsync(tag, pass, pagesBefore, cursor, now, cancellationToken).ConfigureAwait(false))
             {
                 return new RefreshProgress.Superseded();
             }
@@ -74,21 +81,64 @@ public sealed partial class StepwiseRefresher(
 
         // Forgotten before the merge: a crash after it would otherwise leave an ended pass to be read on as if open.
         // A crash in between costs one read from page 1, never a stale merge.
-        if (stored is not null)
+        if (cursor is not null)
         {
             await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = await refresher.SaveAsync(tag, pass, RefreshReason.Scheduled, cancellationToken).ConfigureAwait(false);
+        var result = await refresher.SaveAsync(tag, pass, RefreshReason.Scheduled, summary, cancellationToken).ConfigureAwait(false);
         return new RefreshProgress.Completed(result, pass.PagesRead);
     }
 
+    /// <summary>The tag's open pass, unless it is too old to finish as one picture of the tag (then it is forgotten).</summary>
+    private async Task<PassCursor?> CurrentCursorAsync(Tag tag, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var cursor = await passes.GetCursorAsync(tag, cancellationToken).ConfigureAwait(false);
+        if (cursor is not null && now - cursor.StartedAt > options.Value.MaxPassAge)
+        {
+            Log.PassRestarted(logger, tag.Value, cursor.Pages, cursor.StartedAt);
+            await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        return cursor;
+    }
+
+    /// <summary>
+    /// The whole pass: the stored pages, then this step's. A pass that ended is judged on all of them; one that may have
+    /// reached its total is counted exactly and read on, within what is left of the step.
+    /// </summary>
+    private async Task<UpstreamPass> WithEarlierPagesAsync(Tag tag, PassCursor cursor, UpstreamPass step, int pagesLeft, CancellationToken cancellationToken)
+    {
+        var whole = await passes.LoadPagesAsync(tag, cursor, cancellationToken).ConfigureAwait(false);
+        foreach (var page in step.Pages)
+        {
+            whole.Add(page, step.AnnouncedTotal);
+        }
+
+        if (step.End != PassEnd.Open)
+        {
+            whole.Finish(step.End);
+        }
+        else
+        {
+            await client.ContinuePassAsync(tag, whole, pagesLeft, cancellationToken).ConfigureAwait(false);
+        }
+
+        return whole;
+    }
+
+    /// <summary>SMS Partner's pages the tag's last count fills (an estimate: its page size is not documented).</summary>
+    private static int EstimatedPages(TagSummary summary) => TableTagStore.EstimatePages(summary);
+
     /// <returns>False when another invocation moved the pass's cursor first (it carries the pass on).</returns>
-    private async Task<bool> SaveProgressAsync(Tag tag, UpstreamPass pass, int pagesBefore, StoredPass? stored, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="pagesBefore">Pages stored before this step: 0 for a new pass, or one that takes over a stale pass's cursor.</param>
+    private async Task<bool> SaveProgressAsync(Tag tag, UpstreamPass pass, int pagesBefore, PassCursor? cursor, DateTimeOffset now, CancellationToken cancellationToken)
     {
         try
         {
-            await passes.SaveAsync(tag, pass, pagesBefore, stored?.StartedAt ?? now, stored?.ETag, cancellationToken).ConfigureAwait(false);
+            var startedAt = pagesBefore > 0 && cursor is not null ? cursor.StartedAt : now;
+            await passes.SaveAsync(tag, pass, pagesBefore, startedAt, cursor?.ETag, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (StoreConflictException)

@@ -46,14 +46,26 @@ public sealed partial class TagRefresher(
         return await SaveAsync(tag, pass, reason, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Merges an ended pass into the store (a big tag's, read over several invocations, comes this way too).</summary>
-    public async Task<RefreshResult> SaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, CancellationToken cancellationToken)
+    /// <summary>Merges an ended pass into the store, reading the tag's summary first.</summary>
+    public Task<RefreshResult> SaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, CancellationToken cancellationToken) =>
+        SaveAsync(tag, pass, reason, null, summaryRead: false, cancellationToken);
+
+    /// <summary>
+    /// Merges an ended pass (a big tag's, read over several invocations, comes this way too) into the store, starting from
+    /// the summary the caller just read (<paramref name="summary"/>, null when the tag has none): no second read of it.
+    /// </summary>
+    public Task<RefreshResult> SaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, StoredSummary? summary, CancellationToken cancellationToken) =>
+        SaveAsync(tag, pass, reason, summary, summaryRead: true, cancellationToken);
+
+    private async Task<RefreshResult> SaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, StoredSummary? summary, bool summaryRead, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await MergeAndSaveAsync(tag, pass, reason, cancellationToken).ConfigureAwait(false);
+                // The caller's read serves the first attempt; a lost race reads again.
+                var stored = summaryRead && attempt == 1 ? summary : await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+                return await MergeAndSaveAsync(tag, pass, reason, stored, cancellationToken).ConfigureAwait(false);
             }
             catch (StoreConflictException) when (attempt < MaxConflictRetries)
             {
@@ -62,9 +74,8 @@ public sealed partial class TagRefresher(
         }
     }
 
-    private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, CancellationToken cancellationToken)
+    private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, StoredSummary? stored, CancellationToken cancellationToken)
     {
-        var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
         // Always read the rows: a save that died between its recipients and its summary leaves rows to merge, not re-add.
         var storedRecipients = await store.GetRecipientsAsync(tag, cancellationToken).ConfigureAwait(false);
 
@@ -73,7 +84,7 @@ public sealed partial class TagRefresher(
         var summary = Summarize(tag, previous, merge, pass, reason);
 
         var companions = await changeObserver.OnChangeAsync(previous, summary, cancellationToken).ConfigureAwait(false);
-        var rowsWritten = await store.SaveRefreshAsync(Writes(storedRecipients, merge), summary, stored?.ETag, companions, cancellationToken).ConfigureAwait(false);
+        var rowsWritten = await store.SaveRefreshAsync(Writes(storedRecipients, merge), summary, stored, companions, cancellationToken).ConfigureAwait(false);
         metrics?.RecordRefreshWrite(pass.PagesRead, rowsWritten);
 
         if (previous?.State != summary.State)

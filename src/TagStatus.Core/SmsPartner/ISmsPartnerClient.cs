@@ -14,7 +14,8 @@ public interface ISmsPartnerClient
     /// <summary>
     /// Continues an open pass with at most <paramref name="maxPages"/> more pages, from the page after its last: a big tag
     /// read over several invocations. The pass ends (its <see cref="UpstreamPass.End"/> leaves <see cref="PassEnd.Open"/>)
-    /// when the read is over; pages read before a failure stay in it.
+    /// when the read is over; pages read before a failure stay in it. A pass that does not hold its earlier pages
+    /// (<see cref="UpstreamPass.After"/>) also stops, still open, once it <see cref="UpstreamPass.NeedsEarlierPages"/>.
     /// </summary>
     /// <exception cref="SmsPartnerException">As <see cref="GetStatusesByTagAsync"/>.</exception>
     Task ContinuePassAsync(Tag tag, UpstreamPass pass, int maxPages, CancellationToken cancellationToken);

@@ -73,7 +73,14 @@ public sealed class SmsPartnerClient(
     /// </summary>
     private async Task ReadPagesAsync(Tag tag, string apiKey, UpstreamPass pass, int maxPages, CancellationToken cancellationToken)
     {
-        for (var read = 0; read < maxPages && pass.End == PassEnd.Open; read++)
+        if (pass.End == PassEnd.Open && pass.HasReachedTotal)
+        {
+            // A pass whose earlier pages were just loaded may already count every row announced.
+            Ended(tag, pass, PassEnd.ReachedTotal);
+        }
+
+        // A pass that does not hold its earlier pages stops where they may be needed to count rows distinct.
+        for (var read = 0; read < maxPages && pass.End == PassEnd.Open && !pass.NeedsEarlierPages; read++)
         {
             var page = pass.PagesRead + 1;
             if (page > _options.MaxPages)
@@ -85,7 +92,7 @@ public sealed class SmsPartnerClient(
             var pageRows = (envelope.Rows ?? []).Select(ToRecipient).ToList();
 
             var ignoresPaging = page > 1 && (envelope.CurrentPage is { } current && current != page
-                || pass.Pages[^1].SequenceEqual(pageRows));
+                || pass.LastPage.SequenceEqual(pageRows));
             if (ignoresPaging)
             {
                 SmsPartnerLog.PagingIgnored(logger, tag.Value, page);
@@ -98,7 +105,7 @@ public sealed class SmsPartnerClient(
             else
             {
                 pass.Add(pageRows, envelope.Total);
-                if (pass.AnnouncedTotal is { } announced && pass.DistinctCount >= announced)
+                if (pass.HasReachedTotal)
                 {
                     Ended(tag, pass, PassEnd.ReachedTotal);
                 }
@@ -120,7 +127,8 @@ public sealed class SmsPartnerClient(
             SmsPartnerLog.UnknownStatus(logger, unknown, tag.Value);
         }
 
-        if (!pass.IsFull)
+        // A pass that does not hold its earlier pages is judged once they are loaded (its refresher does that).
+        if (pass.HoldsAllPages && !pass.IsFull)
         {
             SmsPartnerLog.ShortAnswer(logger, pass.DistinctCount, pass.AnnouncedTotal);
         }

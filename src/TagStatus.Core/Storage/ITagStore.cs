@@ -28,15 +28,17 @@ public interface ITagStore
 
     /// <summary>
     /// Writes the schedule row of the summary's new due time, the changed recipients (each conditional on the ETag it
-    /// was read with), then the summary (conditional on <paramref name="expectedSummaryETag"/>, or new when null)
-    /// together with <paramref name="companions"/> in one transaction, then drops the previous due time's row, writes
-    /// the listing and hands the stored companions on (<see cref="ICommittedRowsHandler"/>). Returns the rows written.
+    /// was read with), then the summary (conditional on the ETag of <paramref name="replacing"/>, the stored summary the
+    /// caller read, or new when null) together with <paramref name="companions"/> in one transaction, then drops the
+    /// due row of <paramref name="replacing"/>, writes the listing and hands the stored companions on
+    /// (<see cref="ICommittedRowsHandler"/>). Returns the rows written. The summary is not read again: the condition
+    /// on its ETag proves it is the one replaced.
     /// </summary>
     /// <exception cref="StoreConflictException">Another writer got there first: read again and redo the merge.</exception>
     Task<int> SaveRefreshAsync(
         IReadOnlyList<RecipientWrite> changed,
         TagSummary summary,
-        ETag? expectedSummaryETag,
+        StoredSummary? replacing,
         IReadOnlyList<TagCompanionRow> companions,
         CancellationToken cancellationToken);
 

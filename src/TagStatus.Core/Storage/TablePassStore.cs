@@ -8,17 +8,28 @@ using TagStatus.Core.Json;
 
 namespace TagStatus.Core.Storage;
 
-/// <summary>A pass over a big tag's pages, carried between invocations: the pages read so far and when it began.</summary>
-public sealed record StoredPass(UpstreamPass Pass, DateTimeOffset StartedAt, ETag ETag);
+/// <summary>
+/// An open pass as a step goes on from it: its counters and its last page, never the pages before (those are loaded
+/// once, when the pass may end: <see cref="IPassStore.LoadPagesAsync"/>).
+/// </summary>
+public sealed record PassCursor(int Pages, int RowsRead, int? AnnouncedTotal, DateTimeOffset StartedAt, ETag ETag, IReadOnlyList<UpstreamRecipient> LastPage)
+{
+    /// <summary>The rest of the pass, holding none of the pages read so far.</summary>
+    public UpstreamPass Resume() => UpstreamPass.After(Pages, RowsRead, AnnouncedTotal, LastPage);
+}
 
-/// <summary>Where a pass too big for one invocation keeps its pages until it ends (the cursor is its page count).</summary>
+/// <summary>Where a pass too big for one invocation keeps its pages until it ends (the cursor counts them).</summary>
 public interface IPassStore
 {
-    Task<StoredPass?> LoadAsync(Tag tag, CancellationToken cancellationToken);
+    /// <summary>The cursor of the tag's open pass and its last page (two point reads), or null when none is open.</summary>
+    Task<PassCursor?> GetCursorAsync(Tag tag, CancellationToken cancellationToken);
+
+    /// <summary>Every page the cursor counts, as an open pass that holds them all (one key-range query).</summary>
+    Task<UpstreamPass> LoadPagesAsync(Tag tag, PassCursor cursor, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores the pages of <paramref name="pass"/> after the first <paramref name="pagesStored"/> and moves the cursor,
-    /// conditional on <paramref name="expected"/> (null: a new pass).
+    /// Stores the pages <paramref name="pass"/> holds after page <paramref name="pagesStored"/> and moves the cursor with
+    /// the pass's counters, conditional on <paramref name="expected"/> (null: a new pass).
     /// </summary>
     /// <exception cref="StoreConflictException">Another invocation moved the cursor first.</exception>
     Task SaveAsync(Tag tag, UpstreamPass pass, int pagesStored, DateTimeOffset startedAt, ETag? expected, CancellationToken cancellationToken);
@@ -31,8 +42,9 @@ public interface IPassStore
 }
 
 /// <summary>
-/// Passes in the <c>Passes</c> table: a partition per tag, a <c>cursor</c> row and one row per page (its rows as JSON,
-/// split over properties of at most 32,000 characters, so a page of 1,000 rows fits in one entity).
+/// Passes in the <c>Passes</c> table: a partition per tag, a <c>cursor</c> row (pages, rows read, announced total, start)
+/// and one row per page (its rows as JSON, split over properties of at most 32,000 characters, so a page of 1,000 rows
+/// fits in one entity). A step reads the cursor and the last page only, so a pass of n pages costs O(n) reads in all.
 /// </summary>
 public sealed class TablePassStore(TableServiceClient service, IOptions<TagStoreOptions> options) : IPassStore
 {
@@ -43,44 +55,55 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
     private readonly TableClient _passes = service.GetTableClient(options.Value.TablePrefix + "Passes");
     private readonly TableInitializer _initializer = new(service, options.Value);
 
-    public async Task<StoredPass?> LoadAsync(Tag tag, CancellationToken cancellationToken)
+    public async Task<PassCursor?> GetCursorAsync(Tag tag, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)}");
-        TableEntity? cursor = null;
-        var pages = new List<(IReadOnlyList<UpstreamRecipient> Rows, int? Total)>();
-        await foreach (var entity in StorageFailures.Guarded(_passes.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)).ConfigureAwait(false))
-        {
-            if (entity.RowKey == CursorRow)
-            {
-                cursor = entity;
-            }
-            else
-            {
-                pages.Add((ReadRows(entity), entity.GetInt32("Total")));
-            }
-        }
-
-        if (cursor is null)
+        var partition = TableKeys.ForTag(tag);
+        var response = await StorageFailures.Guard(() => _passes.GetEntityIfExistsAsync<TableEntity>(partition, CursorRow, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (!response.HasValue || response.Value is not { } cursor)
         {
             return null;
         }
 
-        // Only the pages the cursor counts: a save that died after writing pages but before the cursor left extras.
-        var pass = new UpstreamPass();
-        foreach (var (rows, total) in pages.Take(cursor.GetInt32("Pages") ?? 0))
+        var pages = cursor.GetInt32("Pages") ?? 0;
+        var startedAt = cursor.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue;
+        IReadOnlyList<UpstreamRecipient> lastPage = [];
+        if (pages > 0)
         {
-            pass.Add(rows, total);
+            var last = await StorageFailures.Guard(() => _passes.GetEntityIfExistsAsync<TableEntity>(partition, PageKey(pages), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            lastPage = last.HasValue && last.Value is { } entity ? ReadRows(entity) : [];
         }
 
-        return new StoredPass(pass, cursor.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue, cursor.ETag);
+        var found = new PassCursor(pages, cursor.GetInt32("Rows") ?? 0, cursor.GetInt32("Total"), startedAt, cursor.ETag, lastPage);
+        if (pages > 0 && cursor.GetInt32("Rows") is null)
+        {
+            // A cursor of the first versions carried no counters: they are counted from its pages, once.
+            var pass = await LoadPagesAsync(tag, found, cancellationToken).ConfigureAwait(false);
+            found = found with { RowsRead = pass.RowsReadCount, AnnouncedTotal = pass.AnnouncedTotal };
+        }
+
+        return found;
+    }
+
+    public async Task<UpstreamPass> LoadPagesAsync(Tag tag, PassCursor cursor, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        // Only the pages the cursor counts: a save that died after writing pages but before the cursor left extras.
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)} and RowKey ge {PageKey(1)} and RowKey le {PageKey(cursor.Pages)}");
+        var pass = new UpstreamPass();
+        await foreach (var entity in StorageFailures.Guarded(_passes.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        {
+            pass.Add(ReadRows(entity), entity.GetInt32("Total"));
+        }
+
+        return pass;
     }
 
     public async Task SaveAsync(Tag tag, UpstreamPass pass, int pagesStored, DateTimeOffset startedAt, ETag? expected, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var partition = TableKeys.ForTag(tag);
-        var pages = pass.Pages.Select((rows, index) => (rows, number: index + 1)).Skip(pagesStored)
+        var pages = pass.Pages.Select((rows, index) => (rows, number: pass.PagesBefore + index + 1)).Where(page => page.number > pagesStored)
             .Select(page => PageEntity(partition, page.number, page.rows, pass.AnnouncedTotal));
         // The pages first, the cursor last: a crash in between leaves pages the cursor does not count, read again later.
         foreach (var batch in Batches(pages))
@@ -88,7 +111,13 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
             await SubmitAsync(batch, cancellationToken).ConfigureAwait(false);
         }
 
-        var cursor = new TableEntity(partition, CursorRow) { ["Pages"] = pass.PagesRead, ["StartedAt"] = startedAt };
+        var cursor = new TableEntity(partition, CursorRow)
+        {
+            ["Pages"] = pass.PagesRead,
+            ["Rows"] = pass.RowsReadCount,
+            ["Total"] = pass.AnnouncedTotal,
+            ["StartedAt"] = startedAt,
+        };
         var action = expected is { } etag
             ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, cursor, etag)
             : new TableTransactionAction(TableTransactionActionType.Add, cursor);
@@ -173,7 +202,7 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
 
     private static (TableEntity Entity, int Chars) PageEntity(string partition, int number, IReadOnlyList<UpstreamRecipient> rows, int? total)
     {
-        var entity = new TableEntity(partition, "p" + number.ToString("D6", CultureInfo.InvariantCulture)) { ["Total"] = total };
+        var entity = new TableEntity(partition, PageKey(number)) { ["Total"] = total };
         var json = JsonSerializer.Serialize(rows.Select(r => new PageRow(r.PhoneNumber, r.RawStatus, r.StopSms, r.StatusAt)), Json);
         for (var part = 0; part * MaxPropertyChars < json.Length; part++)
         {
@@ -182,6 +211,8 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
 
         return (entity, json.Length);
     }
+
+    private static string PageKey(int number) => "p" + number.ToString("D6", CultureInfo.InvariantCulture);
 
     private static List<UpstreamRecipient> ReadRows(TableEntity entity)
     {

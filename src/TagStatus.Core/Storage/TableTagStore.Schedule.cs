@@ -10,8 +10,9 @@ namespace TagStatus.Core.Storage;
 /// tag, so "what is due" is one key-range query that reads only due rows, however many settled tags there are.
 /// </summary>
 /// <remarks>
-/// Only a tracked tag with a next read (a pending tag's refresh, a settled tag's re-check) has a due row. A summary write reads the summary it replaces (one point read: the ETag
-/// must match, or the write would fail anyway), adds the row of its new due time before the summary and deletes the
+/// Only a tracked tag with a next read (a pending tag's refresh, a settled tag's re-check) has a due row. A summary write knows the summary it replaces (a refresh is given
+/// it by the caller, who read it; <see cref="SaveSummaryAsync"/> reads it, one point read: the ETag must match, or the
+/// write would fail anyway), adds the row of its new due time before the summary and deletes the
 /// previous one's after, so a crash in between leaves an extra row (its refresh finds the tag not due and drops it),
 /// never a missing one.
 /// </remarks>

@@ -63,14 +63,16 @@ public sealed partial class TableTagStore(
     public async Task<int> SaveRefreshAsync(
         IReadOnlyList<RecipientWrite> changed,
         TagSummary summary,
-        ETag? expectedSummaryETag,
+        StoredSummary? replacing,
         IReadOnlyList<TagCompanionRow> companions,
         CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var partition = TableKeys.ForTag(summary.Tag);
         var written = 0;
-        var previous = await ReadOverwrittenAsync(summary.Tag, expectedSummaryETag, cancellationToken).ConfigureAwait(false);
+        // Not read again: if it is no longer the stored one, the summary's conditional write fails (a harmless extra due
+        // row may be left, dropped when it comes due), and the caller merges again.
+        var previous = replacing?.Summary;
         await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
 
         // Recipients first: the summary written last never announces counts its rows do not back.
@@ -88,8 +90,8 @@ public sealed partial class TableTagStore(
         }
 
         var summaryEntity = ToEntity(summary);
-        var summaryAction = expectedSummaryETag is { } etag
-            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, summaryEntity, etag)
+        var summaryAction = replacing is not null
+            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, summaryEntity, replacing.ETag)
             : new TableTransactionAction(TableTransactionActionType.Add, summaryEntity);
         var batch = new List<TableTransactionAction>(companions.Count + 1) { summaryAction };
         batch.AddRange(companions.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row.ToEntity(partition))));

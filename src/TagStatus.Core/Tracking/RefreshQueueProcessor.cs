@@ -69,7 +69,7 @@ public sealed partial class RefreshQueueProcessor(
             return QueuedRefreshOutcome.Dropped;
         }
 
-        var outcome = await RefreshAsync(tag, claimed, cancellationToken).ConfigureAwait(false);
+        var outcome = await RefreshAsync(tag, stored, message.FollowUp, claimed, cancellationToken).ConfigureAwait(false);
         if (outcome == QueuedRefreshOutcome.Refreshed && stored?.Summary is { } planned)
         {
             monitor?.RecordRefreshLag(planned, time.GetUtcNow());
@@ -86,11 +86,12 @@ public sealed partial class RefreshQueueProcessor(
     private bool IsDue(TagSummary? summary) =>
         summary is { Tracked: true, NextRefreshAt: { } next } && next <= time.GetUtcNow() + NotDueSlack;
 
-    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, DueTag claimed, CancellationToken cancellationToken)
+    /// <param name="stored">The summary read to decide the tag is due: the merge starts from it, so it is read once.</param>
+    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, StoredSummary? stored, bool followUp, DueTag claimed, CancellationToken cancellationToken)
     {
         try
         {
-            switch (await refresher.StepAsync(tag, cancellationToken).ConfigureAwait(false))
+            switch (await refresher.StepAsync(tag, stored, followUp, cancellationToken).ConfigureAwait(false))
             {
                 case RefreshProgress.Completed(var result, var pages):
                     Log.Refreshed(logger, tag.Value, result.Snapshot.Summary.State.ToApiName(), pages, result.RecipientsChanged, result.RowsWritten);

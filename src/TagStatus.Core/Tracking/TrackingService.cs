@@ -134,7 +134,7 @@ public sealed partial class TrackingService(
                 var companions = next is null ? [] : await changeObserver.OnChangeAsync(stored?.Summary, next, cancellationToken).ConfigureAwait(false);
                 if (companions.Count > 0)
                 {
-                    await store.SaveRefreshAsync([], next!, stored?.ETag, companions, cancellationToken).ConfigureAwait(false);
+                    await store.SaveRefreshAsync([], next!, stored, companions, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {

@@ -81,7 +81,7 @@ public sealed class BigTagFlowTests(AzuriteFixture azurite)
             Assert.Equal(10_000, summary.Counts.Total);
             Assert.Equal(10_000, summary.UpstreamTotal);
             Assert.False(summary.Partial);
-            Assert.Null(await app.Get<IPassStore>().LoadAsync(tag, default)); // the merged pass is forgotten
+            Assert.Null(await app.Get<IPassStore>().GetCursorAsync(tag, default)); // the merged pass is forgotten
         }
     }
 
@@ -127,19 +127,26 @@ public sealed class BigTagFlowTests(AzuriteFixture azurite)
         pass.Add(pages[0], 5000);
         var started = app.Clock.GetUtcNow();
         await passes.SaveAsync(tag, pass, 0, started, null, default);
-        var first = (await passes.LoadAsync(tag, default))!;
-        first.Pass.Add(pages[1], 5000);
-        first.Pass.Add(pages[2], 5000);
-        await passes.SaveAsync(tag, first.Pass, 1, first.StartedAt, first.ETag, default);
+        var first = (await passes.GetCursorAsync(tag, default))!;
+        Assert.Equal(pages[0], first.LastPage);
+        var step = first.Resume(); // the next step holds only its own pages
+        step.Add(pages[1], 5000);
+        step.Add(pages[2], 5000);
+        await passes.SaveAsync(tag, step, 1, first.StartedAt, first.ETag, default);
 
-        var loaded = (await passes.LoadAsync(tag, default))!;
+        var cursor = (await passes.GetCursorAsync(tag, default))!;
+        var loaded = await passes.LoadPagesAsync(tag, cursor, default);
 
-        Assert.Equal(started, loaded.StartedAt);
-        Assert.Equal(3, loaded.Pass.PagesRead);
-        Assert.Equal(5000, loaded.Pass.AnnouncedTotal);
-        Assert.Equal(pages.SelectMany(p => p), loaded.Pass.RowsRead);
-        await Assert.ThrowsAsync<StoreConflictException>(() => passes.SaveAsync(tag, first.Pass, 3, started, first.ETag, default)); // the cursor moved
+        Assert.Equal(started, cursor.StartedAt);
+        Assert.Equal((3, 3000, 5000), (cursor.Pages, cursor.RowsRead, cursor.AnnouncedTotal));
+        Assert.Equal(pages[2], cursor.LastPage);
+        Assert.True(loaded.HoldsAllPages);
+        Assert.Equal(3, loaded.PagesRead);
+        Assert.Equal(5000, loaded.AnnouncedTotal);
+        Assert.Equal(3000, loaded.DistinctCount);
+        Assert.Equal(pages.SelectMany(p => p), loaded.RowsRead);
+        await Assert.ThrowsAsync<StoreConflictException>(() => passes.SaveAsync(tag, step, 3, started, first.ETag, default)); // the cursor moved
         await passes.DeleteAsync(tag, default);
-        Assert.Null(await passes.LoadAsync(tag, default));
+        Assert.Null(await passes.GetCursorAsync(tag, default));
     }
 }

@@ -69,6 +69,27 @@ public sealed partial class ScaleTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_queued_refresh_of_a_small_tag_reads_its_summary_once_and_never_touches_the_passes_table()
+    {
+        var recorder = new RecordingPolicy();
+        await using var app = await AppHarness.StartAsync(azurite, storagePolicy: recorder);
+        var tag = (await RegisterWaitingAsync(app, 1, recipients: 3))[0];
+        app.Advance(TimeSpan.FromMinutes(2));
+        await app.Get<RefreshRunner>().RunAsync(default);
+        var message = Assert.Single(app.Queue.TakeRefreshes());
+        recorder.Clear();
+
+        Assert.Equal(QueuedRefreshOutcome.Refreshed, await app.Get<RefreshQueueProcessor>().ProcessAsync(message, default));
+
+        var requests = recorder.Requests.ToList();
+        var summaryReads = requests.Count(r => r.Method == "GET" && Uri.UnescapeDataString(r.Uri.AbsolutePath).Contains("Tags(PartitionKey=", StringComparison.Ordinal)
+            && Uri.UnescapeDataString(r.Uri.AbsolutePath).Contains($"RowKey='{TableKeys.SummaryRow}'", StringComparison.Ordinal));
+        Assert.Equal(1, summaryReads);
+        Assert.DoesNotContain(requests, r => r.Uri.AbsolutePath.Contains("Passes", StringComparison.Ordinal));
+        await AssertCountsEqualRowsAsync(app, tag, 3);
+    }
+
+    [Fact]
     public async Task Two_timer_runs_at_once_queue_each_due_tag_once()
     {
         await using var app = await AppHarness.StartAsync(azurite);

@@ -99,11 +99,11 @@ public sealed class TableTagStoreTests(AzuriteFixture azurite)
         var summary = (await store.GetSummaryAsync(tag, default))!;
 
         var delivered = waiting with { Status = DeliveryStatus.Delivered, RawStatus = "Delivered" };
-        await store.SaveRefreshAsync([new(delivered, staleRead.ETag)], summary.Summary with { Counts = TagCounts.Of([delivered]) }, summary.ETag, [], default);
+        await store.SaveRefreshAsync([new(delivered, staleRead.ETag)], summary.Summary with { Counts = TagCounts.Of([delivered]) }, summary, [], default);
 
         // A slower writer that read before the delivery must not put Waiting back.
         await Assert.ThrowsAsync<StoreConflictException>(() =>
-            store.SaveRefreshAsync([new(waiting with { StopSms = true }, staleRead.ETag)], summary.Summary, summary.ETag, [], default));
+            store.SaveRefreshAsync([new(waiting with { StopSms = true }, staleRead.ETag)], summary.Summary, summary, [], default));
         Assert.Equal(DeliveryStatus.Delivered, Assert.Single(await store.GetRecipientsAsync(tag, default)).Recipient.Status);
     }
 
@@ -136,7 +136,7 @@ public sealed class TableTagStoreTests(AzuriteFixture azurite)
         var summary = (await store.GetSummaryAsync(tag, default))!;
         var phantomETag = read.Single(r => r.Recipient.Occurrence == 1).ETag;
 
-        await store.SaveRefreshAsync([new(phantom, phantomETag, Delete: true)], summary.Summary with { Counts = TagCounts.Of([kept]) }, summary.ETag, [], default);
+        await store.SaveRefreshAsync([new(phantom, phantomETag, Delete: true)], summary.Summary with { Counts = TagCounts.Of([kept]) }, summary, [], default);
 
         Assert.Equal(kept, Assert.Single(await store.GetRecipientsAsync(tag, default)).Recipient);
     }

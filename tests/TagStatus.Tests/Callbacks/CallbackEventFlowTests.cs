@@ -25,8 +25,8 @@ public sealed class CallbackEventFlowTests
         _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>()))
             .ReturnsAsync([new Subscription("5ub5000000000000000000000000000a", "montag", new Uri("https://hooks.example.com/run"), T0)]);
         _f.Store.Setup(s => s.SaveRefreshAsync(
-                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
-            .Callback((IReadOnlyList<RecipientWrite> _, TagSummary summary, ETag? _, IReadOnlyList<TagCompanionRow> companions, CancellationToken _) =>
+                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+            .Callback((IReadOnlyList<RecipientWrite> _, TagSummary summary, StoredSummary? _, IReadOnlyList<TagCompanionRow> companions, CancellationToken _) =>
                 _saves.Add((summary, companions)))
             .ReturnsAsync(1);
     }

@@ -33,8 +33,8 @@ public sealed class SubscriptionServiceTests
             .Callback((TagSummary summary, ETag? _, CancellationToken _) => _order.Add(summary.Tracked ? "save-tracked" : "save"))
             .Returns(Task.CompletedTask);
         // The touch after subscribing writes no recipient; a refresh's save (recorded by the fixture) does.
-        _f.Store.Setup(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
-            .Callback((IReadOnlyList<RecipientWrite> _, TagSummary summary, ETag? _, IReadOnlyList<TagCompanionRow> owed, CancellationToken _) =>
+        _f.Store.Setup(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+            .Callback((IReadOnlyList<RecipientWrite> _, TagSummary summary, StoredSummary? _, IReadOnlyList<TagCompanionRow> owed, CancellationToken _) =>
             {
                 _order.Add("touch");
                 _owed.AddRange(owed);
@@ -173,7 +173,7 @@ public sealed class SubscriptionServiceTests
         Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
 
         Assert.Equal(["add", "touch"], _order);
-        _f.Store.Verify(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0), stored, new ETag("summary-9"), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()), Times.Once);
+        _f.Store.Verify(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0), stored, It.Is<StoredSummary?>(s => s!.ETag == new ETag("summary-9")), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()), Times.Once);
         Assert.Empty(_owed);
     }
 
@@ -193,11 +193,11 @@ public sealed class SubscriptionServiceTests
     public async Task A_conflict_while_touching_the_summary_is_retried_then_harmless()
     {
         _f.Stored(TagState.Pending, T0, [Recipient("+33600000001", DeliveryStatus.Waiting)], tracked: true);
-        _f.Store.Setup(s => s.SaveRefreshAsync(It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+        _f.Store.Setup(s => s.SaveRefreshAsync(It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreConflictException("moved"));
 
         Assert.IsType<SubscribeResult.Created>(await Service.SubscribeAsync(MonTag, new(GoodUrl), default));
-        _f.Store.Verify(s => s.SaveRefreshAsync(It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
+        _f.Store.Verify(s => s.SaveRefreshAsync(It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
     }
 
     [Fact]

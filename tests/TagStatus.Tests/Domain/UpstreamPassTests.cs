@@ -72,4 +72,18 @@ public sealed class UpstreamPassTests
 
         Assert.Equal([delivered], pass.WitnessedByNumber()["+33600000004"]);
     }
+
+    [Fact]
+    public void A_pass_after_stored_pages_counts_them_but_cannot_be_judged_or_merged_alone()
+    {
+        var step = UpstreamPass.After(pagesBefore: 3, rowsBefore: 60, announcedTotal: 100, lastPage: [Upstream("+33600000001", "Delivered")]);
+        step.Add([Upstream("+33600000002", "Delivered"), Upstream("+33600000003", "Waiting")], 100);
+
+        Assert.False(step.HoldsAllPages);
+        Assert.Equal((4, 62, 62), (step.PagesRead, step.RowsReadCount, step.DistinctAtMost));
+        Assert.False(step.NeedsEarlierPages);
+        Assert.False(step.HasReachedTotal);
+        Assert.Throws<InvalidOperationException>(() => step.DistinctCount);
+        Assert.Throws<InvalidOperationException>(() => step.WitnessedByNumber());
+    }
 }

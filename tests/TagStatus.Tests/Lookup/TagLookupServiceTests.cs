@@ -185,7 +185,7 @@ public sealed class TagLookupServiceTests
     {
         _f.Upstream(Upstream("+33600000001", "Delivered"));
         _f.Store.Setup(s => s.SaveRefreshAsync(
-                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<Azure.ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreUnavailableException("down"));
 
         Assert.IsType<LookupResult.Unavailable>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
@@ -197,7 +197,7 @@ public sealed class TagLookupServiceTests
         _f.Stored(TagState.Pending, _f.Now.AddHours(-1), WaitingAndDelivered);
         _f.Upstream(Upstream("+33600000001", "Delivered"), Upstream("+33600000002", "Delivered"));
         _f.Store.Setup(s => s.SaveRefreshAsync(
-                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<Azure.ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreConflictException("raced"));
 
         var result = await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default);

@@ -54,15 +54,20 @@ public sealed class StepwiseRefresherTests
             pass.Add(page, _pages.Length);
         }
 
-        _passes.Setup(p => p.LoadAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredPass(pass, startedAt, new ETag("cursor-1")));
+        var cursor = new PassCursor(pages, pass.RowsReadCount, _pages.Length, startedAt, new ETag("cursor-1"), _pages[pages - 1]);
+        _passes.Setup(p => p.GetCursorAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(cursor);
+        _passes.Setup(p => p.LoadPagesAsync(MonTag, cursor, It.IsAny<CancellationToken>())).ReturnsAsync(pass);
     }
+
+    private static StoredSummary SummaryOf(int recipients) =>
+        new(Data.Summary(MonTag.Value, TagState.Pending, new TagCounts(recipients, 0, 0, recipients, 0), T0, T0, tracked: true), new ETag("summary-1"));
 
     [Fact]
     public async Task A_tag_that_fits_in_one_step_is_merged_and_stores_no_pass()
     {
         Upstream(pages: 2);
 
-        var step = await Refresher().StepAsync(MonTag, default);
+        var step = await Refresher().StepAsync(MonTag, null, followUp: false, default);
 
         var completed = Assert.IsType<RefreshProgress.Completed>(step);
         Assert.Equal(2, completed.PagesRead);
@@ -76,7 +81,7 @@ public sealed class StepwiseRefresherTests
     {
         Upstream(pages: 5);
 
-        var step = await Refresher().StepAsync(MonTag, default);
+        var step = await Refresher().StepAsync(MonTag, null, followUp: false, default);
 
         Assert.Equal(new RefreshProgress.Continued(2, 2), step);
         Assert.Empty(_f.Saved);
@@ -89,11 +94,50 @@ public sealed class StepwiseRefresherTests
         Upstream(pages: 5);
         Stored(pages: 2, startedAt: _f.Now.AddMinutes(-1));
 
-        var step = await Refresher().StepAsync(MonTag, default);
+        var step = await Refresher().StepAsync(MonTag, null, followUp: true, default);
 
         Assert.Equal(new RefreshProgress.Continued(2, 4), step);
         Assert.Equal([3, 4], _pagesAsked);
-        _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 4), 2, _f.Now.AddMinutes(-1), new ETag("cursor-1"), It.IsAny<CancellationToken>()), Times.Once);
+        _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 4 && pass.PagesBefore == 2 && pass.Pages.Count == 2), 2, _f.Now.AddMinutes(-1), new ETag("cursor-1"), It.IsAny<CancellationToken>()), Times.Once);
+        // The step goes on from the cursor's counters: the pages before are not read back.
+        _passes.Verify(p => p.LoadPagesAsync(It.IsAny<Tag>(), It.IsAny<PassCursor>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_first_step_of_a_tag_that_fits_one_step_reads_no_stored_pass()
+    {
+        Upstream(pages: 2);
+
+        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 2), followUp: false, default);
+
+        Assert.IsType<RefreshProgress.Completed>(step);
+        _passes.VerifyNoOtherCalls();
+    }
+
+    [Fact]
+    public async Task A_first_step_of_a_tag_never_read_resumes_the_pass_its_first_steps_left()
+    {
+        Upstream(pages: 5);
+        Stored(pages: 2, startedAt: _f.Now.AddMinutes(-20));
+
+        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 0), followUp: false, default);
+
+        Assert.Equal(new RefreshProgress.Continued(2, 4), step);
+        Assert.Equal([3, 4], _pagesAsked);
+    }
+
+    [Fact]
+    public async Task A_first_step_that_does_not_fit_after_all_takes_over_a_pass_a_dead_step_left()
+    {
+        Upstream(pages: 5);
+        Stored(pages: 4, startedAt: _f.Now.AddMinutes(-20));
+
+        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 2), followUp: false, default);
+
+        Assert.Equal(new RefreshProgress.Continued(2, 2), step);
+        Assert.Equal([1, 2], _pagesAsked);
+        // From page 1, under the stale cursor's ETag, as a pass that starts now.
+        _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 2 && pass.HoldsAllPages), 0, _f.Now, new ETag("cursor-1"), It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]
@@ -102,7 +146,7 @@ public sealed class StepwiseRefresherTests
         Upstream(pages: 5);
         Stored(pages: 4, startedAt: _f.Now.AddMinutes(-2));
 
-        var step = await Refresher().StepAsync(MonTag, default);
+        var step = await Refresher().StepAsync(MonTag, null, followUp: true, default);
 
         var completed = Assert.IsType<RefreshProgress.Completed>(step);
         Assert.Equal(5, completed.PagesRead);
@@ -110,6 +154,7 @@ public sealed class StepwiseRefresherTests
         Assert.Equal(5, saved.Summary.Counts.Total);
         Assert.Equal(TagState.Complete, saved.Summary.State); // a full pass, every row final
         _passes.Verify(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
+        _passes.Verify(p => p.LoadPagesAsync(MonTag, It.IsAny<PassCursor>(), It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]
@@ -119,9 +164,9 @@ public sealed class StepwiseRefresherTests
         Stored(pages: 4, startedAt: _f.Now.AddMinutes(-2));
         var order = new List<string>();
         _passes.Setup(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>())).Callback(() => order.Add("forget")).Returns(Task.CompletedTask);
-        _f.Store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).Callback(() => order.Add("merge")).ReturnsAsync((StoredSummary?)null);
+        _f.Store.Setup(s => s.GetRecipientsAsync(MonTag, It.IsAny<CancellationToken>())).Callback(() => order.Add("merge")).ReturnsAsync([]);
 
-        await Refresher().StepAsync(MonTag, default);
+        await Refresher().StepAsync(MonTag, null, followUp: true, default);
 
         Assert.Equal("forget", order[0]);
         Assert.Contains("merge", order);
@@ -135,7 +180,7 @@ public sealed class StepwiseRefresherTests
         _passes.Setup(p => p.SaveAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreConflictException("moved"));
 
-        Assert.IsType<RefreshProgress.Superseded>(await Refresher().StepAsync(MonTag, default));
+        Assert.IsType<RefreshProgress.Superseded>(await Refresher().StepAsync(MonTag, null, followUp: true, default));
         Assert.Empty(_f.Saved);
     }
 
@@ -145,7 +190,7 @@ public sealed class StepwiseRefresherTests
         Upstream(pages: 5);
         Stored(pages: 4, startedAt: _f.Now - _options.MaxPassAge - TimeSpan.FromMinutes(1));
 
-        await Refresher().StepAsync(MonTag, default);
+        await Refresher().StepAsync(MonTag, null, followUp: true, default);
 
         Assert.Equal([1, 2], _pagesAsked);
         _passes.Verify(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
@@ -160,7 +205,7 @@ public sealed class StepwiseRefresherTests
             .Callback((Tag _, UpstreamPass pass, int _, CancellationToken _) => pass.Add(_pages[0], 5))
             .ThrowsAsync(new SmsPartnerUnavailableException("SMS Partner answered 503."));
 
-        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, default));
+        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, null, followUp: false, default));
 
         Assert.Empty(_f.Saved);
         _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 1), 0, _f.Now, null, It.IsAny<CancellationToken>()), Times.Once);
@@ -172,7 +217,7 @@ public sealed class StepwiseRefresherTests
         _f.Client.Setup(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new SmsPartnerUnavailableException("SMS Partner answered 503."));
 
-        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, default));
+        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, null, followUp: false, default));
 
         _passes.Verify(p => p.SaveAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Never);
     }

@@ -19,9 +19,9 @@ public sealed class TagRefresherTests
     {
         var calls = 0;
         _f.Store.Setup(s => s.SaveRefreshAsync(
-                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
-            .Callback((IReadOnlyList<RecipientWrite> changed, TagSummary summary, ETag? etag, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
-                _f.Saved.Add(new SavedRefresh(changed, summary, etag)))
+                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+            .Callback((IReadOnlyList<RecipientWrite> changed, TagSummary summary, StoredSummary? etag, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
+                _f.Saved.Add(new SavedRefresh(changed, summary, etag?.ETag)))
             .Returns(() => ++calls <= times ? Task.FromException<int>(new StoreConflictException("raced")) : Task.FromResult(1));
     }
 
@@ -237,7 +237,7 @@ public sealed class TagRefresherTests
 
         observer.Verify(o => o.OnChangeAsync(before, It.Is<TagSummary>(s => s.State == TagState.Complete), It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.SaveRefreshAsync(
-            It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(),
+            It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(),
             It.Is<IReadOnlyList<TagCompanionRow>>(rows => rows.Count == 1 && rows[0] == companion), It.IsAny<CancellationToken>()), Times.Once);
     }
 
@@ -249,8 +249,8 @@ public sealed class TagRefresherTests
         _f.Store.Setup(s => s.GetRecipientsAsync(MonTag, It.IsAny<CancellationToken>()))
             .ReturnsAsync([new StoredRecipient(Recipient("+33600000001", DeliveryStatus.Waiting), new ETag("orphan"))]);
         _f.Store.Setup(s => s.SaveRefreshAsync(
-                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
-            .Returns((IReadOnlyList<RecipientWrite> changed, TagSummary _, ETag? _, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
+                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+            .Returns((IReadOnlyList<RecipientWrite> changed, TagSummary _, StoredSummary? _, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
                 changed.Any(w => w.Recipient.PhoneNumber == "+33600000001" && w.ExpectedETag is null)
                     ? Task.FromException<int>(new StoreConflictException("The row already exists."))
                     : Task.FromResult(changed.Count + 1));

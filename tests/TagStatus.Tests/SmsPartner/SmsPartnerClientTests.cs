@@ -178,6 +178,52 @@ public sealed class SmsPartnerClientTests
         Assert.True(report.IsFull);
     }
 
+    private static UpstreamRecipient[] UpstreamRows(int from, int count) =>
+        [.. Enumerable.Range(from, count).Select(i => new UpstreamRecipient($"+336{i:D8}", "Delivered", false, DateTimeOffset.FromUnixTimeSeconds(1517989111)))];
+
+    [Fact]
+    public async Task A_step_holding_only_its_own_pages_stops_open_where_the_earlier_pages_could_reach_the_total()
+    {
+        var handler = ScriptedHttpHandler.Pages(
+            Page("1", "8", Rows(1, 2)), Page("2", "8", Rows(3, 2)), Page("3", "8", Rows(5, 2)), Page("4", "8", Rows(7, 2)), Page("5", "8"));
+        var step = UpstreamPass.After(pagesBefore: 2, rowsBefore: 4, announcedTotal: 8, lastPage: UpstreamRows(3, 2));
+
+        await Client(handler).ContinuePassAsync(MonTag, step, maxPages: 10, default);
+
+        // Rows on pages 1-4 could be the 8 announced: only the whole pass can count them distinct.
+        Assert.Equal([3, 4], handler.Requests.Select(r => r.Page));
+        Assert.Equal(PassEnd.Open, step.End);
+        Assert.True(step.NeedsEarlierPages);
+        Assert.Equal((4, 8), (step.PagesRead, step.RowsReadCount));
+    }
+
+    [Fact]
+    public async Task A_step_compares_its_first_page_with_the_last_stored_one()
+    {
+        var handler = ScriptedHttpHandler.Always(_ => ScriptedHttpHandler.Json(Page(null, "8", Rows(3, 2))));
+        var step = UpstreamPass.After(pagesBefore: 2, rowsBefore: 4, announcedTotal: 8, lastPage: UpstreamRows(3, 2));
+
+        await Client(handler).ContinuePassAsync(MonTag, step, maxPages: 10, default);
+
+        Assert.Single(handler.Requests);
+        Assert.Equal(PassEnd.PagingIgnored, step.End);
+    }
+
+    [Fact]
+    public async Task A_whole_pass_loaded_at_its_total_ends_without_another_call()
+    {
+        var handler = ScriptedHttpHandler.Pages(Page("1", "4"));
+        var whole = new UpstreamPass();
+        whole.Add(UpstreamRows(1, 2), 4);
+        whole.Add(UpstreamRows(3, 2), 4);
+
+        await Client(handler).ContinuePassAsync(MonTag, whole, maxPages: 0, default);
+
+        Assert.Empty(handler.Requests);
+        Assert.Equal(PassEnd.ReachedTotal, whole.End);
+        Assert.True(whole.IsFull);
+    }
+
     [Fact]
     public async Task Paging_stops_on_an_empty_page()
     {

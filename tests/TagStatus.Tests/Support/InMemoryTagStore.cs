@@ -36,7 +36,7 @@ internal sealed class InMemoryTagStore : ITagStore
     public Task<int> SaveRefreshAsync(
         IReadOnlyList<RecipientWrite> changed,
         TagSummary summary,
-        ETag? expectedSummaryETag,
+        StoredSummary? replacing,
         IReadOnlyList<TagCompanionRow> companions,
         CancellationToken cancellationToken)
     {
@@ -48,7 +48,7 @@ internal sealed class InMemoryTagStore : ITagStore
                 Apply(rows, write);
             }
 
-            SaveSummary(summary, expectedSummaryETag);
+            SaveSummary(summary, replacing?.ETag);
             Companions.AddRange(companions);
             return Task.FromResult(changed.Count + 1 + companions.Count);
         }

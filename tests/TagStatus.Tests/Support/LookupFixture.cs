@@ -32,10 +32,10 @@ internal sealed class LookupFixture
         Store.Setup(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync((StoredSummary?)null);
         Store.Setup(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync([]);
         Store.Setup(s => s.SaveRefreshAsync(
-                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
-            .Callback((IReadOnlyList<RecipientWrite> changed, TagSummary summary, ETag? etag, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
-                Saved.Add(new SavedRefresh(changed, summary, etag)))
-            .ReturnsAsync((IReadOnlyList<RecipientWrite> changed, TagSummary _, ETag? _, IReadOnlyList<TagCompanionRow> _, CancellationToken _) => changed.Count + 1);
+                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+            .Callback((IReadOnlyList<RecipientWrite> changed, TagSummary summary, StoredSummary? etag, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
+                Saved.Add(new SavedRefresh(changed, summary, etag?.ETag)))
+            .ReturnsAsync((IReadOnlyList<RecipientWrite> changed, TagSummary _, StoredSummary? _, IReadOnlyList<TagCompanionRow> _, CancellationToken _) => changed.Count + 1);
     }
 
     public Mock<ITagStore> Store { get; } = new();
