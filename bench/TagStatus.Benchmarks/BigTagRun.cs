@@ -40,7 +40,7 @@ public static class BigTagRun
         RefreshProgress progress;
         do
         {
-            progress = await stepwise.StepAsync(tag, default);
+            progress = await stepwise.StepAsync(tag, RefreshReason.Scheduled, default);
             steps++;
         }
         while (progress is RefreshProgress.Continued);

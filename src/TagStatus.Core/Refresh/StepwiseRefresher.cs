@@ -34,7 +34,8 @@ public sealed partial class StepwiseRefresher(
     TimeProvider time,
     ILogger<StepwiseRefresher> logger)
 {
-    public async Task<RefreshProgress> StepAsync(Tag tag, CancellationToken cancellationToken)
+    /// <param name="reason">Why the tag is read: a lookup's queued read may start tracking it (see <see cref="RefreshReason.Lookup"/>).</param>
+    public async Task<RefreshProgress> StepAsync(Tag tag, RefreshReason reason, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
@@ -79,7 +80,7 @@ public sealed partial class StepwiseRefresher(
             await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = await refresher.SaveAsync(tag, pass, RefreshReason.Scheduled, cancellationToken).ConfigureAwait(false);
+        var result = await refresher.SaveAsync(tag, pass, reason, cancellationToken).ConfigureAwait(false);
         return new RefreshProgress.Completed(result, pass.PagesRead);
     }
 

@@ -53,7 +53,7 @@ public sealed partial class RefreshQueueProcessor(
 
         var claimed = new DueTag(tag, message.DueAt, Pages: 1);
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-        if (!(message.FollowUp ? stored?.Summary.Tracked == true : IsDue(stored?.Summary)))
+        if (!(message.Requested ? IsStillWanted(message, stored?.Summary) : message.FollowUp ? stored?.Summary.Tracked == true : IsDue(stored?.Summary)))
         {
             // Untracked, past its re-checks, or read by a lookup since it was queued. The claim moved the tag's own row,
             // so it is written again (an idempotent upsert) before the claimed one goes: a tag is never left without one.
@@ -67,7 +67,7 @@ public sealed partial class RefreshQueueProcessor(
             return QueuedRefreshOutcome.Dropped;
         }
 
-        var outcome = await RefreshAsync(tag, claimed, cancellationToken).ConfigureAwait(false);
+        var outcome = await RefreshAsync(tag, claimed, message.Requested, cancellationToken).ConfigureAwait(false);
         if (outcome != QueuedRefreshOutcome.Continued)
         {
             await store.RemoveDueAsync(claimed, cancellationToken).ConfigureAwait(false);
@@ -80,11 +80,19 @@ public sealed partial class RefreshQueueProcessor(
     private bool IsDue(TagSummary? summary) =>
         summary is { Tracked: true, NextRefreshAt: { } next } && next <= time.GetUtcNow() + NotDueSlack;
 
-    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, DueTag claimed, CancellationToken cancellationToken)
+    /// <summary>
+    /// A refresh a lookup asked for: its next step always goes on; a first step only if nothing stored is settled or was
+    /// read since it was asked for.
+    /// </summary>
+    private static bool IsStillWanted(RefreshMessage message, TagSummary? summary) =>
+        message.FollowUp || summary is null || (!summary.State.IsSettled() && summary.RefreshedAt < message.DueAt);
+
+    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, DueTag claimed, bool requested, CancellationToken cancellationToken)
     {
         try
         {
-            switch (await refresher.StepAsync(tag, cancellationToken).ConfigureAwait(false))
+            var reason = requested ? RefreshReason.Lookup : RefreshReason.Scheduled;
+            switch (await refresher.StepAsync(tag, reason, cancellationToken).ConfigureAwait(false))
             {
                 case RefreshProgress.Completed(var result, var pages):
                     Log.Refreshed(logger, tag.Value, result.Snapshot.Summary.State.ToApiName(), pages, result.RecipientsChanged, result.RowsWritten);
@@ -92,6 +100,10 @@ public sealed partial class RefreshQueueProcessor(
                 case RefreshProgress.Superseded:
                     // Not the tag's failure: the invocation that won carries the pass on under its own claim.
                     return QueuedRefreshOutcome.Dropped;
+                case RefreshProgress.Continued when requested:
+                    // No schedule row to renew: the lookup's claim keeps other lookups from queueing it again.
+                    await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, claimed.DueAt, FollowUp: true, Requested: true), cancellationToken).ConfigureAwait(false);
+                    return QueuedRefreshOutcome.Continued;
                 default:
                     await ContinueAsync(claimed, cancellationToken).ConfigureAwait(false);
                     return QueuedRefreshOutcome.Continued;
