@@ -252,10 +252,10 @@ public sealed partial class TagLookupService(
     /// <summary>Nothing stored and another lookup is reading the tag: wait a little for its answer, then 202.</summary>
     private async Task<LookupResult> WaitForOtherReadAsync(Tag tag, CancellationToken cancellationToken)
     {
-        var deadline = time.GetUtcNow() + options.Value.WaitForRefresh;
         try
         {
-            while (time.GetUtcNow() < deadline)
+            // Bounded by steps, not by reading the clock: at most WaitForRefresh in all.
+            for (var waited = TimeSpan.Zero; waited < options.Value.WaitForRefresh; waited += WaitStep)
             {
                 await Task.Delay(WaitStep, time, cancellationToken).ConfigureAwait(false);
                 if (await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false) is { } arrived)

@@ -1,11 +1,16 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using SmsPartner.Simulator;
 using TagStatus.Api;
+using TagStatus.Api.Handlers;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Tracking;
@@ -113,6 +118,7 @@ public sealed class AppHarness : IAsyncDisposable
             ["Callbacks:SigningKey"] = SigningKey,
             ["Callbacks:AllowInsecureUrls"] = "true",
             ["Callbacks:FirstRetryDelay"] = "00:00:30",
+            ["Lookup:WaitForRefreshSeconds"] = "0",
         };
         configure?.Invoke(settings);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
@@ -133,6 +139,24 @@ public sealed class AppHarness : IAsyncDisposable
         return new AppHarness(simulator, provider, clock, prefix, queue);
     }
 
+    /// <summary><c>GET /api/tags/{tag}{query}</c> through the real handler and result, as the Functions host runs them.</summary>
+    public async Task<HttpAnswer> GetTagAsync(string tag, string query = "", Action<HttpRequest>? configure = null)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Scheme = "https";
+        context.Request.Host = new HostString("tags.example.net");
+        context.Request.Path = "/api/tags/" + Uri.EscapeDataString(tag);
+        context.Request.QueryString = new QueryString(query);
+        configure?.Invoke(context.Request);
+        var body = new MemoryStream();
+        context.Response.Body = body;
+
+        var result = await Get<TagLookupHandler>().GetAsync(context.Request, tag, default);
+        await result.ExecuteResultAsync(new ActionContext { HttpContext = context });
+        return new HttpAnswer(context.Response.StatusCode, context.Response.Headers, body.ToArray());
+    }
+
     /// <summary>Every captured log line, message and exception text, for secret checks.</summary>
     public string AllLogText() => string.Join('\n', Logs.GetSnapshot().Select(r => $"{r.Category} {r.Message} {r.Exception}"));
 
@@ -141,4 +165,12 @@ public sealed class AppHarness : IAsyncDisposable
         await Services.DisposeAsync();
         await Simulator.DisposeAsync();
     }
+}
+
+/// <summary>An HTTP answer as a handler wrote it.</summary>
+public sealed record HttpAnswer(int Status, IHeaderDictionary Headers, byte[] Body)
+{
+    public string Text => Encoding.UTF8.GetString(Body);
+
+    public JsonNode Json => JsonNode.Parse(Body) ?? throw new InvalidOperationException("JSON null");
 }
