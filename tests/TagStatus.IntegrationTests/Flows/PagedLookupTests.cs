@@ -90,6 +90,8 @@ public sealed class PagedLookupTests(AzuriteFixture azurite)
             new("+33600,0001", 0, DeliveryStatus.Delivered, "Delivered", false, at),
             new("+33600\"0002", 0, DeliveryStatus.Unknown, "", false, null),
             new("0033600000010", 0, DeliveryStatus.Delivered, "Delivered", false, at.AddHours(1)),
+            new("+33600000001", 0, DeliveryStatus.Delivered, "Delivered", false, at.AddHours(2)),
+            new("+33600000000", 0, DeliveryStatus.Waiting, "Waiting", false, null),
         ];
         await StoreAsync(app, tag, recipients, TagState.Pending);
 
@@ -100,6 +102,8 @@ public sealed class PagedLookupTests(AzuriteFixture azurite)
             "phoneNumber,status,stopSms,statusAt\r\n" +
             "\"+33600\"\"0002\",unknown,false,\r\n" +
             "\"+33600,0001\",delivered,false,2018-02-07T07:38:31Z\r\n" +
+            "+33600000000,waiting,false,\r\n" +
+            "+33600000001,delivered,false,2018-02-07T09:38:31Z\r\n" +
             "+33600000004,waiting,false,\r\n" +
             "+33600000004,notDelivered,true,2018-02-07T07:38:36Z\r\n" +
             "+33600000009,delivered,false,2018-02-07T07:38:31Z\r\n" +

@@ -140,19 +140,26 @@ public sealed class AppHarness : IAsyncDisposable
     }
 
     /// <summary><c>GET /api/tags/{tag}{query}</c> through the real handler and result, as the Functions host runs them.</summary>
-    public async Task<HttpAnswer> GetTagAsync(string tag, string query = "", Action<HttpRequest>? configure = null)
+    public Task<HttpAnswer> GetTagAsync(string tag, string query = "", Action<HttpRequest>? configure = null) =>
+        CallAsync("/api/tags/" + Uri.EscapeDataString(tag), query, configure, request => Get<TagLookupHandler>().GetAsync(request, tag, default));
+
+    /// <summary><c>GET /api/tags/{tag}/completion</c> through the real handler.</summary>
+    public Task<HttpAnswer> GetCompletionAsync(string tag) =>
+        CallAsync($"/api/tags/{Uri.EscapeDataString(tag)}/completion", "", null, request => Get<TrackingHandler>().CompletionAsync(request, tag, default));
+
+    private static async Task<HttpAnswer> CallAsync(string path, string query, Action<HttpRequest>? configure, Func<HttpRequest, Task<IActionResult>> handle)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
         context.Request.Scheme = "https";
         context.Request.Host = new HostString("tags.example.net");
-        context.Request.Path = "/api/tags/" + Uri.EscapeDataString(tag);
+        context.Request.Path = path;
         context.Request.QueryString = new QueryString(query);
         configure?.Invoke(context.Request);
         var body = new MemoryStream();
         context.Response.Body = body;
 
-        var result = await Get<TagLookupHandler>().GetAsync(context.Request, tag, default);
+        var result = await handle(context.Request);
         await result.ExecuteResultAsync(new ActionContext { HttpContext = context });
         return new HttpAnswer(context.Response.StatusCode, context.Response.Headers, body.ToArray());
     }
