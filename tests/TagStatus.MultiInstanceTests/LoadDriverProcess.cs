@@ -6,7 +6,8 @@ using TagStatus.IntegrationTests.Support;
 namespace TagStatus.MultiInstanceTests;
 
 /// <summary>What one driver reported when its load ended.</summary>
-public sealed record LoadSummary(int Reads, int Pages, double Seconds, Dictionary<string, int> Failures);
+/// <param name="Statuses">Lookup mode: how many answers had each HTTP status.</param>
+public sealed record LoadSummary(int Reads, int Pages, double Seconds, Dictionary<string, int> Failures, Dictionary<string, int>? Statuses = null);
 
 /// <summary>
 /// One <c>bench/TagStatus.BudgetLoad</c> process: started with the app's settings, told when to go, read for its summary,
