@@ -78,7 +78,7 @@ public static class BigTagRun
         return summary.State == TagState.Complete && summary.Counts.Total == recipients ? 0 : 1;
     }
 
-    private static ServiceProvider Compose(string simulatorUrl, string storage, string prefix)
+    internal static ServiceProvider Compose(string simulatorUrl, string storage, string prefix)
     {
         var settings = new Dictionary<string, string?>
         {
