@@ -24,6 +24,26 @@ public sealed class LoadDriverProcess : IDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>What every driver is composed with: the shared Azurite tables and the simulator as SMS Partner, no vault.</summary>
+    public static string[] AppSettings(AzuriteFixture azurite, SmsPartner.Simulator.RunningSimulator simulator) =>
+    [
+        $"--TagStorage:ConnectionString={azurite.ConnectionString}",
+        $"--TagStorage:TablePrefix={AzuriteFixture.UniquePrefix()}",
+        $"--SmsPartner:BaseUrl={simulator.BaseUri}",
+        $"--SmsPartner:ApiKey={simulator.ApiKey}",
+        "--Secrets:VaultUri=",
+        "--Callbacks:SigningKey=unused-by-the-load",
+    ];
+
+    /// <summary>Kills what is still running, pass or fail.</summary>
+    public static void DisposeAll(IEnumerable<LoadDriverProcess> drivers)
+    {
+        foreach (var driver in drivers)
+        {
+            driver.Dispose();
+        }
+    }
+
     public static LoadDriverProcess Start(IEnumerable<string> settings)
     {
         var info = new ProcessStartInfo("dotnet")

@@ -23,15 +23,9 @@ public sealed class StaleLookupLoadTests(AzuriteFixture azurite, ITestOutputHelp
         simulator.State.SeedTag(StaleTag, Enumerable.Range(1, 40)
             .Select(i => new RecipientSeed { PhoneNumber = $"+336{i:D8}", Status = SmsStatuses.Waiting, SettleAfterSeconds = 100_000 })
             .ToList());
-        var prefix = AzuriteFixture.UniquePrefix();
         string[] settings =
         [
-            $"--TagStorage:ConnectionString={azurite.ConnectionString}",
-            $"--TagStorage:TablePrefix={prefix}",
-            $"--SmsPartner:BaseUrl={simulator.BaseUri}",
-            $"--SmsPartner:ApiKey={simulator.ApiKey}",
-            "--Secrets:VaultUri=",
-            "--Callbacks:SigningKey=unused-by-the-load",
+            .. LoadDriverProcess.AppSettings(azurite, simulator),
             "--Load:Mode=lookups",
             $"--Load:Tag={StaleTag}",
             $"--Load:Lookups={LookupsPerProcess}",
@@ -59,10 +53,7 @@ public sealed class StaleLookupLoadTests(AzuriteFixture azurite, ITestOutputHelp
         }
         finally
         {
-            foreach (var driver in drivers)
-            {
-                driver.Dispose();
-            }
+            LoadDriverProcess.DisposeAll(drivers);
         }
     }
 }
