@@ -71,6 +71,9 @@ public sealed class LoadDriverProcess : IDisposable
         };
         process.Exited += (_, _) =>
         {
+            // Exited can come before the last output lines are handled: wait for the output to end first, so a summary
+            // printed just before a normal exit is not taken for a missing one.
+            process.WaitForExit();
             driver._ready.TrySetException(new InvalidOperationException($"Load driver {driver.Id} exited early: {driver.Errors}"));
             driver._summary.TrySetException(new InvalidOperationException($"Load driver {driver.Id} ended without a summary: {driver.Errors}"));
         };
