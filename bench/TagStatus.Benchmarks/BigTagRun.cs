@@ -43,7 +43,7 @@ public static class BigTagRun
         using var sampler = new WorkingSetSampler();
         do
         {
-            progress = await stepwise.StepAsync(tag, await store.GetSummaryAsync(tag, default), followUp: steps > 0, default);
+            progress = await stepwise.StepAsync(tag, await store.GetSummaryAsync(tag, default), followUp: steps > 0, RefreshReason.Scheduled, default);
             steps++;
             if (progress is RefreshProgress.Continued)
             {
@@ -121,7 +121,7 @@ public static class BigTagRun
         }
     }
 
-    private static ServiceProvider Compose(string simulatorUrl, string storage, string prefix)
+    internal static ServiceProvider Compose(string simulatorUrl, string storage, string prefix)
     {
         var settings = new Dictionary<string, string?>
         {

@@ -6,6 +6,10 @@
 // read, waits for a line
 // on stdin, loads for --Load:Seconds, then prints one JSON summary line and exits.
 //
+// --Load:Mode=lookups (issue 14) instead sends --Load:Lookups concurrent GET /api/tags/{tag} through the real handler
+// at once, and counts the answers by status. With --Load:Prepare=true it first stores the tag as an hour-old pending
+// read (so every lookup finds it stale), without reading SMS Partner.
+//
 //   dotnet bench/TagStatus.BudgetLoad/bin/Release/net10.0/TagStatus.BudgetLoad.dll \
 //     --TagStorage:ConnectionString="$TAGSTATUS_STORAGE" --SmsPartner:BaseUrl=http://127.0.0.1:5005/v1/ \
 //     --SmsPartner:ApiKey=sim-key --Load:Tag=load --Load:Workers=6 --Load:Seconds=60
@@ -15,6 +19,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using TagStatus.Api;
 using TagStatus.Core;
 using TagStatus.Core.Domain;
 using TagStatus.Core.SmsPartner;
@@ -24,12 +29,19 @@ builder.Logging.ClearProviders();
 // Stdout carries the protocol; warnings and errors go to stderr.
 builder.Logging.AddSimpleConsole().AddFilter(level => level >= LogLevel.Warning);
 builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-builder.Services.AddTagStatusCore(builder.Configuration);
 
 var tag = Tag.Parse(builder.Configuration["Load:Tag"] ?? "load");
 var workers = int.Parse(builder.Configuration["Load:Workers"] ?? "6", System.Globalization.CultureInfo.InvariantCulture);
 var duration = TimeSpan.FromSeconds(double.Parse(builder.Configuration["Load:Seconds"] ?? "60", System.Globalization.CultureInfo.InvariantCulture));
 
+if (builder.Configuration["Load:Mode"] == "lookups")
+{
+    builder.Services.AddTagStatusApi(builder.Configuration);
+    using var lookupHost = builder.Build();
+    return await LookupLoad.RunAsync(lookupHost.Services, tag, builder.Configuration);
+}
+
+builder.Services.AddTagStatusCore(builder.Configuration);
 using var host = builder.Build();
 var client = host.Services.GetRequiredService<ISmsPartnerClient>();
 
@@ -67,5 +79,7 @@ await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
 })));
 
 Console.WriteLine(JsonSerializer.Serialize(new LoadSummary(reads, pages, clock.Elapsed.TotalSeconds, new Dictionary<string, int>(failures))));
+return 0;
 
-internal sealed record LoadSummary(int Reads, int Pages, double Seconds, Dictionary<string, int> Failures);
+/// <param name="Statuses">Lookup mode: how many answers had each HTTP status.</param>
+internal sealed record LoadSummary(int Reads, int Pages, double Seconds, Dictionary<string, int> Failures, Dictionary<string, int>? Statuses = null);

@@ -186,6 +186,9 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     SmsPartner__MaxPages: '10000'
     RefreshSchedule: refreshSchedule
     Lookup__DefaultMaxAge: '60'
+    Lookup__MaxInlinePages: '10'
+    Lookup__RefreshClaimSeconds: '60'
+    Lookup__WaitForRefreshSeconds: '3'
     Tracking__Window: '2.00:00:00'
     Tracking__Margin: '06:00:00'
     Tracking__PagesPerRun: '240'

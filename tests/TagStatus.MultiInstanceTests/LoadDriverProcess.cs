@@ -6,7 +6,8 @@ using TagStatus.IntegrationTests.Support;
 namespace TagStatus.MultiInstanceTests;
 
 /// <summary>What one driver reported when its load ended.</summary>
-public sealed record LoadSummary(int Reads, int Pages, double Seconds, Dictionary<string, int> Failures);
+/// <param name="Statuses">Lookup mode: how many answers had each HTTP status.</param>
+public sealed record LoadSummary(int Reads, int Pages, double Seconds, Dictionary<string, int> Failures, Dictionary<string, int>? Statuses = null);
 
 /// <summary>
 /// One <c>bench/TagStatus.BudgetLoad</c> process: started with the app's settings, told when to go, read for its summary,
@@ -22,6 +23,26 @@ public sealed class LoadDriverProcess : IDisposable
     private LoadDriverProcess(Process process) => _process = process;
 
     public int Id => _process.Id;
+
+    /// <summary>What every driver is composed with: the shared Azurite tables and the simulator as SMS Partner, no vault.</summary>
+    public static string[] AppSettings(AzuriteFixture azurite, SmsPartner.Simulator.RunningSimulator simulator) =>
+    [
+        $"--TagStorage:ConnectionString={azurite.ConnectionString}",
+        $"--TagStorage:TablePrefix={AzuriteFixture.UniquePrefix()}",
+        $"--SmsPartner:BaseUrl={simulator.BaseUri}",
+        $"--SmsPartner:ApiKey={simulator.ApiKey}",
+        "--Secrets:VaultUri=",
+        "--Callbacks:SigningKey=unused-by-the-load",
+    ];
+
+    /// <summary>Kills what is still running, pass or fail.</summary>
+    public static void DisposeAll(IEnumerable<LoadDriverProcess> drivers)
+    {
+        foreach (var driver in drivers)
+        {
+            driver.Dispose();
+        }
+    }
 
     public static LoadDriverProcess Start(IEnumerable<string> settings)
     {
@@ -50,6 +71,9 @@ public sealed class LoadDriverProcess : IDisposable
         };
         process.Exited += (_, _) =>
         {
+            // Exited can come before the last output lines are handled: wait for the output to end first, so a summary
+            // printed just before a normal exit is not taken for a missing one.
+            process.WaitForExit();
             driver._ready.TrySetException(new InvalidOperationException($"Load driver {driver.Id} exited early: {driver.Errors}"));
             driver._summary.TrySetException(new InvalidOperationException($"Load driver {driver.Id} ended without a summary: {driver.Errors}"));
         };

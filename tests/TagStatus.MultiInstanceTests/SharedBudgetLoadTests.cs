@@ -23,16 +23,10 @@ public sealed class SharedBudgetLoadTests(AzuriteFixture azurite, ITestOutputHel
     {
         await using var simulator = await SimulatorApp.StartAsync(new SimulatorOptions { PageSize = 20 });
         simulator.State.GenerateTag("load", new GenerateSpec { Count = 60, WaitingRatio = 0, Seed = 13 }); // 3 pages a read
-        var prefix = AzuriteFixture.UniquePrefix();
         string[] settings =
         [
-            $"--TagStorage:ConnectionString={azurite.ConnectionString}",
-            $"--TagStorage:TablePrefix={prefix}",
-            $"--SmsPartner:BaseUrl={simulator.BaseUri}",
-            $"--SmsPartner:ApiKey={simulator.ApiKey}",
+            .. LoadDriverProcess.AppSettings(azurite, simulator),
             $"--SmsPartner:RequestsPerSecond={RequestsPerSecond}",
-            "--Secrets:VaultUri=",
-            "--Callbacks:SigningKey=unused-by-the-load",
             "--Load:Tag=load",
             $"--Load:Workers={WorkersPerProcess}",
             $"--Load:Seconds={Load.TotalSeconds}",
@@ -80,10 +74,7 @@ public sealed class SharedBudgetLoadTests(AzuriteFixture azurite, ITestOutputHel
         }
         finally
         {
-            foreach (var driver in drivers)
-            {
-                driver.Dispose();
-            }
+            LoadDriverProcess.DisposeAll(drivers);
         }
     }
 }

@@ -54,12 +54,17 @@ public record TagResponse(
 /// <summary>The body of <c>GET /api/tags/{tag}</c>: the summary, a page of recipients, and <c>nextLink</c>, written null on the last page as the contract shows.</summary>
 public sealed record TagDetailResponse : TagResponse
 {
-    public TagDetailResponse(TagResponse summary, IReadOnlyList<RecipientDto> recipients, string? nextLink)
+    public TagDetailResponse(TagResponse summary, IReadOnlyList<RecipientDto> recipients, string? nextLink, bool refreshing = false)
         : base(summary)
     {
+        Refreshing = refreshing;
         Recipients = recipients;
         NextLink = nextLink;
     }
+
+    /// <summary>True when another request is reading the tag from SMS Partner (or its refresh is queued) and this answer is what is stored meanwhile.</summary>
+    [JsonPropertyOrder(0)]
+    public bool Refreshing { get; init; }
 
     [JsonPropertyOrder(1)]
     public IReadOnlyList<RecipientDto> Recipients { get; init; }

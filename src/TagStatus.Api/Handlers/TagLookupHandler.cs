@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -13,6 +12,7 @@ using TagStatus.Api.Http;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Json;
 using TagStatus.Core.Lookup;
+using TagStatus.Core.Storage;
 
 namespace TagStatus.Api.Handlers;
 
@@ -27,18 +27,35 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         }
 
         if (!QueryReader.TryInt(request, "maxAge", 0, 7 * 24 * 3600, options.Value.DefaultMaxAge, out var maxAge, out var error)
-            || !QueryReader.TryInt(request, "page", 1, 1_000_000, 1, out var page, out error)
+            || !QueryReader.TryInt(request, "page", 1, 1, 1, out _, out error)
             || !QueryReader.TryInt(request, "pageSize", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize, out var pageSize, out error)
             || !QueryReader.TryStatuses(request, out var statuses, out error))
         {
-            return ApiResults.BadRequest(ParameterOf(error), error);
+            return ApiResults.BadRequest(ParameterOf(error), error.StartsWith("'page' ", StringComparison.Ordinal) ? PageReplaced : error);
         }
 
-        var query = new RecipientQuery(statuses, page, pageSize);
+        if (!QueryReader.TryOpaque(request, "continuationToken", out var token, out error))
+        {
+            return ApiResults.BadRequest("continuationToken", error);
+        }
+
+        if (token is not null && !ListContinuation.TryRead(token, out _))
+        {
+            return BadToken();
+        }
+
+        var query = new RecipientQuery(statuses, pageSize, token);
         var result = await lookup.LookupAsync(parsed, TimeSpan.FromSeconds(maxAge), cancellationToken).ConfigureAwait(false);
         return result switch
         {
-            LookupResult.Found found => Represent(request, found, query),
+            LookupResult.Found found => await RepresentAsync(request, found, query, cancellationToken).ConfigureAwait(false),
+            LookupResult.Accepted accepted => ApiResults.Problem(StatusCodes.Status202Accepted, "refreshing", "The tag is being read from SMS Partner.",
+                $"Nothing is stored for the tag '{parsed}' yet and its read is under way; follow Location after Retry-After.",
+                headers: new Dictionary<string, string>
+                {
+                    [HeaderNames.Location] = TrackingHandler.CompletionUrl(request, parsed),
+                    [HeaderNames.RetryAfter] = ApiResults.Seconds(accepted.RetryAfter),
+                }),
             LookupResult.NotFound => ApiResults.NotFound($"SMS Partner knows no message under the tag '{parsed}', and nothing is stored for it."),
             LookupResult.UpstreamFailed failed => ApiResults.UpstreamFailed(failed.Detail, failed.UpstreamCode),
             LookupResult.Unavailable down => ApiResults.Unavailable(down.Detail, down.RetryAfter),
@@ -46,56 +63,66 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         };
     }
 
-    private static IActionResult Represent(HttpRequest request, LookupResult.Found found, RecipientQuery query)
-    {
-        var snapshot = found.Snapshot;
-        var wantsCsv = WantsCsv(request);
-        byte[] body;
-        string etag;
-        if (wantsCsv)
-        {
-            var matching = query.Filter(snapshot.Recipients).ToList();
-            body = RecipientCsv.Write(matching);
-            etag = EntityTag(snapshot.Summary, matching, "csv");
-        }
-        else
-        {
-            var (items, hasMore) = query.Apply(snapshot.Recipients);
-            var nextLink = hasMore
-                ? QueryReader.Link(request, new Dictionary<string, string?> { ["page"] = (query.Page + 1).ToString(CultureInfo.InvariantCulture) })
-                : null;
-            var detail = new TagDetailResponse(TagResponse.Summary(snapshot.Summary, found.Source, found.Stale), items.Select(RecipientDto.From).ToList(), nextLink);
-            body = JsonSerializer.SerializeToUtf8Bytes(detail, ApiJsonContext.Api.TagDetailResponse);
-            etag = EntityTag(snapshot.Summary, items, string.Create(CultureInfo.InvariantCulture, $"json|{query.Page}|{query.PageSize}|{hasMore}"));
-        }
+    private const string PageReplaced = "'page' is no longer taken: follow nextLink, which carries a continuationToken.";
 
+    /// <summary>
+    /// The ETag comes from the summary and the query alone, so a 304 reads no recipient row; only a 200 reads them: one
+    /// page, or for CSV every matching row streamed a storage page at a time.
+    /// </summary>
+    private async Task<IActionResult> RepresentAsync(HttpRequest request, LookupResult.Found found, RecipientQuery query, CancellationToken cancellationToken)
+    {
+        var summary = found.Summary;
+        var wantsCsv = WantsCsv(request);
+        var statuses = query.Statuses is null ? "*" : string.Join(',', query.Statuses.Order().Select(s => s.ToApiName()));
+        var etag = wantsCsv
+            ? EntityTag(summary, $"csv|{statuses}")
+            : EntityTag(summary, string.Create(CultureInfo.InvariantCulture, $"json|{statuses}|{query.PageSize}|{query.ContinuationToken}"));
         var headers = new Dictionary<string, string> { [HeaderNames.ETag] = etag, [HeaderNames.Vary] = HeaderNames.Accept };
         if (IfNoneMatch(request, etag))
         {
             return ApiResults.Empty(StatusCodes.Status304NotModified, headers);
         }
 
-        return new BodyResult(StatusCodes.Status200OK, wantsCsv ? ApiResults.Csv : ApiResults.Json, body, headers);
-    }
-
-    /// <summary>
-    /// A weak ETag over what the answer says (state, counts, the recipients it shows), not over when or how it was
-    /// read, so a caller polling an unchanged tag gets 304 whether the answer came live or from the store. Hashed
-    /// incrementally, one recipient at a time: no copy of the tag is built for it.
-    /// </summary>
-    private static string EntityTag(TagSummary summary, IEnumerable<Recipient> shown, string form)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> buffer = stackalloc byte[256];
-        Append(hash, buffer, $"{form}|{summary.State}|{summary.Tracked}|{summary.Counts}|{summary.CompletedAt?.ToUnixTimeSeconds()}|{summary.UpstreamTotal}|{summary.Partial}\n");
-        foreach (var recipient in shown)
+        if (wantsCsv)
         {
-            // The number is upstream data of any length; the rest of the line is bounded.
-            var phone = recipient.PhoneNumber;
-            hash.AppendData(Encoding.UTF8.GetMaxByteCount(phone.Length) <= buffer.Length ? buffer[..Encoding.UTF8.GetBytes(phone, buffer)] : Encoding.UTF8.GetBytes(phone));
-            Append(hash, buffer, $";{recipient.Occurrence};{(int)recipient.Status};{recipient.StopSms};{recipient.StatusAt?.ToUnixTimeSeconds()}\n");
+            return new RecipientCsvResult(lookup.ReadAllAsync(summary.Tag, query.Statuses, cancellationToken), headers);
         }
 
+        RecipientPage page;
+        try
+        {
+            page = await lookup.ReadPageAsync(summary.Tag, query, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            return BadToken();
+        }
+        catch (StoreUnavailableException)
+        {
+            return TrackingHandler.StorageUnavailable();
+        }
+
+        var nextLink = page.ContinuationToken is { } next
+            ? QueryReader.Link(request, new Dictionary<string, string?> { ["continuationToken"] = next, ["page"] = null })
+            : null;
+        var detail = new TagDetailResponse(TagResponse.Summary(summary, found.Source, found.Stale), page.Recipients.Select(RecipientDto.From).ToList(), nextLink, found.Refreshing);
+        return ApiResults.Ok(detail, ApiJsonContext.Api.TagDetailResponse, headers: headers);
+    }
+
+    private static BodyResult BadToken() =>
+        ApiResults.BadRequest("continuationToken", "'continuationToken' is not one this service gave; start again without it.");
+
+    /// <summary>
+    /// A weak ETag over what the answer says (state, counts, the version of the tag's recipients, the query), not over
+    /// when or how it was read, so a caller polling an unchanged tag gets 304 whether the answer came live or from the
+    /// store, and the decision needs the summary alone.
+    /// </summary>
+    private static string EntityTag(TagSummary summary, string form)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(form));
+        Span<byte> buffer = stackalloc byte[256];
+        Append(hash, buffer, $"|{summary.State}|{summary.Tracked}|{summary.Counts}|{summary.CompletedAt?.ToUnixTimeSeconds()}|{summary.UpstreamTotal}|{summary.Partial}|{summary.RecipientsVersion}\n");
         Span<byte> digest = stackalloc byte[32];
         hash.GetHashAndReset(digest);
         return $"W/\"{Convert.ToHexStringLower(digest[..16])}\"";
@@ -141,26 +168,78 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
     private static string ParameterOf(string error) => error.StartsWith('\'') ? error[1..error.IndexOf('\'', 1)] : "query";
 }
 
-/// <summary>RFC 4180 CSV of recipients: <c>phoneNumber,status,stopSms,statusAt</c>.</summary>
-public static class RecipientCsv
+/// <summary>
+/// RFC 4180 CSV of recipients (<c>phoneNumber,status,stopSms,statusAt</c>), written to the response as UTF-8 while the
+/// rows are read, a storage page at a time: memory stays bounded whatever the tag's size. The first page is read before
+/// anything is sent, so storage down is a 503; a failure after that aborts the response, so a cut-off CSV never looks whole.
+/// </summary>
+public sealed class RecipientCsvResult(IAsyncEnumerable<Recipient> recipients, IReadOnlyDictionary<string, string> headers) : IActionResult
 {
     public const string Header = "phoneNumber,status,stopSms,statusAt";
 
-    public static byte[] Write(IEnumerable<Recipient> recipients)
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    public async Task ExecuteResultAsync(ActionContext context)
     {
-        var builder = new StringBuilder(Header).Append("\r\n");
-        foreach (var recipient in recipients)
+        var http = context.HttpContext;
+        var cancellationToken = http.RequestAborted;
+        await using var rows = recipients.GetAsyncEnumerator(cancellationToken);
+        bool any;
+        try
         {
-            builder.Append(Field(recipient.PhoneNumber)).Append(',')
-                .Append(recipient.Status.ToApiName()).Append(',')
-                .Append(recipient.StopSms ? "true" : "false").Append(',')
-                .Append(recipient.StatusAt?.UtcDateTime.ToString(UtcSecondsConverter.Format, System.Globalization.CultureInfo.InvariantCulture))
-                .Append("\r\n");
+            any = await rows.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            await TrackingHandler.StorageUnavailable().ExecuteResultAsync(context).ConfigureAwait(false);
+            return;
         }
 
-        return Encoding.UTF8.GetBytes(builder.ToString());
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = ApiResults.Csv;
+        foreach (var (name, value) in headers)
+        {
+            response.Headers[name] = value;
+        }
+
+        var writer = new StreamWriter(response.Body, Utf8NoBom, bufferSize: 16 * 1024, leaveOpen: true) { NewLine = "\r\n" };
+        await using (writer.ConfigureAwait(false))
+        {
+            try
+            {
+                await writer.WriteAsync(Header + "\r\n").ConfigureAwait(false);
+                var line = new StringBuilder(64);
+                while (any)
+                {
+                    // Into the writer's buffer; it goes to the response when full (at most 16 KB held).
+                    await writer.WriteAsync(Line(line.Clear(), rows.Current), cancellationToken).ConfigureAwait(false);
+                    any = await rows.MoveNextAsync().ConfigureAwait(false);
+                }
+
+                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException)
+            {
+                http.Abort();
+            }
+        }
     }
 
-    private static string Field(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+    private static StringBuilder Line(StringBuilder line, Recipient recipient)
+    {
+        Field(line, recipient.PhoneNumber).Append(',')
+            .Append(recipient.Status.ToApiName()).Append(recipient.StopSms ? ",true," : ",false,");
+        if (recipient.StatusAt is { } at)
+        {
+            line.Append(at.UtcDateTime.ToString(UtcSecondsConverter.Format, CultureInfo.InvariantCulture));
+        }
+
+        return line.Append("\r\n");
+    }
+
+    private static StringBuilder Field(StringBuilder line, string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") < 0
+            ? line.Append(value)
+            : line.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
 }

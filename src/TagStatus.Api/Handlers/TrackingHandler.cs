@@ -13,7 +13,7 @@ namespace TagStatus.Api.Handlers;
 /// <c>POST /api/tags</c>, <c>DELETE /api/tags/{tag}</c>, <c>GET /api/tags</c> and <c>GET /api/tags/{tag}/completion</c>:
 /// tracking, and the asynchronous request-reply pattern Logic Apps and Power Automate follow by themselves.
 /// </summary>
-public sealed class TrackingHandler(TrackingService tracking, ITagStore store, TimeProvider time)
+public sealed class TrackingHandler(TrackingService tracking, ITagStore store, IPassStore passes, TimeProvider time)
 {
     private static readonly TimeSpan MinPollInterval = TimeSpan.FromSeconds(5);
 
@@ -117,7 +117,13 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
 
         if (stored is null)
         {
-            return ApiResults.NotFound($"Nothing is known of the tag '{parsed}': register it with POST /api/tags first.");
+            return await IsBeingReadAsync(parsed, cancellationToken).ConfigureAwait(false)
+                ? ApiResults.Empty(StatusCodes.Status202Accepted, new Dictionary<string, string>
+                {
+                    [HeaderNames.Location] = CompletionUrl(request, parsed),
+                    [HeaderNames.RetryAfter] = ApiResults.Seconds(MinPollInterval),
+                })
+                : ApiResults.NotFound($"Nothing is known of the tag '{parsed}': register it with POST /api/tags first.");
         }
 
         var summary = stored.Summary;
@@ -130,6 +136,19 @@ public sealed class TrackingHandler(TrackingService tracking, ITagStore store, T
         return summary.State.IsSettled()
             ? ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Api.TagResponse)
             : ApiResults.Ok(TagResponse.Summary(summary), ApiJsonContext.Api.TagResponse, StatusCodes.Status202Accepted, PollingHeaders(request, summary));
+    }
+
+    /// <summary>A lookup handed the tag's first read to the refresh queue (too big to read inline): its pass is open.</summary>
+    private async Task<bool> IsBeingReadAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await passes.IsOpenAsync(tag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException)
+        {
+            return false;
+        }
     }
 
     private Dictionary<string, string> PollingHeaders(HttpRequest request, TagSummary summary)

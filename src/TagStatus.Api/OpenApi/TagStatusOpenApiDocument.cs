@@ -172,9 +172,15 @@ public static class TagStatusOpenApiDocument
         Summary = "Get the delivery status of a tag",
         Description =
             "The status of every message sent under the tag, read from storage when fresh enough (see Max age) or from SMS Partner. "
-            + "Counts always cover the whole tag; the recipients are filtered by Status and paged. "
-            + "Send 'Accept: text/csv' for every matching recipient as CSV (phoneNumber,status,stopSms,statusAt). "
-            + "The answer carries an ETag; If-None-Match with it answers 304.",
+            + "Counts always cover the whole tag (from its stored summary); the recipients are filtered by Status and paged: "
+            + "nextLink carries an opaque continuationToken. "
+            + "Send 'Accept: text/csv' for every matching recipient as CSV (phoneNumber,status,stopSms,statusAt), streamed; "
+            + "a tag whose matching recipients fit in 1,000 rows lists them by number, a bigger one in storage order. "
+            + "The answer carries an ETag; If-None-Match with it answers 304. "
+            + "One request at a time reads a tag from SMS Partner: the others get what is stored with refreshing true. "
+            + "A tag of more pages than the app's Lookup:MaxInlinePages (10 by default) is never read while the caller waits: "
+            + "its refresh is queued and the stored tag answers (refreshing true), or with nothing stored yet 202 with "
+            + "Location (the tag's completion URL) and Retry-After.",
         Parameters =
         [
             TagParameter(),
@@ -187,9 +193,9 @@ public static class TagStatusOpenApiDocument
                 Description = "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown.",
                 Schema = new OpenApiSchema { Type = "string" },
             }.WithSummary("Status Filter"),
-            IntegerQuery("page", "Page", "The page of recipients, from 1.", 1, 1_000_000, 1).WithVisibility(Advanced),
-            IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
+            IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}; a filtered page may hold fewer and still have a nextLink.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
                 .WithVisibility(Advanced),
+            ContinuationTokenQuery(),
         ],
         Responses = new OpenApiResponses
         {
@@ -206,8 +212,14 @@ public static class TagStatusOpenApiDocument
                     ["ETag"] = StringHeader("A weak entity tag over the tag's data and the page asked for"),
                 },
             },
+            ["202"] = new OpenApiResponse
+            {
+                Description = "Nothing is stored for the tag yet and its read is under way (another request's, or queued for a big tag); poll Location after Retry-After seconds",
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = Ref(Schemas.Problem) } },
+                Headers = PollingHeaders(),
+            },
             ["304"] = new OpenApiResponse { Description = "Not modified since the ETag given in If-None-Match" },
-            ["400"] = Problem("The tag or a query value breaks a rule; the detail names it"),
+            ["400"] = Problem("The tag or a query value breaks a rule (page is no longer taken: follow nextLink); the detail names it"),
             ["401"] = Unauthorized(),
             ["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it"),
             ["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code"),
@@ -261,13 +273,7 @@ public static class TagStatusOpenApiDocument
                 Schema = new OpenApiSchema { Type = "string", Enum = StateEnum() },
             }.WithSummary("State"),
             IntegerQuery("pageSize", "Page Size", "Tags per page, 1 to 1000.", 1, 1000, 100).WithVisibility(Advanced),
-            new OpenApiParameter
-            {
-                Name = "continuationToken",
-                In = ParameterLocation.Query,
-                Description = "Where the previous page ended; taken from nextLink, never built by hand.",
-                Schema = new OpenApiSchema { Type = "string" },
-            }.WithSummary("Continuation Token").WithVisibility(Internal),
+            ContinuationTokenQuery(),
         ],
         Responses = new OpenApiResponses
         {
@@ -308,7 +314,7 @@ public static class TagStatusOpenApiDocument
             ["200"] = new OpenApiResponse { Description = "Settled: complete or expired", Content = JsonContent(Ref(Schemas.TagSummary)) },
             ["202"] = new OpenApiResponse
             {
-                Description = "Still pending; poll Location after Retry-After seconds",
+                Description = "Still pending (with no body when nothing is stored yet and a lookup queued the tag's first read); poll Location after Retry-After seconds",
                 Content = JsonContent(Ref(Schemas.TagSummary)),
                 Headers = PollingHeaders(),
             },
@@ -682,6 +688,7 @@ public static class TagStatusOpenApiDocument
         ];
         if (withRecipients)
         {
+            properties.Insert(0, ("refreshing", Boolean("Refreshing", "True when the tag is being read from SMS Partner by another request (or its refresh is queued, for a big tag) and this is what is stored meanwhile"), true));
             properties.Add(("recipients", new OpenApiSchema { Type = "array", Items = Ref(Schemas.Recipient), Description = "One page of the recipients matching the filter" }.WithSummary("Recipients"), true));
             properties.Add(("nextLink", Nullable(String("Next Link", "The absolute URL of the next page of recipients, or null on the last")), true));
         }
@@ -768,6 +775,14 @@ public static class TagStatusOpenApiDocument
     }
 
     private static OpenApiResponse Unauthorized() => new() { Description = "The function key is missing or wrong" };
+
+    private static OpenApiParameter ContinuationTokenQuery() => new OpenApiParameter
+    {
+        Name = "continuationToken",
+        In = ParameterLocation.Query,
+        Description = "Where the previous page ended; taken from nextLink, never built by hand.",
+        Schema = new OpenApiSchema { Type = "string" },
+    }.WithSummary("Continuation Token").WithVisibility(Internal);
 
     private static OpenApiSchema Ref(string id) => new() { Reference = new OpenApiReference { Type = ReferenceType.Schema, Id = id } };
 

@@ -4,6 +4,7 @@ namespace TagStatus.Core.Domain;
 /// <param name="UpstreamTotal">The <c>total</c> SMS Partner announced on the last read, or null when it announced none.</param>
 /// <param name="PartialReason">Why the last read was not a full pass (see <see cref="UpstreamPass"/>), or null when it was.</param>
 /// <param name="WindowStartedAt">When the tracking window opened: first seen, or reopened; null on summaries stored before reopening existed.</param>
+/// <param name="RecipientsVersion">A hash of every recipient as stored (<see cref="RecipientsVersions"/>), so a lookup can tell an unchanged answer without reading a recipient row; null on summaries stored before it existed.</param>
 public sealed record TagSummary(
     Tag Tag,
     TagState State,
@@ -16,13 +17,20 @@ public sealed record TagSummary(
     int FailedRefreshes = 0,
     int? UpstreamTotal = null,
     string? PartialReason = null,
-    DateTimeOffset? WindowStartedAt = null)
+    DateTimeOffset? WindowStartedAt = null,
+    string? RecipientsVersion = null)
 {
     /// <summary>The start of the tracking window: expiry and back-off count from here.</summary>
     public DateTimeOffset WindowStart => WindowStartedAt ?? FirstSeenAt;
 
+    /// <summary>SMS Partner's page size as seen on its sibling endpoints; only an estimate of a tag's pages.</summary>
+    public const int EstimatedRowsPerPage = 20;
+
     /// <summary>True when the last read of SMS Partner was not a full pass.</summary>
     public bool Partial => PartialReason is not null;
+
+    /// <summary>About how many SMS Partner pages a read of the tag takes, by its stored recipients.</summary>
+    public int EstimatedPages => Math.Max(1, (Counts.Total + EstimatedRowsPerPage - 1) / EstimatedRowsPerPage);
 }
 
 /// <summary>A tag with every one of its recipients.</summary>

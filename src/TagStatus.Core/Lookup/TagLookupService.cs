@@ -1,5 +1,8 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Queues;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
@@ -17,8 +20,13 @@ public enum LookupSource
 /// <summary>What a lookup found; each case maps to one HTTP answer.</summary>
 public abstract record LookupResult
 {
+    /// <summary>The tag's stored summary answers; its recipients are read a page at a time (<see cref="TagLookupService.ReadPageAsync"/>).</summary>
     /// <param name="Stale">True when SMS Partner could not be read and stored data stands in.</param>
-    public sealed record Found(TagSnapshot Snapshot, LookupSource Source, bool Stale) : LookupResult;
+    /// <param name="Refreshing">True when stored data stands in while a refresh of the tag is under way elsewhere.</param>
+    public sealed record Found(TagSummary Summary, LookupSource Source, bool Stale, bool Refreshing = false) : LookupResult;
+
+    /// <summary>Nothing is stored yet and a refresh of the tag is under way: ask again after <paramref name="RetryAfter"/>.</summary>
+    public sealed record Accepted(TimeSpan RetryAfter) : LookupResult;
 
     /// <summary>SMS Partner knows no message under the tag and nothing is stored.</summary>
     public sealed record NotFound : LookupResult;
@@ -30,10 +38,29 @@ public abstract record LookupResult
     public sealed record Unavailable(string Detail, TimeSpan RetryAfter) : LookupResult;
 }
 
-/// <summary>The cache policy of <c>GET /api/tags/{tag}</c>: stored when fresh or settled, live otherwise, stored again when live fails.</summary>
-public sealed partial class TagLookupService(ITagStore store, TagRefresher refresher, TimeProvider time, ILogger<TagLookupService> logger)
+/// <summary>
+/// The cache policy of <c>GET /api/tags/{tag}</c>: stored when fresh or settled, live otherwise, stored again when live
+/// fails. One lookup at a time reads a tag upstream, across instances (a claim in storage); the others serve what is
+/// stored, marked as refreshing. A tag of more than <see cref="LookupOptions.MaxInlinePages"/> pages is never read while
+/// the caller waits: it goes to the refresh queue.
+/// </summary>
+public sealed partial class TagLookupService(
+    ITagStore store,
+    TagRefresher refresher,
+    ISmsPartnerClient client,
+    IPassStore passes,
+    IWorkQueue queue,
+    IOptions<LookupOptions> options,
+    TimeProvider time,
+    ILogger<TagLookupService> logger)
 {
     private static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan InlineReadRetryAfter = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan QueuedReadRetryAfter = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan WaitStep = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Rows a CSV asks storage for at a time: the most one query answers.</summary>
+    private const int StreamPageSize = 1000;
 
     public async Task<LookupResult> LookupAsync(Tag tag, TimeSpan maxAge, CancellationToken cancellationToken)
     {
@@ -45,25 +72,54 @@ public sealed partial class TagLookupService(ITagStore store, TagRefresher refre
         catch (StoreUnavailableException e)
         {
             Log.StoreUnavailable(logger, tag.Value, e);
-            return new LookupResult.Unavailable("Storage cannot be reached.", DefaultRetryAfter);
+            return StorageDown();
         }
 
         if (stored is not null && IsServableFromStore(stored.Summary, maxAge, time.GetUtcNow()))
         {
-            return await FromStoreAsync(stored.Summary, stale: false, cancellationToken).ConfigureAwait(false);
+            return new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false);
         }
 
+        RefreshClaim? claim;
         try
         {
-            var refreshed = await refresher.RefreshAsync(tag, RefreshReason.Lookup, cancellationToken).ConfigureAwait(false);
-            return new LookupResult.Found(refreshed.Snapshot, LookupSource.Live, Stale: false);
+            var now = time.GetUtcNow();
+            claim = await store.TryClaimRefreshAsync(tag, now, now + options.Value.RefreshClaim, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException e)
+        {
+            Log.StoreUnavailable(logger, tag.Value, e);
+            return stored is not null ? new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: true) : StorageDown();
+        }
+
+        if (claim is null)
+        {
+            Log.RefreshUnderWay(logger, tag.Value);
+            return stored is not null
+                ? new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true)
+                : await WaitForOtherReadAsync(tag, cancellationToken).ConfigureAwait(false);
+        }
+
+        var keepClaim = false;
+        try
+        {
+            // The previous holder may have stored a fresh read after this lookup read the summary.
+            stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+            if (stored is not null && IsServableFromStore(stored.Summary, maxAge, time.GetUtcNow()))
+            {
+                return new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false);
+            }
+
+            var (result, queued) = await ReadUpstreamAsync(tag, stored, cancellationToken).ConfigureAwait(false);
+            keepClaim = queued; // a queued refresh keeps the claim until it expires, so other lookups do not queue it again
+            return result;
         }
         catch (SmsPartnerException e)
         {
             Log.LiveReadFailed(logger, tag.Value, e.GetType().Name, e);
             if (stored is not null)
             {
-                return await FromStoreAsync(stored.Summary, stale: true, cancellationToken).ConfigureAwait(false);
+                return new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: true);
             }
 
             return e switch
@@ -78,30 +134,26 @@ public sealed partial class TagLookupService(ITagStore store, TagRefresher refre
         catch (StoreUnavailableException e)
         {
             Log.StoreUnavailable(logger, tag.Value, e);
-            return new LookupResult.Unavailable("Storage cannot be reached.", DefaultRetryAfter);
+            return StorageDown();
         }
         catch (SecretUnavailableException e)
         {
             Log.SecretUnavailable(logger, tag.Value, e);
             return stored is not null
-                ? await FromStoreAsync(stored.Summary, stale: true, cancellationToken).ConfigureAwait(false)
+                ? new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: true)
                 : new LookupResult.Unavailable("The SMS Partner API key cannot be read from its secret store.", DefaultRetryAfter);
         }
         catch (StoreConflictException)
         {
-            // Other writers kept refreshing this tag meanwhile: what they stored is as fresh as what this read found.
+            // Other writers (the refresh queue, a registration) kept changing this tag meanwhile: what they stored is as fresh.
             Log.LostWriteRaces(logger, tag.Value);
-            try
+            return await LatestAsync(tag, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!keepClaim)
             {
-                var latest = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-                return latest is null
-                    ? new LookupResult.Unavailable("The tag is being written by other requests; try again.", TimeSpan.FromSeconds(1))
-                    : await FromStoreAsync(latest.Summary, stale: false, cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreUnavailableException e)
-            {
-                Log.StoreUnavailable(logger, tag.Value, e);
-                return new LookupResult.Unavailable("Storage cannot be reached.", DefaultRetryAfter);
+                await ReleaseAsync(claim).ConfigureAwait(false);
             }
         }
     }
@@ -110,24 +162,147 @@ public sealed partial class TagLookupService(ITagStore store, TagRefresher refre
     public static bool IsServableFromStore(TagSummary summary, TimeSpan maxAge, DateTimeOffset now) =>
         maxAge > TimeSpan.Zero && (summary.State.IsSettled() || now - summary.RefreshedAt <= maxAge);
 
-    private async Task<LookupResult> FromStoreAsync(TagSummary summary, bool stale, CancellationToken cancellationToken)
+    /// <summary>One page of the tag's recipients: one query of storage, whatever the tag's size.</summary>
+    /// <exception cref="ArgumentException">The continuation token is not one this service gave.</exception>
+    /// <exception cref="StoreUnavailableException">Storage cannot be read.</exception>
+    public Task<RecipientPage> ReadPageAsync(Tag tag, RecipientQuery query, CancellationToken cancellationToken) =>
+        store.GetRecipientPageAsync(tag, query.Statuses, query.PageSize, query.ContinuationToken, cancellationToken);
+
+    /// <summary>
+    /// Every recipient matching <paramref name="statuses"/>, a storage page at a time, so memory stays bounded whatever the
+    /// tag's size. A tag whose matching rows fit one page comes in number order (as before paging existed); a bigger one
+    /// in storage order.
+    /// </summary>
+    public async IAsyncEnumerable<Recipient> ReadAllAsync(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        IReadOnlyList<StoredRecipient> rows;
+        var page = await store.GetRecipientPageAsync(tag, statuses, StreamPageSize, null, cancellationToken).ConfigureAwait(false);
+        if (page.ContinuationToken is null)
+        {
+            foreach (var recipient in page.Recipients.Order(RecipientOrder.Instance))
+            {
+                yield return recipient;
+            }
+
+            yield break;
+        }
+
+        while (true)
+        {
+            foreach (var recipient in page.Recipients)
+            {
+                yield return recipient;
+            }
+
+            if (page.ContinuationToken is not { } next)
+            {
+                yield break;
+            }
+
+            page = await store.GetRecipientPageAsync(tag, statuses, StreamPageSize, next, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Under the claim: a tag known to be big goes to the refresh queue at once; otherwise at most
+    /// <see cref="LookupOptions.MaxInlinePages"/> pages are read, and a read that has not ended by then is handed to the
+    /// queue as an open pass (its pages kept). Returns whether the read was queued.
+    /// </summary>
+    private async Task<(LookupResult Result, bool Queued)> ReadUpstreamAsync(Tag tag, StoredSummary? stored, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        if (stored is not null && stored.Summary.EstimatedPages > settings.MaxInlinePages)
+        {
+            Log.QueuedBigTag(logger, tag.Value, stored.Summary.EstimatedPages, settings.MaxInlinePages);
+            await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, Requested: true), cancellationToken).ConfigureAwait(false);
+            return (new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
+        }
+
+        var pass = new UpstreamPass();
+        await client.ContinuePassAsync(tag, pass, settings.MaxInlinePages, cancellationToken).ConfigureAwait(false);
+        if (pass.End == PassEnd.Open)
+        {
+            Log.QueuedBigTag(logger, tag.Value, pass.PagesRead, settings.MaxInlinePages);
+            await HandOverAsync(tag, pass, now, cancellationToken).ConfigureAwait(false);
+            return (stored is not null
+                ? new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true)
+                : new LookupResult.Accepted(QueuedReadRetryAfter), true);
+        }
+
+        var refreshed = await refresher.SaveAsync(tag, pass, RefreshReason.Lookup, cancellationToken).ConfigureAwait(false);
+        return (new LookupResult.Found(refreshed.Snapshot.Summary, LookupSource.Live, Stale: false), false);
+    }
+
+    /// <summary>Stores the pages read as an open pass and queues its next step, so the refresh goes on from there.</summary>
+    private async Task HandOverAsync(Tag tag, UpstreamPass pass, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         try
         {
-            rows = await store.GetRecipientsAsync(summary.Tag, cancellationToken).ConfigureAwait(false);
+            await passes.SaveAsync(tag, pass, pagesStored: 0, now, expected: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreConflictException)
+        {
+            // A pass of the tag is already open (a queued refresh): it goes on by its own messages.
+            return;
+        }
+
+        await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, FollowUp: true, Requested: true), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Nothing stored and another lookup is reading the tag: wait a little for its answer, then 202.</summary>
+    private async Task<LookupResult> WaitForOtherReadAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Bounded by steps, not by reading the clock: at most WaitForRefresh in all.
+            for (var waited = TimeSpan.Zero; waited < options.Value.WaitForRefresh; waited += WaitStep)
+            {
+                await Task.Delay(WaitStep, time, cancellationToken).ConfigureAwait(false);
+                if (await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false) is { } arrived)
+                {
+                    return new LookupResult.Found(arrived.Summary, LookupSource.Store, Stale: false);
+                }
+            }
         }
         catch (StoreUnavailableException e)
         {
-            Log.StoreUnavailable(logger, summary.Tag.Value, e);
-            return new LookupResult.Unavailable("Storage cannot be reached.", DefaultRetryAfter);
+            Log.StoreUnavailable(logger, tag.Value, e);
+            return StorageDown();
         }
 
-        var recipients = rows.Select(r => r.Recipient).Order(RecipientOrder.Instance).ToList();
-
-        // Recipient rows are written before their summary, so count what is shown rather than trust older counts.
-        return new LookupResult.Found(new TagSnapshot(summary with { Counts = TagCounts.Of(recipients) }, recipients), LookupSource.Store, stale);
+        return new LookupResult.Accepted(InlineReadRetryAfter);
     }
+
+    private async Task<LookupResult> LatestAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var latest = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+            return latest is null
+                ? new LookupResult.Unavailable("The tag is being written by other requests; try again.", TimeSpan.FromSeconds(1))
+                : new LookupResult.Found(latest.Summary, LookupSource.Store, Stale: false);
+        }
+        catch (StoreUnavailableException e)
+        {
+            Log.StoreUnavailable(logger, tag.Value, e);
+            return StorageDown();
+        }
+    }
+
+    /// <summary>Gives the claim up; if that fails it simply expires.</summary>
+    private async Task ReleaseAsync(RefreshClaim claim)
+    {
+        try
+        {
+            await store.ReleaseRefreshAsync(claim, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException e)
+        {
+            Log.StoreUnavailable(logger, claim.Tag.Value, e);
+        }
+    }
+
+    private static LookupResult.Unavailable StorageDown() => new("Storage cannot be reached.", DefaultRetryAfter);
 
     private static TimeSpan Clamp(TimeSpan? retryAfter) =>
         retryAfter is { } value && value > TimeSpan.Zero ? (value > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : value) : DefaultRetryAfter;
@@ -145,5 +320,11 @@ public sealed partial class TagLookupService(ITagStore store, TagRefresher refre
 
         [LoggerMessage(3002, LogLevel.Warning, "SMS Partner could not be read for tag {Tag} ({Failure})")]
         public static partial void LiveReadFailed(ILogger logger, string tag, string failure, Exception exception);
+
+        [LoggerMessage(3005, LogLevel.Debug, "Tag {Tag} is being read upstream by another lookup; serving what is stored")]
+        public static partial void RefreshUnderWay(ILogger logger, string tag);
+
+        [LoggerMessage(3006, LogLevel.Information, "Tag {Tag} has {Pages} pages or more, over the {MaxInlinePages} a lookup reads inline; its refresh is queued")]
+        public static partial void QueuedBigTag(ILogger logger, string tag, int pages, int maxInlinePages);
     }
 }

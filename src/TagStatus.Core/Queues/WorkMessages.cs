@@ -8,8 +8,10 @@ namespace TagStatus.Core.Queues;
 /// Refresh one tag. <paramref name="DueAt"/> is the time in the key of the schedule row the timer claimed for it, so
 /// the refresh can remove exactly that row when it is done. <paramref name="FollowUp"/> marks the next step of a big
 /// tag's pass, which goes on whether or not the tag looks due (a lookup may have moved its next read meanwhile).
+/// <paramref name="Requested"/> marks a refresh a lookup asked for (a tag too big to read inline): it has no schedule
+/// row, goes on whether or not the tag is tracked or due, and <paramref name="DueAt"/> is when it was asked for.
 /// </summary>
-public sealed record RefreshMessage(string Tag, DateTimeOffset DueAt, bool FollowUp = false);
+public sealed record RefreshMessage(string Tag, DateTimeOffset DueAt, bool FollowUp = false, bool Requested = false);
 
 /// <summary>Deliver one outbox row (an event owed to one subscriber), kept in the tag's partition.</summary>
 public sealed record DeliveryMessage(string Tag, string EventId, string SubscriptionId);

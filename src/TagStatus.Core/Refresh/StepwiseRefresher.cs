@@ -38,7 +38,8 @@ public sealed partial class StepwiseRefresher(
 {
     /// <param name="summary">The tag's summary as just read (null when it has none): the merge starts from it.</param>
     /// <param name="followUp">The step of a pass a previous step left open (its message was queued by that step).</param>
-    public async Task<RefreshProgress> StepAsync(Tag tag, StoredSummary? summary, bool followUp, CancellationToken cancellationToken)
+    /// <param name="reason">Why the tag is read: a lookup's queued read may start tracking it (see <see cref="RefreshReason.Lookup"/>).</param>
+    public async Task<RefreshProgress> StepAsync(Tag tag, StoredSummary? summary, bool followUp, RefreshReason reason, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
@@ -86,7 +87,7 @@ public sealed partial class StepwiseRefresher(
             await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = await refresher.SaveAsync(tag, pass, RefreshReason.Scheduled, summary, cancellationToken).ConfigureAwait(false);
+        var result = await refresher.SaveAsync(tag, pass, reason, summary, cancellationToken).ConfigureAwait(false);
         return new RefreshProgress.Completed(result, pass.PagesRead);
     }
 

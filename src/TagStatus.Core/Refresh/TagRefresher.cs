@@ -127,7 +127,8 @@ public sealed partial class TagRefresher(
             tracked ? rules.NextReadAt(state, windowStart, completedAt, now, pass.PagesRead) : null,
             UpstreamTotal: pass.AnnouncedTotal,
             PartialReason: pass.PartialReason,
-            WindowStartedAt: windowStart);
+            WindowStartedAt: windowStart,
+            RecipientsVersion: RecipientsVersions.Of(merge.Recipients));
     }
 
     /// <summary>Changed rows conditional on the ETag they were read with; rows the pass proved were never messages, deleted.</summary>

@@ -10,6 +10,15 @@ public sealed record StoredRecipient(Recipient Recipient, ETag ETag);
 /// <summary>A recipient to write (or, with <see cref="Delete"/>, to delete); <see cref="ExpectedETag"/> null means a new row.</summary>
 public sealed record RecipientWrite(Recipient Recipient, ETag? ExpectedETag, bool Delete = false);
 
+/// <summary>
+/// A page of a tag's recipients in storage order, and the service's opaque token of the next page (null at the end).
+/// The service may end a filtered page early (fewer rows than asked, even none) and still give a token.
+/// </summary>
+public sealed record RecipientPage(IReadOnlyList<Recipient> Recipients, string? ContinuationToken);
+
+/// <summary>The claim on a tag's upstream read, held until <see cref="Until"/> unless released first.</summary>
+public sealed record RefreshClaim(Tag Tag, DateTimeOffset Until, ETag ETag);
+
 /// <summary>A page of tracked tags, newest first.</summary>
 public sealed record TrackedTagPage(IReadOnlyList<TagSummary> Tags, string? ContinuationToken);
 
@@ -25,6 +34,22 @@ public interface ITagStore
     Task<StoredSummary?> GetSummaryAsync(Tag tag, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One page of the tag's recipients (of <paramref name="statuses"/> only, when given): one query of the tag's
+    /// partition, resumed where <paramref name="continuationToken"/> (a token of an earlier page) says.
+    /// </summary>
+    /// <exception cref="ArgumentException">The token is not one this service gave.</exception>
+    Task<RecipientPage> GetRecipientPageAsync(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int pageSize, string? continuationToken, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims the tag's upstream read until <paramref name="until"/> for exactly one caller across instances (an
+    /// ETag-conditional write of its <c>RefreshingUntil</c>); null while another caller's claim holds.
+    /// </summary>
+    Task<RefreshClaim?> TryClaimRefreshAsync(Tag tag, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>Gives a claim up before its time (the read is over); a claim already taken over is left alone.</summary>
+    Task ReleaseRefreshAsync(RefreshClaim claim, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes the schedule row of the summary's new due time, the changed recipients (each conditional on the ETag it

@@ -6,12 +6,12 @@ using System.Text;
 namespace TagStatus.Core.Storage;
 
 /// <summary>
-/// The continuation tokens of the tracked-tags listing: the service's own opaque format, <c>v1.&lt;payload&gt;.&lt;check&gt;</c>
+/// The continuation tokens of the tracked-tags listing and of a tag's recipient pages: the service's own opaque format, <c>v1.&lt;payload&gt;.&lt;check&gt;</c>
 /// in base64url, wrapping where Table Storage's query resumes. The check (a truncated SHA-256 of the version and payload)
 /// makes anything the service did not write (a typo, a cut-off URL, a raw Table Storage token) fail before a query runs.
 /// It is a guard against mistakes, not a secret: a token only ever names a place in the caller's own listing.
 /// </summary>
-internal static class ListContinuation
+public static class ListContinuation
 {
     private const string Version = "v1";
     private const int CheckBytes = 12;

@@ -27,6 +27,7 @@ internal sealed class SummaryEntity : ITableEntity
     public int? UpstreamTotal { get; set; }
     public string? PartialReason { get; set; }
     public DateTimeOffset? WindowStartedAt { get; set; }
+    public string? RecipientsVersion { get; set; }
 }
 
 /// <summary>One recipient row (<c>Recipients</c> table, partition = tag, row = number and occurrence).</summary>
@@ -43,4 +44,18 @@ internal sealed class RecipientEntity : ITableEntity
     public string RawStatus { get; set; } = string.Empty;
     public bool StopSms { get; set; }
     public DateTimeOffset? StatusAt { get; set; }
+}
+
+/// <summary>
+/// The claim on a tag's upstream read (<c>Tags</c> table, partition = tag, row <c>refreshing</c>): held by the lookup
+/// whose ETag-conditional write set <see cref="RefreshingUntil"/>, until then.
+/// </summary>
+internal sealed class RefreshClaimEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = string.Empty;
+    public string RowKey { get; set; } = TableKeys.RefreshClaimRow;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset RefreshingUntil { get; set; }
 }

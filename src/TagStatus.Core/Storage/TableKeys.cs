@@ -12,6 +12,7 @@ namespace TagStatus.Core.Storage;
 internal static class TableKeys
 {
     public const string SummaryRow = "summary";
+    public const string RefreshClaimRow = "refreshing";
     public const string SubscriptionPrefix = "sub~";
     public const string DeliveryPrefix = "out~";
     public const string TrackedPartition = "tracked";

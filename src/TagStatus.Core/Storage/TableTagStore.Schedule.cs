@@ -18,9 +18,6 @@ namespace TagStatus.Core.Storage;
 /// </remarks>
 public sealed partial class TableTagStore
 {
-    /// <summary>SMS Partner's page size as seen on its sibling endpoints; only an estimate of a tag's pages.</summary>
-    internal const int EstimatedRowsPerPage = 20;
-
     public async Task<IReadOnlyList<DueTag>> GetDueTagsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
@@ -151,7 +148,7 @@ public sealed partial class TableTagStore
     internal static DateTimeOffset? DueAtOf(TagSummary? summary) =>
         summary is { Tracked: true, NextRefreshAt: { } at } ? at : null;
 
-    internal static int EstimatePages(TagSummary summary) => Math.Max(1, (summary.Counts.Total + EstimatedRowsPerPage - 1) / EstimatedRowsPerPage);
+    internal static int EstimatePages(TagSummary summary) => summary.EstimatedPages;
 
     /// <summary>Before the summary: the row of its new due time (an upsert, so a retry is harmless).</summary>
     private async Task ScheduleAsync(TagSummary summary, TagSummary? previous, CancellationToken cancellationToken)

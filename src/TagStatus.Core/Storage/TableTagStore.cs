@@ -42,19 +42,10 @@ public sealed partial class TableTagStore(
     public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var partition = TableKeys.ForTag(tag);
         var result = new List<StoredRecipient>();
-        try
+        await foreach (var entity in StorageFailures.Guarded(QueryRecipients(tag, statuses: null, MaxPerQuery, cancellationToken)).ConfigureAwait(false))
         {
-            await foreach (var entity in _recipients.QueryAsync<RecipientEntity>(
-                TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
-            }
-        }
-        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
-        {
-            throw StorageFailures.Unavailable(e);
+            result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
         }
 
         return result;
@@ -298,6 +289,7 @@ public sealed partial class TableTagStore(
         UpstreamTotal = summary.UpstreamTotal,
         PartialReason = summary.PartialReason,
         WindowStartedAt = summary.WindowStartedAt,
+        RecipientsVersion = summary.RecipientsVersion,
     };
 
     private static TagSummary ToSummary(SummaryEntity entity) => new(
@@ -312,7 +304,8 @@ public sealed partial class TableTagStore(
         entity.FailedRefreshes,
         entity.UpstreamTotal,
         entity.PartialReason,
-        entity.WindowStartedAt);
+        entity.WindowStartedAt,
+        entity.RecipientsVersion);
 }
 
 /// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>

@@ -55,7 +55,7 @@ public sealed partial class RefreshQueueProcessor(
 
         var claimed = new DueTag(tag, message.DueAt, Pages: 1);
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-        if (!(message.FollowUp ? stored?.Summary.Tracked == true : IsDue(stored?.Summary)))
+        if (!(message.Requested ? IsStillWanted(message, stored?.Summary) : message.FollowUp ? stored?.Summary.Tracked == true : IsDue(stored?.Summary)))
         {
             // Untracked, past its re-checks, or read by a lookup since it was queued. The claim moved the tag's own row,
             // so it is written again (an idempotent upsert) before the claimed one goes: a tag is never left without one.
@@ -69,7 +69,7 @@ public sealed partial class RefreshQueueProcessor(
             return QueuedRefreshOutcome.Dropped;
         }
 
-        var outcome = await RefreshAsync(tag, stored, message.FollowUp, claimed, cancellationToken).ConfigureAwait(false);
+        var outcome = await RefreshAsync(tag, stored, message.FollowUp, claimed, message.Requested, cancellationToken).ConfigureAwait(false);
         if (outcome == QueuedRefreshOutcome.Refreshed && stored?.Summary is { } planned)
         {
             monitor?.RecordRefreshLag(planned, time.GetUtcNow());
@@ -86,12 +86,20 @@ public sealed partial class RefreshQueueProcessor(
     private bool IsDue(TagSummary? summary) =>
         summary is { Tracked: true, NextRefreshAt: { } next } && next <= time.GetUtcNow() + NotDueSlack;
 
+    /// <summary>
+    /// A refresh a lookup asked for: its next step always goes on; a first step only if nothing stored is settled or was
+    /// read since it was asked for.
+    /// </summary>
+    private static bool IsStillWanted(RefreshMessage message, TagSummary? summary) =>
+        message.FollowUp || summary is null || (!summary.State.IsSettled() && summary.RefreshedAt < message.DueAt);
+
     /// <param name="stored">The summary read to decide the tag is due: the merge starts from it, so it is read once.</param>
-    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, StoredSummary? stored, bool followUp, DueTag claimed, CancellationToken cancellationToken)
+    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, StoredSummary? stored, bool followUp, DueTag claimed, bool requested, CancellationToken cancellationToken)
     {
         try
         {
-            switch (await refresher.StepAsync(tag, stored, followUp, cancellationToken).ConfigureAwait(false))
+            var reason = requested ? RefreshReason.Lookup : RefreshReason.Scheduled;
+            switch (await refresher.StepAsync(tag, stored, followUp, reason, cancellationToken).ConfigureAwait(false))
             {
                 case RefreshProgress.Completed(var result, var pages):
                     Log.Refreshed(logger, tag.Value, result.Snapshot.Summary.State.ToApiName(), pages, result.RecipientsChanged, result.RowsWritten);
@@ -99,6 +107,10 @@ public sealed partial class RefreshQueueProcessor(
                 case RefreshProgress.Superseded:
                     // Not the tag's failure: the invocation that won carries the pass on under its own claim.
                     return QueuedRefreshOutcome.Dropped;
+                case RefreshProgress.Continued when requested:
+                    // No schedule row to renew: the lookup's claim keeps other lookups from queueing it again.
+                    await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, claimed.DueAt, FollowUp: true, Requested: true), cancellationToken).ConfigureAwait(false);
+                    return QueuedRefreshOutcome.Continued;
                 default:
                     await ContinueAsync(claimed, cancellationToken).ConfigureAwait(false);
                     return QueuedRefreshOutcome.Continued;

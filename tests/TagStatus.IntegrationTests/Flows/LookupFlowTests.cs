@@ -2,6 +2,7 @@ using SmsPartner.Simulator;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
 using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
 using TagStatus.IntegrationTests.Support;
 
 namespace TagStatus.IntegrationTests.Flows;
@@ -42,9 +43,9 @@ public sealed class LookupFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(LookupSource.Live, first.Source);
         Assert.Equal(LookupSource.Store, second.Source);
         Assert.Equal(callsAfterFirst, Simulator.StatusRequestsFor(Campaign.Value));
-        Assert.Equal(first.Snapshot.Recipients, second.Snapshot.Recipients);
-        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), second.Snapshot.Summary.Counts);
-        Assert.True(second.Snapshot.Summary.Tracked, "a lookup that finds waiting recipients starts tracking");
+        Assert.Equal(first.Summary.Counts, second.Summary.Counts);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), second.Summary.Counts);
+        Assert.True(second.Summary.Tracked, "a lookup that finds waiting recipients starts tracking");
     }
 
     [Fact]
@@ -57,8 +58,8 @@ public sealed class LookupFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         var later = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
 
         Assert.Equal(LookupSource.Live, later.Source);
-        Assert.Equal(TagState.Complete, later.Snapshot.Summary.State);
-        Assert.Equal(new TagCounts(2, 1, 1, 0, 0), later.Snapshot.Summary.Counts);
+        Assert.Equal(TagState.Complete, later.Summary.State);
+        Assert.Equal(new TagCounts(2, 1, 1, 0, 0), later.Summary.Counts);
         var stored = await _app.Get<ITagStore>().GetRecipientsAsync(Campaign, default);
         Assert.Contains(stored, r => r.Recipient.PhoneNumber == "+33600000002" && r.Recipient.Status == DeliveryStatus.NotDelivered);
     }
@@ -80,14 +81,51 @@ public sealed class LookupFlowTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task A_thousand_recipient_tag_round_trips_through_the_store()
     {
         Simulator.GenerateTag(Campaign.Value, new GenerateSpec { Count = 1000, WaitingRatio = 0.5, Seed = 3 });
+        Simulator.Paging = Simulator.Paging with { PageSize = 1000 }; // one page: read inline
 
         var live = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
         var stored = Assert.IsType<LookupResult.Found>(await Lookup.LookupAsync(Campaign, OneMinute, default));
 
-        Assert.Equal(1000, live.Snapshot.Recipients.Count);
+        var rows = await Lookup.ReadAllAsync(Campaign, null, default).ToListAsync();
+        Assert.Equal(1000, live.Summary.Counts.Total);
         Assert.Equal(LookupSource.Store, stored.Source);
-        Assert.Equal(live.Snapshot.Recipients, stored.Snapshot.Recipients);
-        Assert.Equal(live.Snapshot.Summary.Counts, stored.Snapshot.Summary.Counts);
+        Assert.Equal(1000, rows.Count);
+        Assert.Equal(live.Summary.Counts, stored.Summary.Counts);
+        Assert.Equal(TagCounts.Of(rows), stored.Summary.Counts);
+    }
+
+    [Fact]
+    public async Task A_new_tag_of_more_pages_than_a_lookup_reads_inline_is_answered_202_and_completed_through_the_refresh_queue()
+    {
+        Simulator.GenerateTag(Campaign.Value, new GenerateSpec { Count = 300, WaitingRatio = 0, Seed = 5 });
+        Simulator.Paging = Simulator.Paging with { PageSize = 20 }; // 15 pages, over the 10 read inline
+
+        var first = await _app.GetTagAsync(Campaign.Value);
+        var callsInline = Simulator.StatusRequestsFor(Campaign.Value);
+        var again = await _app.GetTagAsync(Campaign.Value);
+        var completion = await _app.GetCompletionAsync(Campaign.Value);
+        var outcomes = new List<QueuedRefreshOutcome>();
+        for (var messages = _app.Queue.TakeRefreshes(); messages.Count > 0; messages = _app.Queue.TakeRefreshes())
+        {
+            foreach (var message in messages)
+            {
+                outcomes.Add(await _app.Get<RefreshQueueProcessor>().ProcessAsync(message, default));
+            }
+        }
+
+        var stored = await _app.GetTagAsync(Campaign.Value);
+
+        Assert.Equal(202, first.Status);
+        Assert.EndsWith("/api/tags/spring-sale/completion", first.Headers.Location.ToString(), StringComparison.Ordinal);
+        Assert.NotEmpty(first.Headers.RetryAfter.ToString());
+        Assert.Equal(10, callsInline);
+        Assert.Equal(202, again.Status); // the first lookup's claim holds: no second inline read
+        Assert.Equal(callsInline + 5, Simulator.StatusRequestsFor(Campaign.Value));
+        Assert.Equal(202, completion.Status);
+        Assert.Equal(QueuedRefreshOutcome.Refreshed, outcomes[^1]);
+        Assert.Equal(200, stored.Status);
+        Assert.Equal(300, (int?)stored.Json["counts"]!["total"]);
+        Assert.Equal("complete", (string?)stored.Json["state"]);
     }
 
     [Fact]
@@ -102,7 +140,7 @@ public sealed class LookupFlowTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.True(result.Stale);
         Assert.Equal(LookupSource.Store, result.Source);
-        Assert.Equal(2, result.Snapshot.Recipients.Count);
+        Assert.Equal(2, result.Summary.Counts.Total);
     }
 
     [Fact]

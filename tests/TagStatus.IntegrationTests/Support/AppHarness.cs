@@ -1,11 +1,16 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using SmsPartner.Simulator;
 using TagStatus.Api;
+using TagStatus.Api.Handlers;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Queues;
 using TagStatus.Core.Tracking;
@@ -114,6 +119,7 @@ public sealed class AppHarness : IAsyncDisposable
             ["Callbacks:SigningKey"] = SigningKey,
             ["Callbacks:AllowInsecureUrls"] = "true",
             ["Callbacks:FirstRetryDelay"] = "00:00:30",
+            ["Lookup:WaitForRefreshSeconds"] = "0",
         };
         configure?.Invoke(settings);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
@@ -136,6 +142,31 @@ public sealed class AppHarness : IAsyncDisposable
         return new AppHarness(simulator, provider, clock, prefix, queue);
     }
 
+    /// <summary><c>GET /api/tags/{tag}{query}</c> through the real handler and result, as the Functions host runs them.</summary>
+    public Task<HttpAnswer> GetTagAsync(string tag, string query = "", Action<HttpRequest>? configure = null) =>
+        CallAsync("/api/tags/" + Uri.EscapeDataString(tag), query, configure, request => Get<TagLookupHandler>().GetAsync(request, tag, default));
+
+    /// <summary><c>GET /api/tags/{tag}/completion</c> through the real handler.</summary>
+    public Task<HttpAnswer> GetCompletionAsync(string tag) =>
+        CallAsync($"/api/tags/{Uri.EscapeDataString(tag)}/completion", "", null, request => Get<TrackingHandler>().CompletionAsync(request, tag, default));
+
+    private static async Task<HttpAnswer> CallAsync(string path, string query, Action<HttpRequest>? configure, Func<HttpRequest, Task<IActionResult>> handle)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Scheme = "https";
+        context.Request.Host = new HostString("tags.example.net");
+        context.Request.Path = path;
+        context.Request.QueryString = new QueryString(query);
+        configure?.Invoke(context.Request);
+        var body = new MemoryStream();
+        context.Response.Body = body;
+
+        var result = await handle(context.Request);
+        await result.ExecuteResultAsync(new ActionContext { HttpContext = context });
+        return new HttpAnswer(context.Response.StatusCode, context.Response.Headers, body.ToArray());
+    }
+
     /// <summary>Every captured log line, message and exception text, for secret checks.</summary>
     public string AllLogText() => string.Join('\n', Logs.GetSnapshot().Select(r => $"{r.Category} {r.Message} {r.Exception}"));
 
@@ -144,4 +175,12 @@ public sealed class AppHarness : IAsyncDisposable
         await Services.DisposeAsync();
         await Simulator.DisposeAsync();
     }
+}
+
+/// <summary>An HTTP answer as a handler wrote it.</summary>
+public sealed record HttpAnswer(int Status, IHeaderDictionary Headers, byte[] Body)
+{
+    public string Text => Encoding.UTF8.GetString(Body);
+
+    public JsonNode Json => JsonNode.Parse(Body) ?? throw new InvalidOperationException("JSON null");
 }

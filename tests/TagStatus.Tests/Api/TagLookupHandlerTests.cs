@@ -79,6 +79,7 @@ public sealed class TagLookupHandlerTests
         Assert.Equal("application/json; charset=utf-8", answer.ContentType);
         var expected = JsonNode.Parse("""
             {
+              "refreshing": false,
               "tag": "montag",
               "state": "complete",
               "tracked": true,
@@ -150,7 +151,8 @@ public sealed class TagLookupHandlerTests
     {
         StoreMixed();
 
-        var answer = await GetAsync("montag", "?status=delivered&pageSize=1&page=2");
+        var first = await GetAsync("montag", "?status=delivered&pageSize=1");
+        var answer = await GetAsync("montag", new Uri((string)first.Json["nextLink"]!).Query);
 
         var json = answer.Json;
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"total":5,"delivered":2,"notDelivered":1,"waiting":1,"unknown":1}"""), json["counts"]));
@@ -184,7 +186,8 @@ public sealed class TagLookupHandlerTests
         var next = new Uri(nextLink, UriKind.Absolute);
         Assert.Equal($"https://{Host}/api/tags/montag", next.GetLeftPart(UriPartial.Path));
         var query = HttpUtility.ParseQueryString(next.Query);
-        Assert.Equal("2", query["page"]);
+        Assert.False(string.IsNullOrEmpty(query["continuationToken"]));
+        Assert.Null(query["page"]);
         Assert.Equal("2", query["pageSize"]);
         Assert.Equal("delivered,waiting,notDelivered", query["status"]);
         Assert.Null(query["code"]);
@@ -210,16 +213,84 @@ public sealed class TagLookupHandlerTests
         Assert.Equal(System.Text.Json.JsonValueKind.Null, JsonValueKind(answer.Json, "nextLink"));
     }
 
-    [Fact]
-    public async Task A_page_past_the_end_is_empty_with_the_counts()
+    [Theory]
+    [InlineData("?continuationToken=garbage")]
+    [InlineData("?continuationToken=v1.MTA.AAAAAAAAAAAAAAAA")]
+    public async Task A_continuation_token_the_service_did_not_write_is_400_before_anything_is_read(string query)
     {
         StoreMixed();
 
-        var answer = await GetAsync("montag", "?page=9");
+        var answer = await GetAsync("montag", query);
+
+        Assert.Equal(400, answer.Status);
+        Assert.Equal("continuationToken", (string?)answer.Json["parameter"]);
+        _f.Store.Verify(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task Page_one_is_still_taken_and_any_other_page_points_to_next_link()
+    {
+        StoreMixed();
+
+        var first = await GetAsync("montag", "?page=1");
+        var third = await GetAsync("montag", "?page=3");
+
+        Assert.Equal(200, first.Status);
+        Assert.Equal(400, third.Status);
+        Assert.Contains("nextLink", (string?)third.Json["detail"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Storage_failing_on_the_page_read_is_503()
+    {
+        StoreMixed();
+        _f.Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StoreUnavailableException("down"));
+
+        var answer = await GetAsync("montag");
+
+        Assert.Equal(503, answer.Status);
+        Assert.NotEmpty(answer.Headers.RetryAfter.ToString());
+    }
+
+    [Fact]
+    public async Task A_304_reads_no_recipient_row()
+    {
+        StoreMixed();
+        var first = await GetAsync("montag");
+        _f.Store.Invocations.Clear();
+
+        var again = await GetAsync("montag", configure: r => r.Headers.IfNoneMatch = first.Headers.ETag.ToString());
+
+        Assert.Equal(304, again.Status);
+        _f.Store.Verify(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
+        _f.Store.Verify(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_stored_answer_while_another_request_reads_the_tag_says_refreshing()
+    {
+        _f.Stored(TagState.Pending, _f.Now.AddHours(-1), [Recipient("+33600000001", DeliveryStatus.Waiting)]);
+        _f.Store.Setup(s => s.TryClaimRefreshAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync((RefreshClaim?)null);
+
+        var answer = await GetAsync("montag");
 
         Assert.Equal(200, answer.Status);
-        Assert.Empty(answer.Json["recipients"]!.AsArray());
-        Assert.Equal(5, (int?)answer.Json["counts"]!["total"]);
+        Assert.True((bool?)answer.Json["refreshing"]);
+        Assert.False((bool?)answer.Json["stale"]);
+        _f.VerifyNoUpstreamCall();
+    }
+
+    [Fact]
+    public async Task Nothing_stored_while_another_request_reads_the_tag_is_202_with_location_and_retry_after()
+    {
+        _f.Store.Setup(s => s.TryClaimRefreshAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync((RefreshClaim?)null);
+
+        var answer = await GetAsync("montag", "?code=FUNCTION-KEY-XYZ");
+
+        Assert.Equal(202, answer.Status);
+        Assert.Equal($"https://{Host}/api/tags/montag/completion?code=FUNCTION-KEY-XYZ", answer.Headers.Location.ToString());
+        Assert.True(int.Parse(answer.Headers.RetryAfter.ToString(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
     }
 
     [Fact]
@@ -269,10 +340,10 @@ public sealed class TagLookupHandlerTests
     [InlineData("montag", "?maxAge=-1", "maxAge", "'maxAge' must be a whole number from 0 to 604800")]
     [InlineData("montag", "?maxAge=abc", "maxAge", "'maxAge' must be a whole number")]
     [InlineData("montag", "?maxAge=1.5", "maxAge", "'maxAge' must be a whole number")]
-    [InlineData("montag", "?page=0", "page", "'page' must be a whole number from 1")]
+    [InlineData("montag", "?page=0", "page", "'page' is no longer taken")]
     [InlineData("montag", "?pageSize=1001", "pageSize", "'pageSize' must be a whole number from 1 to 1000")]
     [InlineData("montag", "?pageSize=0", "pageSize", "'pageSize' must be a whole number from 1 to 1000")]
-    [InlineData("montag", "?page=1&page=2", "page", "'page' must be a whole number")]
+    [InlineData("montag", "?page=1&page=2", "page", "'page' is no longer taken")]
     [InlineData("montag", "?status=bogus", "status", "'bogus' is not one")]
     [InlineData("montag", "?status=delivered,Waiting", "status", "'Waiting' is not one")]
     public async Task A_bad_request_is_a_problem_document_that_names_the_rule(string tag, string query, string parameter, string rule)
@@ -409,7 +480,7 @@ public sealed class TagLookupHandlerTests
 
         var live = await GetAsync("montag", "?maxAge=0", r => r.Headers.IfNoneMatch = fromStore.Headers.ETag.ToString());
 
-        _f.Client.Verify(c => c.GetStatusesByTagAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>()), Times.Once);
+        _f.VerifyOneUpstreamRead();
         Assert.Equal(304, live.Status);
     }
 

@@ -85,7 +85,7 @@ internal sealed class HandlerHarness
 
     public SubscriptionService Subscriptions { get; }
 
-    public TrackingHandler TrackingHandler => new(Tracking, F.Store.Object, F.Time);
+    public TrackingHandler TrackingHandler => new(Tracking, F.Store.Object, F.Passes.Object, F.Time);
 
     public SubscriptionHandler SubscriptionHandler => new(Subscriptions);
 

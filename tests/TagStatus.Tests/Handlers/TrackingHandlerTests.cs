@@ -418,6 +418,28 @@ public sealed class TrackingHandlerTests
     }
 
     [Fact]
+    public async Task Nothing_stored_while_a_lookup_queued_the_first_read_is_202_polling_itself()
+    {
+        F.Passes.Setup(p => p.IsOpenAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(true);
+
+        var answer = await CompletionAsync("montag");
+
+        Assert.Equal(202, answer.Status);
+        Assert.Equal(CompletionUrl, answer.Location);
+        Assert.Equal("5", answer.RetryAfter);
+    }
+
+    [Fact]
+    public async Task Nothing_stored_and_no_read_under_way_is_a_404()
+    {
+        F.Passes.Setup(p => p.IsOpenAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(false);
+
+        var answer = await CompletionAsync("montag");
+
+        answer.AssertProblem(404, detailContains: "register");
+    }
+
+    [Fact]
     public async Task A_polling_caller_keyed_by_query_keeps_its_key_on_the_location()
     {
         StoreSummary(TagState.Pending, nextRefreshAt: F.Now.AddMinutes(1));

@@ -1,6 +1,7 @@
 using Moq;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
+using TagStatus.Core.Queues;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
 using TagStatus.Tests.Support;
@@ -29,7 +30,7 @@ public sealed class TagLookupServiceTests
         var found = Assert.IsType<LookupResult.Found>(result);
         Assert.Equal(LookupSource.Store, found.Source);
         Assert.False(found.Stale);
-        Assert.Equal(["+33600000001", "+33600000002"], found.Snapshot.Recipients.Select(r => r.PhoneNumber));
+        Assert.Equal(2, found.Summary.Counts.Total);
         _f.VerifyNoUpstreamCall();
         Assert.Empty(_f.Saved);
     }
@@ -45,9 +46,9 @@ public sealed class TagLookupServiceTests
         var found = Assert.IsType<LookupResult.Found>(result);
         Assert.Equal(LookupSource.Live, found.Source);
         Assert.False(found.Stale);
-        Assert.Equal(TagState.Complete, found.Snapshot.Summary.State);
-        Assert.Equal(_f.Now, found.Snapshot.Summary.RefreshedAt);
-        _f.Client.Verify(c => c.GetStatusesByTagAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(TagState.Complete, found.Summary.State);
+        Assert.Equal(_f.Now, found.Summary.RefreshedAt);
+        _f.VerifyOneUpstreamRead();
         Assert.Single(_f.Saved);
     }
 
@@ -60,7 +61,7 @@ public sealed class TagLookupServiceTests
         var result = await _f.Lookup.LookupAsync(LookupFixture.MonTag, TimeSpan.Zero, default);
 
         Assert.Equal(LookupSource.Live, Assert.IsType<LookupResult.Found>(result).Source);
-        _f.Client.Verify(c => c.GetStatusesByTagAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>()), Times.Once);
+        _f.VerifyOneUpstreamRead();
     }
 
     [Theory]
@@ -74,19 +75,75 @@ public sealed class TagLookupServiceTests
 
         var found = Assert.IsType<LookupResult.Found>(result);
         Assert.Equal(LookupSource.Store, found.Source);
-        Assert.Equal(state, found.Snapshot.Summary.State);
+        Assert.Equal(state, found.Summary.State);
         _f.VerifyNoUpstreamCall();
     }
 
     [Fact]
-    public async Task Counts_served_from_store_follow_the_stored_rows()
+    public async Task A_lookup_served_from_store_reads_the_summary_and_no_recipient_row()
     {
-        // The summary was written before a later row write: the rows are what is shown, so they are what is counted.
+        // Counts come from the summary: the rows are read only for the page a 200 shows, by the handler.
         _f.Stored(TagState.Pending, _f.Now, WaitingAndDelivered, counts: new TagCounts(5, 0, 0, 5, 0));
 
         var found = Assert.IsType<LookupResult.Found>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
 
-        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), found.Snapshot.Summary.Counts);
+        Assert.Equal(new TagCounts(5, 0, 0, 5, 0), found.Summary.Counts);
+        _f.Store.Verify(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
+        _f.Store.Verify(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_stale_lookup_while_another_holds_the_claim_serves_the_store_marked_refreshing()
+    {
+        _f.Stored(TagState.Pending, _f.Now.AddHours(-1), WaitingAndDelivered);
+        _f.Store.Setup(s => s.TryClaimRefreshAsync(LookupFixture.MonTag, It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync((RefreshClaim?)null);
+
+        var found = Assert.IsType<LookupResult.Found>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
+
+        Assert.True(found.Refreshing);
+        Assert.False(found.Stale);
+        Assert.Equal(LookupSource.Store, found.Source);
+        _f.VerifyNoUpstreamCall();
+    }
+
+    [Fact]
+    public async Task A_lookup_with_nothing_stored_while_another_reads_the_tag_answers_accepted()
+    {
+        _f.Store.Setup(s => s.TryClaimRefreshAsync(LookupFixture.MonTag, It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync((RefreshClaim?)null);
+
+        var accepted = Assert.IsType<LookupResult.Accepted>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
+
+        Assert.True(accepted.RetryAfter > TimeSpan.Zero);
+        _f.VerifyNoUpstreamCall();
+    }
+
+    [Fact]
+    public async Task A_stale_tag_bigger_than_the_inline_limit_is_queued_and_served_from_store()
+    {
+        // 11 pages of 20 by its stored size, over the default limit of 10.
+        var many = Enumerable.Range(1, 220).Select(i => Recipient($"+336{i:D8}", DeliveryStatus.Waiting)).ToList();
+        _f.Stored(TagState.Pending, _f.Now.AddHours(-1), many);
+
+        var found = Assert.IsType<LookupResult.Found>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
+
+        Assert.True(found.Refreshing);
+        _f.VerifyNoUpstreamCall();
+        _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Tag == "montag" && m.Requested && !m.FollowUp), It.IsAny<CancellationToken>()), Times.Once);
+        _f.Store.Verify(s => s.ReleaseRefreshAsync(It.IsAny<RefreshClaim>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_new_tag_still_open_after_the_inline_pages_is_handed_to_the_queue_and_answered_accepted()
+    {
+        var pages = Enumerable.Range(0, 12).Select(p => (IReadOnlyList<UpstreamRecipient>)[Upstream($"+336{p:D8}", "Waiting")]).ToArray();
+        var answer = UpstreamPass.Of(12, PassEnd.ReachedTotal, pages);
+        _f.Upstream(answer);
+
+        Assert.IsType<LookupResult.Accepted>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
+
+        _f.Passes.Verify(p => p.SaveAsync(LookupFixture.MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 10), 0, It.IsAny<DateTimeOffset>(), null, It.IsAny<CancellationToken>()), Times.Once);
+        _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Empty(_f.Saved);
     }
 
     public static TheoryData<int> UpstreamFailures => new() { 0, 1, 2, 3 };
@@ -111,7 +168,7 @@ public sealed class TagLookupServiceTests
         var found = Assert.IsType<LookupResult.Found>(result);
         Assert.True(found.Stale);
         Assert.Equal(LookupSource.Store, found.Source);
-        Assert.Equal(2, found.Snapshot.Recipients.Count);
+        Assert.Equal(2, found.Summary.Counts.Total);
         Assert.Empty(_f.Saved);
     }
 
@@ -169,15 +226,6 @@ public sealed class TagLookupServiceTests
 
         Assert.True(down.RetryAfter > TimeSpan.Zero);
         _f.VerifyNoUpstreamCall();
-    }
-
-    [Fact]
-    public async Task Lookup_with_storage_failing_on_the_recipients_is_unavailable()
-    {
-        _f.Stored(TagState.Complete, _f.Now, WaitingAndDelivered);
-        _f.Store.Setup(s => s.GetRecipientsAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ThrowsAsync(new StoreUnavailableException("down"));
-
-        Assert.IsType<LookupResult.Unavailable>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public sealed class StepwiseRefresherTests
     {
         Upstream(pages: 2);
 
-        var step = await Refresher().StepAsync(MonTag, null, followUp: false, default);
+        var step = await Refresher().StepAsync(MonTag, null, followUp: false, RefreshReason.Scheduled, default);
 
         var completed = Assert.IsType<RefreshProgress.Completed>(step);
         Assert.Equal(2, completed.PagesRead);
@@ -81,7 +81,7 @@ public sealed class StepwiseRefresherTests
     {
         Upstream(pages: 5);
 
-        var step = await Refresher().StepAsync(MonTag, null, followUp: false, default);
+        var step = await Refresher().StepAsync(MonTag, null, followUp: false, RefreshReason.Scheduled, default);
 
         Assert.Equal(new RefreshProgress.Continued(2, 2), step);
         Assert.Empty(_f.Saved);
@@ -94,7 +94,7 @@ public sealed class StepwiseRefresherTests
         Upstream(pages: 5);
         Stored(pages: 2, startedAt: _f.Now.AddMinutes(-1));
 
-        var step = await Refresher().StepAsync(MonTag, null, followUp: true, default);
+        var step = await Refresher().StepAsync(MonTag, null, followUp: true, RefreshReason.Scheduled, default);
 
         Assert.Equal(new RefreshProgress.Continued(2, 4), step);
         Assert.Equal([3, 4], _pagesAsked);
@@ -108,7 +108,7 @@ public sealed class StepwiseRefresherTests
     {
         Upstream(pages: 2);
 
-        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 2), followUp: false, default);
+        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 2), followUp: false, RefreshReason.Scheduled, default);
 
         Assert.IsType<RefreshProgress.Completed>(step);
         _passes.VerifyNoOtherCalls();
@@ -120,7 +120,7 @@ public sealed class StepwiseRefresherTests
         Upstream(pages: 5);
         Stored(pages: 2, startedAt: _f.Now.AddMinutes(-20));
 
-        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 0), followUp: false, default);
+        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 0), followUp: false, RefreshReason.Scheduled, default);
 
         Assert.Equal(new RefreshProgress.Continued(2, 4), step);
         Assert.Equal([3, 4], _pagesAsked);
@@ -132,7 +132,7 @@ public sealed class StepwiseRefresherTests
         Upstream(pages: 5);
         Stored(pages: 4, startedAt: _f.Now.AddMinutes(-20));
 
-        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 2), followUp: false, default);
+        var step = await Refresher().StepAsync(MonTag, SummaryOf(recipients: 2), followUp: false, RefreshReason.Scheduled, default);
 
         Assert.Equal(new RefreshProgress.Continued(2, 2), step);
         Assert.Equal([1, 2], _pagesAsked);
@@ -146,7 +146,7 @@ public sealed class StepwiseRefresherTests
         Upstream(pages: 5);
         Stored(pages: 4, startedAt: _f.Now.AddMinutes(-2));
 
-        var step = await Refresher().StepAsync(MonTag, null, followUp: true, default);
+        var step = await Refresher().StepAsync(MonTag, null, followUp: true, RefreshReason.Scheduled, default);
 
         var completed = Assert.IsType<RefreshProgress.Completed>(step);
         Assert.Equal(5, completed.PagesRead);
@@ -166,7 +166,7 @@ public sealed class StepwiseRefresherTests
         _passes.Setup(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>())).Callback(() => order.Add("forget")).Returns(Task.CompletedTask);
         _f.Store.Setup(s => s.GetRecipientsAsync(MonTag, It.IsAny<CancellationToken>())).Callback(() => order.Add("merge")).ReturnsAsync([]);
 
-        await Refresher().StepAsync(MonTag, null, followUp: true, default);
+        await Refresher().StepAsync(MonTag, null, followUp: true, RefreshReason.Scheduled, default);
 
         Assert.Equal("forget", order[0]);
         Assert.Contains("merge", order);
@@ -180,7 +180,7 @@ public sealed class StepwiseRefresherTests
         _passes.Setup(p => p.SaveAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreConflictException("moved"));
 
-        Assert.IsType<RefreshProgress.Superseded>(await Refresher().StepAsync(MonTag, null, followUp: true, default));
+        Assert.IsType<RefreshProgress.Superseded>(await Refresher().StepAsync(MonTag, null, followUp: true, RefreshReason.Scheduled, default));
         Assert.Empty(_f.Saved);
     }
 
@@ -190,7 +190,7 @@ public sealed class StepwiseRefresherTests
         Upstream(pages: 5);
         Stored(pages: 4, startedAt: _f.Now - _options.MaxPassAge - TimeSpan.FromMinutes(1));
 
-        await Refresher().StepAsync(MonTag, null, followUp: true, default);
+        await Refresher().StepAsync(MonTag, null, followUp: true, RefreshReason.Scheduled, default);
 
         Assert.Equal([1, 2], _pagesAsked);
         _passes.Verify(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
@@ -205,7 +205,7 @@ public sealed class StepwiseRefresherTests
             .Callback((Tag _, UpstreamPass pass, int _, CancellationToken _) => pass.Add(_pages[0], 5))
             .ThrowsAsync(new SmsPartnerUnavailableException("SMS Partner answered 503."));
 
-        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, null, followUp: false, default));
+        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, null, followUp: false, RefreshReason.Scheduled, default));
 
         Assert.Empty(_f.Saved);
         _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 1), 0, _f.Now, null, It.IsAny<CancellationToken>()), Times.Once);
@@ -217,7 +217,7 @@ public sealed class StepwiseRefresherTests
         _f.Client.Setup(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new SmsPartnerUnavailableException("SMS Partner answered 503."));
 
-        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, null, followUp: false, default));
+        await Assert.ThrowsAsync<SmsPartnerUnavailableException>(() => Refresher().StepAsync(MonTag, null, followUp: false, RefreshReason.Scheduled, default));
 
         _passes.Verify(p => p.SaveAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Never);
     }

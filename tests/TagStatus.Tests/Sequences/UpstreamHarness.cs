@@ -10,6 +10,8 @@ using TagStatus.Api.Handlers;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
+using TagStatus.Core.Queues;
+using TagStatus.Core.Storage;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
@@ -43,7 +45,9 @@ internal sealed class UpstreamHarness
             .ReturnsAsync([new Subscription("0123456789abcdef0123456789abcdef", MonTag.Value, new Uri("https://hooks.example.com/x"), Data.T0)]);
         Rules = new TagStateRules(Options.Create(Tracking));
         Refresher = new TagRefresher(client, Store, Rules, new CallbackObserver(Callbacks.Object), Time, NullLogger<TagRefresher>.Instance);
-        Lookup = new TagLookupService(Store, Refresher, Time, NullLogger<TagLookupService>.Instance);
+        Lookup = new TagLookupService(
+            Store, Refresher, client, new Mock<IPassStore>().Object, new Mock<IWorkQueue>().Object,
+            Options.Create(new LookupOptions { MaxInlinePages = 20, WaitForRefreshSeconds = 0 }), Time, NullLogger<TagLookupService>.Instance);
     }
 
     public TrackingOptions Tracking { get; } = new();

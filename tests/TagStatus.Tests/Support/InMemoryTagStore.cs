@@ -16,6 +16,7 @@ internal sealed class InMemoryTagStore : ITagStore
     private readonly ConcurrentDictionary<Tag, Dictionary<(string Phone, int Occurrence), StoredRecipient>> _rows = new();
     private readonly Lock _gate = new();
     private readonly List<DueTag> _due = [];
+    private readonly Dictionary<Tag, RefreshClaim> _claims = [];
     private DateTimeOffset? _sweptAt;
     private int _etags;
 
@@ -30,6 +31,37 @@ internal sealed class InMemoryTagStore : ITagStore
         {
             IReadOnlyList<StoredRecipient> rows = _rows.TryGetValue(tag, out var byKey) ? [.. byKey.Values] : [];
             return Task.FromResult(rows);
+        }
+    }
+
+    public Task<RecipientPage> GetRecipientPageAsync(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        Task.FromResult(InMemoryPaging.Page(Recipients(tag), statuses, pageSize, continuationToken));
+
+    public Task<RefreshClaim?> TryClaimRefreshAsync(Tag tag, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_claims.TryGetValue(tag, out var held) && held.Until > now)
+            {
+                return Task.FromResult<RefreshClaim?>(null);
+            }
+
+            var claim = new RefreshClaim(tag, until, NextETag());
+            _claims[tag] = claim;
+            return Task.FromResult<RefreshClaim?>(claim);
+        }
+    }
+
+    public Task ReleaseRefreshAsync(RefreshClaim claim, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_claims.TryGetValue(claim.Tag, out var held) && held.ETag == claim.ETag)
+            {
+                _claims.Remove(claim.Tag);
+            }
+
+            return Task.CompletedTask;
         }
     }
 

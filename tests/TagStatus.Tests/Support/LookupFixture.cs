@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using Moq;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Lookup;
+using TagStatus.Core.Queues;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
@@ -27,20 +28,45 @@ internal sealed class LookupFixture
         Time = new FakeTimeProvider(Data.T0.AddHours(1));
         Rules = new TagStateRules(Options.Create(new TrackingOptions()));
         Refresher = new TagRefresher(Client.Object, Store.Object, Rules, new NoTagChangeObserver(), Time, NullLogger<TagRefresher>.Instance);
-        Lookup = new TagLookupService(Store.Object, Refresher, Time, NullLogger<TagLookupService>.Instance);
+        Lookup = new TagLookupService(Store.Object, Refresher, Client.Object, Passes.Object, Queue.Object, Options.Create(LookupOptions), Time, NullLogger<TagLookupService>.Instance);
+        Store.Setup(s => s.TryClaimRefreshAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Tag tag, DateTimeOffset _, DateTimeOffset until, CancellationToken _) => new RefreshClaim(tag, until, new ETag("claim")));
+        Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Tag _, IReadOnlySet<DeliveryStatus>? statuses, int size, string? token, CancellationToken _) => InMemoryPaging.Page(Rows.Values, statuses, size, token));
 
         Store.Setup(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync((StoredSummary?)null);
         Store.Setup(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync([]);
         Store.Setup(s => s.SaveRefreshAsync(
                 It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .Callback((IReadOnlyList<RecipientWrite> changed, TagSummary summary, StoredSummary? etag, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
-                Saved.Add(new SavedRefresh(changed, summary, etag?.ETag)))
+            {
+                Saved.Add(new SavedRefresh(changed, summary, etag?.ETag));
+                foreach (var write in changed)
+                {
+                    var key = (write.Recipient.PhoneNumber, write.Recipient.Occurrence);
+                    if (write.Delete)
+                    {
+                        Rows.Remove(key);
+                    }
+                    else
+                    {
+                        Rows[key] = write.Recipient;
+                    }
+                }
+            })
             .ReturnsAsync((IReadOnlyList<RecipientWrite> changed, TagSummary _, StoredSummary? _, IReadOnlyList<TagCompanionRow> _, CancellationToken _) => changed.Count + 1);
     }
 
     public Mock<ITagStore> Store { get; } = new();
 
     public Mock<ISmsPartnerClient> Client { get; } = new();
+
+    public Mock<IPassStore> Passes { get; } = new();
+
+    public Mock<IWorkQueue> Queue { get; } = new();
+
+    /// <summary>No waiting for another lookup's read: the fake clock would never let it end.</summary>
+    public LookupOptions LookupOptions { get; } = new() { WaitForRefreshSeconds = 0 };
 
     public FakeTimeProvider Time { get; }
 
@@ -52,6 +78,9 @@ internal sealed class LookupFixture
 
     public List<SavedRefresh> Saved { get; } = [];
 
+    /// <summary>The recipient rows as stored (and as saved since): what a page of the lookup shows.</summary>
+    public Dictionary<(string Phone, int Occurrence), Recipient> Rows { get; } = [];
+
     public DateTimeOffset Now => Time.GetUtcNow();
 
     /// <summary>Puts a summary and its recipients in the store; counts follow the recipients unless given.</summary>
@@ -59,22 +88,56 @@ internal sealed class LookupFixture
     {
         var summary = new TagSummary(
             MonTag, state, counts ?? TagCounts.Of(recipients), tracked, Data.T0, refreshedAt,
-            state == TagState.Complete ? Data.T0.AddMinutes(5) : null, null, UpstreamTotal: recipients.Count);
+            state == TagState.Complete ? Data.T0.AddMinutes(5) : null, null, UpstreamTotal: recipients.Count, RecipientsVersion: RecipientsVersions.Of(recipients));
         Store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredSummary(summary, new ETag(etag)));
         Store.Setup(s => s.GetRecipientsAsync(MonTag, It.IsAny<CancellationToken>()))
             .ReturnsAsync(recipients.Select((r, i) => new StoredRecipient(r, new ETag($"row-{i}"))).ToList());
+        Rows.Clear();
+        foreach (var recipient in recipients)
+        {
+            Rows[(recipient.PhoneNumber, recipient.Occurrence)] = recipient;
+        }
+
         return summary;
     }
 
     public void Upstream(params UpstreamRecipient[] rows) => Upstream(true, rows);
 
-    public void Upstream(bool complete, params UpstreamRecipient[] rows) =>
-        Client.Setup(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>()))
-            .ReturnsAsync(UpstreamPass.OnePage(rows, complete ? rows.Length : rows.Length + 1));
+    public void Upstream(bool complete, params UpstreamRecipient[] rows) => Upstream(UpstreamPass.OnePage(rows, complete ? rows.Length : rows.Length + 1));
 
-    public void UpstreamFails(Exception e) =>
+    /// <summary>SMS Partner answers this pass, read whole (the refresher) or up to a page limit (a lookup).</summary>
+    public void Upstream(UpstreamPass answer)
+    {
+        Client.Setup(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(answer);
+        Client.Setup(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .Callback((Tag _, UpstreamPass pass, int maxPages, CancellationToken _) =>
+            {
+                foreach (var page in answer.Pages.Skip(pass.PagesRead).Take(maxPages))
+                {
+                    pass.Add(page, answer.AnnouncedTotal);
+                }
+
+                if (pass.PagesRead == answer.PagesRead)
+                {
+                    pass.Finish(answer.End);
+                }
+            })
+            .Returns(Task.CompletedTask);
+    }
+
+    public void UpstreamFails(Exception e)
+    {
         Client.Setup(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>())).ThrowsAsync(e);
+        Client.Setup(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>())).ThrowsAsync(e);
+    }
 
-    public void VerifyNoUpstreamCall() =>
+    /// <summary>One read of SMS Partner by a lookup (at most the inline pages of one pass).</summary>
+    public void VerifyOneUpstreamRead() =>
+        Client.Verify(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()), Times.Once);
+
+    public void VerifyNoUpstreamCall()
+    {
         Client.Verify(c => c.GetStatusesByTagAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
+        Client.Verify(c => c.ContinuePassAsync(It.IsAny<Tag>(), It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
 }

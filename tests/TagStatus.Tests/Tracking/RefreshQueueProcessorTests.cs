@@ -67,6 +67,32 @@ public sealed class RefreshQueueProcessorTests
     }
 
     [Fact]
+    public async Task A_refresh_a_lookup_asked_for_reads_an_untracked_tag_not_due_and_goes_on_without_a_schedule_row()
+    {
+        StoredPending(dueIn: null, tracked: false);
+        Pages(3, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Waiting")], [Upstream("+33600000003", "Waiting")]);
+        var asked = new RefreshMessage("montag", _f.Now, Requested: true);
+
+        var outcome = await Processor().ProcessAsync(asked, default);
+
+        Assert.Equal(QueuedRefreshOutcome.Continued, outcome);
+        _queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp && m.Tag == "montag"), It.IsAny<CancellationToken>()), Times.Once);
+        _f.Store.Verify(s => s.ClaimDueAsync(It.IsAny<DueTag>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task A_refresh_a_lookup_asked_for_is_dropped_when_the_tag_was_read_since()
+    {
+        StoredPending(dueIn: null, tracked: false);
+        var askedBeforeTheRead = new RefreshMessage("montag", T0, Requested: true); // the stored read is at T0 + 30 min
+
+        var outcome = await Processor().ProcessAsync(askedBeforeTheRead, default);
+
+        Assert.Equal(QueuedRefreshOutcome.Dropped, outcome);
+        _f.VerifyNoUpstreamCall();
+    }
+
+    [Fact]
     public async Task A_due_tag_is_refreshed_and_its_claimed_row_removed()
     {
         StoredPending(TimeSpan.FromMinutes(-1));
