@@ -50,34 +50,53 @@ public sealed class UpstreamBudget(IBudgetStore store, BudgetRules rules, TimePr
 
         public async Task AcquireAsync(CancellationToken cancellationToken)
         {
-            DateTimeOffset slot;
+            while (true)
+            {
+                var slot = await TakeSlotAsync(cancellationToken).ConfigureAwait(false);
+
+                // Outside the gate: the next caller takes the next slot while this one waits for its own.
+                var wait = slot - clock.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, clock, cancellationToken).ConfigureAwait(false);
+                }
+
+                // A caller that woke too late (a stalled process) would spend its slot where later slots already are,
+                // and bunch calls above the rate: the slot is lost and it takes another.
+                if (clock.GetUtcNow() <= slot + rules.HoldTime)
+                {
+                    return;
+                }
+
+                UpstreamBudgetLog.SlotMissed(logger, keyHash, slot);
+            }
+        }
+
+        private async Task<DateTimeOffset> TakeSlotAsync(CancellationToken cancellationToken)
+        {
             await _takeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (!TryTakeHeld(out slot))
+                if (TryTakeHeld(out var slot))
                 {
-                    var grant = await bucket.TakeAsync(rules.BatchSize, cancellationToken).ConfigureAwait(false);
-                    slot = grant.Slots[0];
-                    lock (_sync)
+                    return slot;
+                }
+
+                var grant = await bucket.TakeAsync(rules.BatchSize, cancellationToken).ConfigureAwait(false);
+                lock (_sync)
+                {
+                    _held.Clear();
+                    foreach (var later in grant.Slots.Skip(1))
                     {
-                        _held.Clear();
-                        foreach (var later in grant.Slots.Skip(1))
-                        {
-                            _held.Enqueue(later);
-                        }
+                        _held.Enqueue(later);
                     }
                 }
+
+                return grant.Slots[0];
             }
             finally
             {
                 _takeGate.Release();
-            }
-
-            // Outside the gate: the next caller takes the next slot while this one waits for its own.
-            var wait = slot - clock.GetUtcNow();
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, clock, cancellationToken).ConfigureAwait(false);
             }
         }
 

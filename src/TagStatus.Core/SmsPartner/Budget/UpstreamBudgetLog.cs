@@ -16,4 +16,7 @@ internal static partial class UpstreamBudgetLog
 
     [LoggerMessage(1104, LogLevel.Warning, "SMS Partner answered 429 but the shared budget could not store it; only this call's retry waits")]
     public static partial void BlockNotStored(ILogger logger, Exception exception);
+
+    [LoggerMessage(1105, LogLevel.Debug, "A call woke after its SMS Partner budget {KeyHash} slot of {Slot} had passed; it takes another")]
+    public static partial void SlotMissed(ILogger logger, string keyHash, DateTimeOffset slot);
 }

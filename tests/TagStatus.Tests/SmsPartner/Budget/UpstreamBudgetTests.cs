@@ -60,6 +60,21 @@ public sealed class UpstreamBudgetTests
     }
 
     [Fact]
+    public async Task A_caller_that_wakes_past_its_slots_grace_takes_another_slot_instead_of_bunching_calls()
+    {
+        var budget = Instance();
+        await budget.AcquireAsync(Key, default); // reserves now and now + 200 ms
+        var stalled = budget.AcquireAsync(Key, default); // waits for the slot at + 200 ms
+        var writes = _store.Writes;
+
+        // The process stalls: the waiting caller wakes long after its slot and the slot's grace.
+        _clock.Advance(TimeSpan.FromMilliseconds(200) + FivePerSecond.HoldTime + TimeSpan.FromMilliseconds(1));
+
+        await stalled;
+        Assert.Equal(writes + 1, _store.Writes); // it went back to the shared bucket for a fresh slot
+    }
+
+    [Fact]
     public async Task Instances_share_one_bucket_per_key()
     {
         var one = Instance();
