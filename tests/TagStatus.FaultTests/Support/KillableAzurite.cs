@@ -7,8 +7,8 @@ using TagStatus.IntegrationTests.Support;
 namespace TagStatus.FaultTests.Support;
 
 /// <summary>
-/// Azurite's table service with on-disk persistence in a temp folder, on a port that stays the same across restarts,
-/// so it can be killed with SIGKILL mid-write and started again over the same files.
+/// Azurite (blobs, queues, tables) with on-disk persistence in a temp folder, on ports that stay the same across
+/// restarts, so it can be killed with SIGKILL mid-write and started again over the same files.
 /// </summary>
 public sealed class KillableAzurite : IAsyncDisposable
 {
@@ -17,9 +17,11 @@ public sealed class KillableAzurite : IAsyncDisposable
 
     private readonly string _folder = Directory.CreateTempSubdirectory("tagstatus-azurite-").FullName;
     private readonly int _port = AzuriteFixture.FreePort();
+    private readonly int _blobPort = AzuriteFixture.FreePort();
+    private readonly int _queuePort = AzuriteFixture.FreePort();
     private Process? _process;
 
-    public string ConnectionString => $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{_port}/devstoreaccount1;";
+    public string ConnectionString => $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:{_blobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{_queuePort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{_port}/devstoreaccount1;";
 
     public int Kills { get; private set; }
 
@@ -33,7 +35,7 @@ public sealed class KillableAzurite : IAsyncDisposable
     /// <summary>Starts Azurite over the same folder and port.</summary>
     public async Task RestartAsync()
     {
-        var executable = Path.Combine(RepoPaths.Root, "node_modules", ".bin", "azurite-table");
+        var executable = Path.Combine(RepoPaths.Root, "node_modules", ".bin", "azurite");
         if (!File.Exists(executable))
         {
             throw new InvalidOperationException("Azurite is not installed: run 'npm ci' at the repository root, or use scripts/test.sh.");
@@ -45,21 +47,26 @@ public sealed class KillableAzurite : IAsyncDisposable
             ArgumentList =
             {
                 "--tableHost", "127.0.0.1", "--tablePort", _port.ToString(CultureInfo.InvariantCulture),
+                "--blobHost", "127.0.0.1", "--blobPort", _blobPort.ToString(CultureInfo.InvariantCulture),
+                "--queueHost", "127.0.0.1", "--queuePort", _queuePort.ToString(CultureInfo.InvariantCulture),
                 "--location", _folder, "--silent", "--disableTelemetry", "--skipApiVersionCheck",
             },
         }) ?? throw new InvalidOperationException("Azurite did not start.");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+        foreach (var port in new[] { _port, _blobPort, _queuePort })
         {
-            try
+            while (true)
             {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, _port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
-            {
-                await Task.Delay(100);
+                try
+                {
+                    using var client = new TcpClient();
+                    await client.ConnectAsync(IPAddress.Loopback, port);
+                    break;
+                }
+                catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+                {
+                    await Task.Delay(100);
+                }
             }
         }
     }

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using SmsPartner.Simulator;
+using TagStatus.FaultTests.Support;
+using TagStatus.IntegrationTests.Support;
+using Xunit.Abstractions;
+
+namespace TagStatus.FaultTests;
+
+/// <summary>
+/// The LocalHost process (the timer and both queue triggers over Azurite's real queues) killed with SIGKILL while a queue
+/// refresh is in flight, and again while a callback is being delivered, then started again: the message comes back, the
+/// refresh completes, the event arrives again with the same id and bytes, and nothing is stored twice.
+/// </summary>
+public sealed class WorkerCrashTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_worker_killed_mid_refresh_and_mid_delivery_finishes_both_after_a_restart()
+    {
+        var apiKey = SecretScan.NewSecret("smspartner");
+        var signingKey = SecretScan.NewSecret("signing");
+        var functionKey = SecretScan.NewSecret("function");
+        await using var azurite = await KillableAzurite.StartAsync();
+        await using var simulator = await SimulatorApp.StartAsync(new SimulatorOptions { ApiKey = apiKey });
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var prefix = AzuriteFixture.UniquePrefix();
+        await using var host = await LocalHostProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["TagStorage__ConnectionString"] = azurite.ConnectionString,
+            ["TagStorage__TablePrefix"] = prefix,
+            ["RefreshQueueName"] = prefix + "-refresh",
+            ["CallbacksQueueName"] = prefix + "-callbacks",
+            ["SmsPartner__BaseUrl"] = simulator.BaseUri.AbsoluteUri,
+            ["SmsPartner__ApiKey"] = apiKey,
+            ["Secrets__VaultUri"] = "",
+            ["Callbacks__SigningKey"] = signingKey,
+            ["Callbacks__AllowInsecureUrls"] = "true",
+            ["Callbacks__Timeout"] = "00:00:02",
+            ["Callbacks__FirstRetryDelay"] = "00:00:01",
+            ["RefreshSchedule"] = "*/2 * * * * *",
+            ["Tracking__Backoff__0__UpTo"] = "1.00:00:00",
+            ["Tracking__Backoff__0__Every"] = "00:00:02",
+            ["Tracking__RefreshLease"] = "00:00:30",
+            ["LocalHost__FunctionKey"] = functionKey,
+            ["LocalHost__QueueLease"] = "00:00:05",
+        });
+        using var api = host.CreateClient(functionKey);
+        var bodies = new List<string>();
+
+        // 1. Killed while a queue refresh waits on SMS Partner.
+        const string refreshed = "workerkill";
+        simulator.State.GenerateTag(refreshed, new GenerateSpec { Count = 200, WaitingRatio = 1.0, SettleAfterSecondsMin = 5, SettleAfterSecondsMax = 10, Seed = 7 });
+        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsJsonAsync("api/tags", new { tag = refreshed })).StatusCode);
+        var callsBefore = simulator.State.StatusRequestsFor(refreshed);
+        simulator.State.QueueFault(new FaultSpec { Kind = FaultKind.Slow, DelayMs = 60_000, Count = 1000, Tag = refreshed });
+        await WaitUntilAsync(() => simulator.State.StatusRequestsFor(refreshed) > callsBefore, "a queue refresh of the tag to start");
+        host.Kill();
+        simulator.State.ClearFaults();
+        simulator.State.AdvanceClock(TimeSpan.FromMinutes(1)); // everything has settled upstream meanwhile
+        var killedAt = Stopwatch.StartNew();
+        await host.RestartAsync();
+        var settled = await WaitForCompletionAsync(api, refreshed, bodies);
+        output.WriteLine($"refresh: complete {killedAt.Elapsed.TotalSeconds:F0} s after the kill");
+        AssertStoredOnce(settled, simulator.State.GetRows(refreshed)!);
+
+        // 2. Killed while a callback is being delivered: the receiver holds the POST, the worker waits for its answer.
+        const string delivered = "hookkill";
+        simulator.State.GenerateTag(delivered, new GenerateSpec { Count = 20, WaitingRatio = 1.0, SettleAfterSecondsMin = 3, SettleAfterSecondsMax = 4, Seed = 8 });
+        receiver.Hold = TimeSpan.FromMinutes(1);
+        var subscribed = await api.PostAsJsonAsync($"api/tags/{delivered}/subscriptions", new { callbackUrl = receiver.Url.AbsoluteUri });
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+        bodies.Add(await subscribed.Content.ReadAsStringAsync());
+        await WaitUntilAsync(() => !receiver.Received.IsEmpty, "the first delivery to reach the receiver");
+        host.Kill();
+        receiver.Hold = TimeSpan.Zero;
+        killedAt.Restart();
+        await host.RestartAsync();
+        await WaitUntilAsync(() => receiver.Received.Count >= 2, "the delivery to come again", TimeSpan.FromSeconds(120));
+        output.WriteLine($"callback: delivered again {killedAt.Elapsed.TotalSeconds:F0} s after the kill");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // anything still to come (a duplicate) comes now
+
+        var received = receiver.Received.ToList();
+        var first = received[0];
+        Assert.All(received, r =>
+        {
+            Assert.Equal(first.EventId, r.EventId);
+            Assert.Equal(first.Body, r.Body);
+            Assert.Equal("sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(signingKey), r.Body)), r.Signature);
+        });
+        Assert.Equal("tag.completed", (string?)JsonNode.Parse(first.Body)!["type"]);
+        AssertStoredOnce(await WaitForCompletionAsync(api, delivered, bodies), simulator.State.GetRows(delivered)!);
+
+        SecretScan.AssertClean([apiKey, signingKey, functionKey], [host.Output, .. bodies]);
+    }
+
+    /// <summary>Polls <c>/completion</c> until 200, then reads the whole tag.</summary>
+    private static async Task<JsonNode> WaitForCompletionAsync(HttpClient api, string tag, List<string> bodies)
+    {
+        await WaitUntilAsync(async () => (await api.GetAsync($"api/tags/{tag}/completion")).StatusCode == HttpStatusCode.OK, $"{tag} to complete");
+        var body = await api.GetStringAsync($"api/tags/{tag}?pageSize=1000");
+        bodies.Add(body);
+        return JsonNode.Parse(body)!;
+    }
+
+    /// <summary>Every message once (no row twice), counts equal to the rows listed and to the simulator's truth.</summary>
+    private static void AssertStoredOnce(JsonNode tag, IReadOnlyList<StatusRow> truth)
+    {
+        var recipients = tag["recipients"]!.AsArray();
+        Assert.Equal("complete", (string?)tag["state"]);
+        Assert.Equal(truth.Count, recipients.Count);
+        Assert.Equal(truth.Count, recipients.Select(r => (string)r!["phoneNumber"]!).Distinct().Count());
+        Assert.Equal(truth.Count, (int)tag["counts"]!["total"]!);
+        Assert.Equal(truth.Count(r => r.Status == SmsStatuses.Delivered), (int)tag["counts"]!["delivered"]!);
+        Assert.Equal(recipients.Count(r => (string)r!["status"]! == "delivered"), (int)tag["counts"]!["delivered"]!);
+        Assert.Equal(truth.Count(r => r.Status == SmsStatuses.NotDelivered), (int)tag["counts"]!["notDelivered"]!);
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        WaitUntilAsync(() => Task.FromResult(condition()), what, timeout);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(90)), $"waited {deadline.Elapsed.TotalSeconds:F0} s for {what}");
+            await Task.Delay(250);
+        }
+    }
+}
