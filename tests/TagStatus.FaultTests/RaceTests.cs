@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using SmsPartner.Simulator;
-using TagStatus.Api.Handlers;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Queues;
@@ -57,7 +54,7 @@ public sealed class RaceTests(AzuriteFixture azurite, ITestOutputHelper output)
         {
             app.Advance(TimeSpan.FromMinutes(1));
             var dueAt = (await store.GetSummaryAsync(Campaign, default))!.Summary.NextRefreshAt ?? app.Clock.GetUtcNow();
-            var lookup = LookupLiveAsync(app);
+            var lookup = Lookups.GetAsync(app, Campaign.Value, "?maxAge=0&pageSize=1");
             var queued = app.Get<RefreshQueueProcessor>().ProcessAsync(new RefreshMessage(Campaign.Value, dueAt), default);
             var timer = Task.Run(async () =>
             {
@@ -97,21 +94,5 @@ public sealed class RaceTests(AzuriteFixture azurite, ITestOutputHelper output)
         Assert.InRange(events.Count, 10, Rounds + 1);
         output.WriteLine($"{Rounds} rounds, {events.Count} events ({events.Count(e => (string)e["type"]! == TagEvent.Changed)} changed, 1 completed)");
         SecretScan.AssertClean([apiKey, signingKey], [app.AllLogText(), .. bodies]);
-    }
-
-    /// <summary><c>GET /api/tags/raced?maxAge=0</c> through the real handler.</summary>
-    private static async Task<(int Status, string Body)> LookupLiveAsync(AppHarness app)
-    {
-        var context = new DefaultHttpContext();
-        context.Request.Method = "GET";
-        context.Request.Scheme = "https";
-        context.Request.Host = new HostString("tags.example.net");
-        context.Request.Path = "/api/tags/" + Campaign.Value;
-        context.Request.QueryString = new QueryString("?maxAge=0&pageSize=1");
-        using var body = new MemoryStream();
-        context.Response.Body = body;
-        var result = await app.Get<TagLookupHandler>().GetAsync(context.Request, Campaign.Value, default);
-        await result.ExecuteResultAsync(new ActionContext { HttpContext = context });
-        return (context.Response.StatusCode, System.Text.Encoding.UTF8.GetString(body.ToArray()));
     }
 }
