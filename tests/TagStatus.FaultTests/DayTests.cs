@@ -17,7 +17,7 @@ namespace TagStatus.FaultTests;
 /// clock (a few never do), run minute by minute through the timer and the refresh and callbacks queues, with lookups
 /// every minute, until every tag settles. Every tag ends complete or expired with the simulator's truth, every
 /// subscriber gets its final event, and no simulated minute sends SMS Partner more calls than the budget's minute
-/// (5 calls/s). CI runs 100 tags of up to 500 settling within 90 min; bench/day.sh runs a bigger day (DAY_TAGS,
+/// (5 calls/s). CI runs 60 tags of up to 300 settling within 45 min; bench/day.sh runs a bigger day (DAY_TAGS,
 /// DAY_MAX_RECIPIENTS, DAY_SETTLE_MINUTES); its figures are in bench/README.md.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
@@ -32,9 +32,9 @@ public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
     [Fact]
     public async Task A_compressed_day_settles_every_tag_with_the_truth_loses_no_callback_and_keeps_to_the_budget()
     {
-        var tagCount = Setting("DAY_TAGS", 100);
-        var maxRecipients = Setting("DAY_MAX_RECIPIENTS", 500);
-        var settle = TimeSpan.FromMinutes(Setting("DAY_SETTLE_MINUTES", 90));
+        var tagCount = Setting("DAY_TAGS", 60);
+        var maxRecipients = Setting("DAY_MAX_RECIPIENTS", 300);
+        var settle = TimeSpan.FromMinutes(Setting("DAY_SETTLE_MINUTES", 45));
         var apiKey = SecretScan.NewSecret("smspartner");
         var signingKey = SecretScan.NewSecret("signing");
         await using var receiver = await CallbackReceiver.StartAsync();

@@ -41,10 +41,10 @@ public sealed class RaceTests(AzuriteFixture azurite, ITestOutputHelper output)
             new SimulatorOptions { ApiKey = apiKey });
         var simulator = app.Simulator.State;
         var store = app.Get<ITagStore>();
-        // 300 messages settling over the 100 minutes of the run: most rounds move the counts.
+        // 150 messages settling over the 100 minutes of the run: most rounds move the counts.
         simulator.GenerateTag(Campaign.Value, new GenerateSpec
         {
-            Count = 300, WaitingRatio = 1.0, NotDeliveredRatio = 0.2, SettleAfterSecondsMin = 30, SettleAfterSecondsMax = (Rounds - 5) * 60, Seed = 3,
+            Count = 150, WaitingRatio = 1.0, NotDeliveredRatio = 0.2, SettleAfterSecondsMin = 30, SettleAfterSecondsMax = (Rounds - 5) * 60, Seed = 3,
         });
         Assert.IsType<SubscribeResult.Created>(await app.Get<SubscriptionService>().SubscribeAsync(Campaign, receiver.Url.AbsoluteUri, default));
 

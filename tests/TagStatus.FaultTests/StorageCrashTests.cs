@@ -17,7 +17,7 @@ namespace TagStatus.FaultTests;
 /// </summary>
 public sealed class StorageCrashTests(ITestOutputHelper output)
 {
-    private const int TagCount = 30;
+    private const int TagCount = 20;
 
     /// <summary>A refresh completed and what it had stored: the finals per number and the state, read right after.</summary>
     private sealed record Stored(Tag Tag, TagState State, IReadOnlyDictionary<string, int> Finals, long At);
@@ -43,7 +43,7 @@ public sealed class StorageCrashTests(ITestOutputHelper output)
         {
             simulator.GenerateTag(tags[i].Value, new GenerateSpec
             {
-                Count = 50 + (i * 20), WaitingRatio = 0.9, SettleAfterSecondsMin = 60, SettleAfterSecondsMax = 600, Seed = i,
+                Count = 50 + (i * 10), WaitingRatio = 0.9, SettleAfterSecondsMin = 60, SettleAfterSecondsMax = 600, Seed = i,
             });
             await app.Get<TrackingService>().RegisterAsync(tags[i], default);
         }
