@@ -29,20 +29,9 @@ public sealed class LoadTests(ITestOutputHelper output)
         await using var azurite = await KillableAzurite.StartAsync();
         // 200 rows a page: one call a read, so the run takes seconds, not the minute 20-row pages would.
         await using var simulator = await SimulatorApp.StartAsync(new SimulatorOptions { ApiKey = apiKey, PageSize = 200 });
-        var prefix = AzuriteFixture.UniquePrefix();
-        await using var host = await LocalHostProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["TagStorage__ConnectionString"] = azurite.ConnectionString,
-            ["TagStorage__TablePrefix"] = prefix,
-            ["RefreshQueueName"] = prefix + "-refresh",
-            ["CallbacksQueueName"] = prefix + "-callbacks",
-            ["SmsPartner__BaseUrl"] = simulator.BaseUri.AbsoluteUri,
-            ["SmsPartner__ApiKey"] = apiKey,
-            ["SmsPartner__RequestsPerSecond"] = RequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Secrets__VaultUri"] = "",
-            ["Callbacks__SigningKey"] = signingKey,
-            ["LocalHost__FunctionKey"] = functionKey,
-        });
+        var settings = AppSettings.For(azurite, simulator, apiKey, signingKey, functionKey);
+        settings["SmsPartner__RequestsPerSecond"] = RequestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var host = await LocalHostProcess.StartAsync(settings);
         for (var i = 0; i < Tags; i++)
         {
             simulator.State.GenerateTag($"load{i:D3}", new GenerateSpec { Count = 5 + (i * 7 % 200), WaitingRatio = 0.5, SettleAfterSecondsMin = 5, SettleAfterSecondsMax = 120, Seed = i });

@@ -33,27 +33,15 @@ public sealed class WorkerCrashTests(ITestOutputHelper output)
         await using var azurite = await KillableAzurite.StartAsync();
         await using var simulator = await SimulatorApp.StartAsync(new SimulatorOptions { ApiKey = apiKey });
         await using var receiver = await CallbackReceiver.StartAsync();
-        var prefix = AzuriteFixture.UniquePrefix();
-        var settings = new Dictionary<string, string>
-        {
-            ["TagStorage__ConnectionString"] = azurite.ConnectionString,
-            ["TagStorage__TablePrefix"] = prefix,
-            ["RefreshQueueName"] = prefix + "-refresh",
-            ["CallbacksQueueName"] = prefix + "-callbacks",
-            ["SmsPartner__BaseUrl"] = simulator.BaseUri.AbsoluteUri,
-            ["SmsPartner__ApiKey"] = apiKey,
-            ["Secrets__VaultUri"] = "",
-            ["Callbacks__SigningKey"] = signingKey,
-            ["Callbacks__AllowInsecureUrls"] = "true",
-            ["Callbacks__Timeout"] = "00:00:02",
-            ["Callbacks__FirstRetryDelay"] = "00:00:01",
-            ["RefreshSchedule"] = "*/2 * * * * *",
-            ["Tracking__Backoff__0__UpTo"] = "1.00:00:00",
-            ["Tracking__Backoff__0__Every"] = "00:00:02",
-            ["Tracking__RefreshLease"] = "00:00:30",
-            ["LocalHost__FunctionKey"] = functionKey,
-            ["LocalHost__QueueLease"] = "00:00:05",
-        };
+        var settings = AppSettings.For(azurite, simulator, apiKey, signingKey, functionKey);
+        settings["Callbacks__AllowInsecureUrls"] = "true";
+        settings["Callbacks__Timeout"] = "00:00:02";
+        settings["Callbacks__FirstRetryDelay"] = "00:00:01";
+        settings["RefreshSchedule"] = "*/2 * * * * *";
+        settings["Tracking__Backoff__0__UpTo"] = "1.00:00:00";
+        settings["Tracking__Backoff__0__Every"] = "00:00:02";
+        settings["Tracking__RefreshLease"] = "00:00:30";
+        settings["LocalHost__QueueLease"] = "00:00:05";
         await using var host = await CrashableWorker.StartAsync(hostName, azurite.ConnectionString, functionKey, settings);
         using var api = host.CreateClient(functionKey);
         var bodies = new List<string>();
