@@ -50,6 +50,7 @@ public sealed class StorageCrashTests(ITestOutputHelper output)
 
         var stored = new ConcurrentQueue<Stored>();
         var storageErrors = 0;
+        var exceptions = new ConcurrentBag<string>();
         using var gate = new SemaphoreSlim(1, 1);
         using var stop = new CancellationTokenSource();
 
@@ -66,9 +67,10 @@ public sealed class StorageCrashTests(ITestOutputHelper output)
                     {
                         await app.Get<RefreshRunner>().RunAsync(default);
                     }
-                    catch (Exception) when (!stop.IsCancellationRequested)
+                    catch (Exception e) when (!stop.IsCancellationRequested)
                     {
                         Interlocked.Increment(ref storageErrors); // the timer runs again next minute
+                        exceptions.Add(e.ToString());
                     }
 
                     foreach (var message in app.Queue.TakeRefreshes())
@@ -82,9 +84,10 @@ public sealed class StorageCrashTests(ITestOutputHelper output)
                                 stored.Enqueue(new Stored(tag, summary.State, Invariants.FinalsByPhone(await Invariants.RowsAsync(store, tag)), Stopwatch.GetTimestamp()));
                             }
                         }
-                        catch (Exception)
+                        catch (Exception e)
                         {
                             Interlocked.Increment(ref storageErrors);
+                            exceptions.Add(e.ToString());
                             await app.Queue.EnqueueRefreshAsync(message, default);
                         }
                     }
@@ -144,7 +147,7 @@ public sealed class StorageCrashTests(ITestOutputHelper output)
         Assert.True(storageErrors > 0, "no refresh ever met the dead storage: the kills did not land mid-work");
         output.WriteLine($"kills {azurite.Kills}, refreshes stored {stored.Count}, calls that met dead storage {storageErrors}, " +
             $"refreshes younger than Azurite's flush rolled back {rolledBack}, tags {TagCount} all complete, rows lost 0");
-        SecretScan.AssertClean([apiKey, signingKey], app.AllLogText());
+        SecretScan.AssertClean([apiKey, signingKey], [app.AllLogText(), .. exceptions]);
     }
 
     /// <summary>
