@@ -26,6 +26,9 @@ public enum FaultKind
 
     /// <summary>The documented failure envelope with <see cref="FaultSpec.Code"/> (HTTP per the failure mode, or <see cref="FaultSpec.HttpStatus"/>).</summary>
     Failure,
+
+    /// <summary>Drops the connection before any answer: the caller sees it closed with no status line.</summary>
+    Dropped,
 }
 
 /// <summary>A fault for the next <see cref="Count"/> calls of the status endpoint (body of <c>POST /_admin/faults</c>).</summary>
@@ -49,11 +52,14 @@ public sealed class FaultSpec
     /// <summary>Only calls for this tag consume the fault; any call when null.</summary>
     public string? Tag { get; set; }
 
+    /// <summary>Only calls for this page (as the caller asked for it, 1 when absent) consume the fault; any page when null.</summary>
+    public int? Page { get; set; }
+
     internal void Validate()
     {
         if (!Enum.IsDefined(Kind))
         {
-            throw new ArgumentException("kind must be one of ServerError, TooManyRequests, Slow, MalformedJson, Truncated, NonJson, Failure.");
+            throw new ArgumentException("kind must be one of ServerError, TooManyRequests, Slow, MalformedJson, Truncated, NonJson, Failure, Dropped.");
         }
 
         if (Count < 1)
@@ -69,6 +75,11 @@ public sealed class FaultSpec
         if (RetryAfterSeconds < 0)
         {
             throw new ArgumentException("retryAfterSeconds must not be negative.");
+        }
+
+        if (Page < 1)
+        {
+            throw new ArgumentException("page must be at least 1.");
         }
 
         if (HttpStatus is < 100 or > 599)

@@ -175,14 +175,15 @@ public sealed class SimulatorState
         }
     }
 
-    internal FaultSpec? TakeFault(string? tag)
+    internal FaultSpec? TakeFault(string? tag, int page)
     {
         lock (_faultLock)
         {
             for (var i = 0; i < _faults.Count; i++)
             {
                 var entry = _faults[i];
-                if (entry.Spec.Tag is not null && !string.Equals(entry.Spec.Tag, tag, StringComparison.Ordinal))
+                if ((entry.Spec.Tag is not null && !string.Equals(entry.Spec.Tag, tag, StringComparison.Ordinal))
+                    || (entry.Spec.Page is { } faultedPage && faultedPage != page))
                 {
                     continue;
                 }

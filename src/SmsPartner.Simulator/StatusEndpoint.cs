@@ -25,7 +25,7 @@ internal static class StatusEndpoint
 
         state.RecordStatusRequest(tag, apiKey);
 
-        var fault = state.TakeFault(tag);
+        var fault = state.TakeFault(tag, RequestedPage(page));
         if (fault is not null)
         {
             state.RecordFaultServed();
@@ -45,6 +45,9 @@ internal static class StatusEndpoint
                     break; // then answer normally
                 case FaultKind.Truncated:
                     await WriteTruncatedAsync(context, Answer(state, logger, apiKey, tag, page));
+                    return;
+                case FaultKind.Dropped:
+                    context.Abort();
                     return;
                 default:
                     await WriteAsync(context, FaultAnswer(state, fault));
@@ -81,9 +84,7 @@ internal static class StatusEndpoint
         }
 
         var paging = state.Paging;
-        var page = paging.IgnorePage || !int.TryParse(pageText, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p < 1
-            ? 1
-            : p;
+        var page = paging.IgnorePage ? 1 : RequestedPage(pageText);
         var total = seeded.Recipients.Length;
         var shift = total == 0 ? 0 : (int)(seeded.CountRequest() * paging.ShiftPerRequest % total);
         var skip = (long)(page - 1) * paging.PageSize;
@@ -137,6 +138,10 @@ internal static class StatusEndpoint
 
         return new Reply(StatusCodes.Status200OK, JsonContentType, buffer.WrittenMemory, null);
     }
+
+    /// <summary>The page asked for: missing, not a number or below 1 means page 1.</summary>
+    private static int RequestedPage(string? pageText) =>
+        int.TryParse(pageText, NumberStyles.None, CultureInfo.InvariantCulture, out var page) && page >= 1 ? page : 1;
 
     private static void WriteCount(Utf8JsonWriter json, string name, long value, bool asString)
     {

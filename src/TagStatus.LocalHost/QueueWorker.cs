@@ -10,19 +10,21 @@ namespace TagStatus.LocalHost;
 /// The queue-triggered functions (<c>RefreshTag</c>, <c>DeliverCallback</c>) for the LocalHost: polls the same Azurite
 /// queues and hands each message to the same Core processor, with the queue trigger's rules from host.json's defaults
 /// here: a message that throws comes back after <see cref="RetryVisibility"/>, and after <see cref="MaxDequeueCount"/>
-/// tries it moves to <c>&lt;queue&gt;-poison</c>. No behaviour of its own.
+/// tries it moves to <c>&lt;queue&gt;-poison</c>. A message taken by a worker that dies comes back after
+/// <c>LocalHost:QueueLease</c> (5 min). No behaviour of its own.
 /// </summary>
 public sealed partial class QueueWorker(
     StorageWorkQueue queues,
     RefreshQueueProcessor refreshes,
     CallbackDispatcher callbacks,
     TimeProvider time,
+    IConfiguration configuration,
     ILogger<QueueWorker> logger) : BackgroundService
 {
     public const int MaxDequeueCount = 5;
     private const int BatchSize = 16;
     private static readonly TimeSpan RetryVisibility = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan LeaseVisibility = TimeSpan.FromMinutes(5);
+    private readonly TimeSpan _leaseVisibility = configuration.GetValue("LocalHost:QueueLease", TimeSpan.FromMinutes(5));
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -54,7 +56,7 @@ public sealed partial class QueueWorker(
     /// <returns>How many messages were taken.</returns>
     private async Task<int> DrainAsync(QueueClient queue, Func<string, Task> handle, CancellationToken cancellationToken)
     {
-        QueueMessage[] batch = await queue.ReceiveMessagesAsync(BatchSize, LeaseVisibility, cancellationToken).ConfigureAwait(false);
+        QueueMessage[] batch = await queue.ReceiveMessagesAsync(BatchSize, _leaseVisibility, cancellationToken).ConfigureAwait(false);
         await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (message, ct) =>
         {
             try

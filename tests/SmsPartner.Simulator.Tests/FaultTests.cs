@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace SmsPartner.Simulator.Tests;
@@ -83,6 +84,43 @@ public sealed class FaultTests : SimulatorTestBase
 
         Assert.True(error is HttpRequestException or IOException, $"expected a transport error, got {error?.GetType().Name ?? "none"}");
         await AssertNormalAsync();
+    }
+
+    [Fact]
+    public async Task Dropped_ends_the_connection_with_no_answer()
+    {
+        await QueueAsync(new { kind = "Dropped" });
+
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            using var response = await Http.GetAsync(StatusPath("montag"));
+        });
+
+        Assert.IsType<HttpRequestException>(error);
+        await AssertNormalAsync();
+    }
+
+    [Fact]
+    public async Task A_fault_for_one_page_leaves_the_other_pages_alone()
+    {
+        await QueueAsync(new { kind = "ServerError", page = 2, count = 2 });
+
+        var (first, _) = await GetStatusAsync("montag", page: 1);
+        using var second = await Http.GetAsync(StatusPath("montag", page: 2));
+        var (noPage, _) = await GetStatusAsync("montag"); // no page parameter means page 1
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, second.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, noPage.StatusCode);
+        Assert.Single(Sim.State.PendingFaults);
+    }
+
+    [Fact]
+    public async Task A_page_below_one_is_refused_by_the_admin_api()
+    {
+        using var response = await Http.PostAsJsonAsync("/_admin/faults", new { kind = "ServerError", page = 0 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
     [Fact]

@@ -52,13 +52,14 @@ public sealed class AppHarness : IAsyncDisposable
         where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Starts a simulator and composes the app against it and Azurite.</summary>
+    /// <param name="services">Registrations made before the app's own (which add theirs only when none is there).</param>
     public static async Task<AppHarness> StartAsync(
         AzuriteFixture azurite, Action<IDictionary<string, string?>>? configure = null, SimulatorOptions? simulatorOptions = null, RecordingPolicy? storagePolicy = null,
-        Action<ILoggingBuilder>? logging = null)
+        Action<ILoggingBuilder>? logging = null, Action<IServiceCollection>? services = null)
     {
         var simulator = await SimulatorApp.StartAsync(simulatorOptions ?? new SimulatorOptions());
         var clock = new ManualClock(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
-        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), clock, new ClockedWorkQueue(clock), configure, storagePolicy, logging);
+        return Compose(azurite, simulator, AzuriteFixture.UniquePrefix(), clock, new ClockedWorkQueue(clock), configure, storagePolicy, logging, services);
     }
 
     /// <summary>A second app over the same simulator and tables: what a restarted worker sees.</summary>
@@ -102,7 +103,8 @@ public sealed class AppHarness : IAsyncDisposable
 
     private static AppHarness Compose(
         AzuriteFixture azurite, RunningSimulator simulator, string prefix, ManualClock clock, ClockedWorkQueue queue,
-        Action<IDictionary<string, string?>>? configure, RecordingPolicy? storagePolicy = null, Action<ILoggingBuilder>? logging = null)
+        Action<IDictionary<string, string?>>? configure, RecordingPolicy? storagePolicy = null, Action<ILoggingBuilder>? logging = null,
+        Action<IServiceCollection>? registrations = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -130,6 +132,7 @@ public sealed class AppHarness : IAsyncDisposable
         services.AddSingleton<TimeProvider>(clock);
         // The shared call budget refills on real time: on the manual clock no token would ever come back.
         services.AddKeyedSingleton<TimeProvider>(UpstreamBudget.ClockKey, TimeProvider.System);
+        registrations?.Invoke(services);
         services.AddTagStatusApi(configuration);
         services.AddSingleton<IWorkQueue>(queue);
         services.AddSingleton<IQueueLengths>(queue);

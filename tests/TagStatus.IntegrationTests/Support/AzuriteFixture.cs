@@ -17,6 +17,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public TableServiceClient Service => new(ConnectionString);
 
+    /// <summary>An Azurite someone else started and stops (the fault suite's, which it kills and restarts).</summary>
+    public static AzuriteFixture Using(string connectionString) => new() { ConnectionString = connectionString };
+
     public async Task InitializeAsync()
     {
         var provided = Environment.GetEnvironmentVariable("TAGSTATUS_STORAGE");

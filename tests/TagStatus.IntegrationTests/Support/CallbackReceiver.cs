@@ -18,6 +18,9 @@ public sealed class CallbackReceiver : IAsyncDisposable
 
     public Uri Url => new(_app.Urls.First() + "/hook?sig=very-secret-signature");
 
+    /// <summary>How long each POST is held, after it is recorded, before it is answered (a slow receiver).</summary>
+    public TimeSpan Hold { get; set; }
+
     /// <summary>The next answers, in order; 200 once they run out.</summary>
     public void AnswerWith(params int[] statuses)
     {
@@ -43,6 +46,15 @@ public sealed class CallbackReceiver : IAsyncDisposable
                 context.Request.Headers["webhook-id"].ToString(),
                 context.Request.Headers["webhook-timestamp"].ToString(),
                 context.Request.Headers["webhook-signature"].ToString()));
+            try
+            {
+                await Task.Delay(receiver.Hold, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return Results.Empty; // the sender is gone
+            }
+
             return Results.StatusCode(receiver._script.TryDequeue(out var status) ? status : 200);
         });
         await app.StartAsync();

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using SmsPartner.Simulator;
+using TagStatus.Core.Callbacks;
+using TagStatus.Core.Domain;
+using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
+using TagStatus.FaultTests.Support;
+using TagStatus.IntegrationTests.Support;
+using Xunit.Abstractions;
+
+namespace TagStatus.FaultTests;
+
+/// <summary>
+/// A day of traffic, compressed: tracked tags of 5 to N recipients whose statuses settle over hours of the simulator's
+/// clock (a few never do), run minute by minute through the timer and the refresh and callbacks queues, with lookups
+/// every minute, until every tag settles. Every tag ends complete or expired with the simulator's truth, every
+/// subscriber gets its final event, and no simulated minute sends SMS Partner more calls than the budget's minute
+/// (5 calls/s). CI runs 60 tags of up to 300 settling within 45 min; bench/day.sh runs a bigger day (DAY_TAGS,
+/// DAY_MAX_RECIPIENTS, DAY_SETTLE_MINUTES); its figures are in bench/README.md.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
+{
+    /// <summary>SMS Partner's budget over a minute: 5 calls/s.</summary>
+    private const int CallsPerMinute = 5 * 60;
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+    [Fact]
+    public async Task A_compressed_day_settles_every_tag_with_the_truth_loses_no_callback_and_keeps_to_the_budget()
+    {
+        var tagCount = Setting("DAY_TAGS", 60);
+        var maxRecipients = Setting("DAY_MAX_RECIPIENTS", 300);
+        var settle = TimeSpan.FromMinutes(Setting("DAY_SETTLE_MINUTES", 45));
+        var apiKey = SecretScan.NewSecret("smspartner");
+        var signingKey = SecretScan.NewSecret("signing");
+        await using var receiver = await CallbackReceiver.StartAsync();
+        await using var app = await AppHarness.StartAsync(
+            azurite,
+            settings =>
+            {
+                settings["Callbacks:SigningKey"] = signingKey;
+                settings["Callbacks:FirstRetryDelay"] = "00:00:00";
+                // The day compressed: the window closes half an hour after the last status settles (+ half an hour of
+                // margin) instead of 48 h (+6 h); the budget is judged per simulated minute below, so the real-time
+                // bucket is left wide open.
+                settings["Tracking:Window"] = (settle + TimeSpan.FromMinutes(30)).ToString("c", CultureInfo.InvariantCulture);
+                settings["Tracking:Margin"] = "00:30:00";
+                settings["SmsPartner:MaxPages"] = "10000";
+            },
+            new SimulatorOptions { ApiKey = apiKey, PageSize = 1000 });
+        var simulator = app.Simulator.State;
+        var store = app.Get<ITagStore>();
+
+        // Sizes log-uniform from 5 to the maximum; one tag in fifty keeps a message waiting for ever (it must expire).
+        var random = new Random(2026);
+        var tags = new List<Tag>();
+        var subscribed = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < tagCount; i++)
+        {
+            var tag = Tag.Parse($"day{i:D4}");
+            var size = (int)Math.Round(5 * Math.Pow(maxRecipients / 5.0, random.NextDouble()));
+            simulator.GenerateTag(tag.Value, new GenerateSpec { Count = size, WaitingRatio = 1.0, SettleAfterSecondsMin = 30, SettleAfterSecondsMax = (int)settle.TotalSeconds, Seed = i });
+            if (i % 50 == 49)
+            {
+                simulator.SeedTag(tag.Value, [new RecipientSeed { PhoneNumber = "+33699999999", Status = SmsStatuses.Waiting }]);
+            }
+
+            tags.Add(tag);
+            if (i % 10 == 0)
+            {
+                Assert.IsType<SubscribeResult.Created>(await app.Get<SubscriptionService>().SubscribeAsync(tag, new(receiver.Url.AbsoluteUri), default));
+                subscribed.Add(tag.Value);
+            }
+            else
+            {
+                await app.Get<TrackingService>().RegisterAsync(tag, default);
+            }
+        }
+
+        var latencies = new List<double>();
+        var oldestDueAges = new List<double>();
+        var busiestMinute = 0L;
+        var upstreamCalls = simulator.StatusRequests;
+        var started = Stopwatch.StartNew();
+        var minutes = 0;
+        var pending = tags.ToHashSet();
+        while (pending.Count > 0 && minutes < settle.TotalMinutes + 180)
+        {
+            app.Advance(TimeSpan.FromMinutes(1));
+            minutes++;
+            var callsBefore = simulator.StatusRequests;
+            await app.RunTimerAndQueuesAsync();
+            for (var l = 0; l < 5; l++)
+            {
+                var watch = Stopwatch.StartNew();
+                var answer = await Lookups.GetAsync(app, tags[random.Next(tags.Count)].Value, "?maxAge=60&pageSize=10");
+                latencies.Add(watch.Elapsed.TotalMilliseconds);
+                Assert.Equal(200, answer.Status);
+            }
+
+            busiestMinute = Math.Max(busiestMinute, simulator.StatusRequests - callsBefore);
+            var oldest = await store.GetDueTagsAsync(app.Clock.GetUtcNow(), 1, default);
+            oldestDueAges.Add(oldest.Count == 0 ? 0 : (app.Clock.GetUtcNow() - oldest[0].DueAt).TotalSeconds);
+            if (minutes % 10 == 0)
+            {
+                foreach (var tag in pending.ToList())
+                {
+                    if ((await store.GetSummaryAsync(tag, default))!.Summary.State.IsSettled())
+                    {
+                        pending.Remove(tag);
+                    }
+                }
+            }
+        }
+
+        var wall = started.Elapsed;
+        Assert.Empty(pending);
+        var complete = 0;
+        foreach (var tag in tags)
+        {
+            var summary = await Invariants.AssertCountsEqualRowsAsync(store, tag);
+            Assert.True(summary.State.IsSettled(), $"{tag.Value} is {summary.State}");
+            complete += summary.State == TagState.Complete ? 1 : 0;
+            Invariants.AssertEqualsTruth(tag.Value, simulator.GetRows(tag.Value)!, await Invariants.RowsAsync(store, tag));
+        }
+
+        await app.DeliverQueuedAsync();
+        var finals = receiver.Received.Select(r => JsonNode.Parse(r.Body)!)
+            .Where(e => (string)e["type"]! is TagEvent.Completed or TagEvent.Expired)
+            .GroupBy(e => (string)e["tag"]!).ToDictionary(g => g.Key, g => g.Select(e => (string)e["id"]!).Distinct().Count());
+        Assert.Equal(subscribed.Order(), finals.Keys.Order());
+        Assert.All(finals.Values, ids => Assert.Equal(1, ids));
+        Assert.InRange(busiestMinute, 1, CallsPerMinute);
+        Assert.Equal(tagCount - (tagCount / 50), complete);
+
+        latencies.Sort();
+        oldestDueAges.Sort();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"day: {tagCount} tags of 5..{maxRecipients} ({tags.Sum(t => simulator.GetRows(t.Value)!.Count)} recipients), settled in {minutes} simulated minutes, " +
+            $"{wall.TotalSeconds:F0} s wall; {complete} complete, {tagCount - complete} expired, counts = truth for all; " +
+            $"{finals.Count}/{subscribed.Count} subscribers got one final event; upstream calls {simulator.StatusRequests - upstreamCalls}, busiest minute {busiestMinute} (budget {CallsPerMinute}); " +
+            $"lookups {latencies.Count}: p50 {latencies[latencies.Count / 2]:F1} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:F1} ms; " +
+            $"oldest due age p50 {oldestDueAges[oldestDueAges.Count / 2]:F0} s, p99 {oldestDueAges[(int)(oldestDueAges.Count * 0.99)]:F0} s, max {oldestDueAges[^1]:F0} s"));
+        SecretScan.AssertClean([apiKey, signingKey], app.AllLogText());
+    }
+}
