@@ -45,7 +45,6 @@ public static class TagStatusOpenApiDocument
     /// <summary>Schema names under <c>definitions</c>.</summary>
     public static class Schemas
     {
-        public const string Counts = "Counts";
         public const string Recipient = "Recipient";
         public const string TagSummary = "TagSummary";
         public const string TagDetail = "TagDetail";
@@ -535,14 +534,6 @@ public static class TagStatusOpenApiDocument
     {
         return new Dictionary<string, OpenApiSchema>
         {
-            [Schemas.Counts] = Object(
-                "Counts over every recipient of the tag, whatever the filter and page",
-                ("total", Integer("Total", "Every message read under the tag (compare upstreamTotal, what SMS Partner announced)"), true),
-                ("delivered", Integer("Delivered", "Messages delivered"), true),
-                ("notDelivered", Integer("Not Delivered", "Messages that will not be delivered"), true),
-                ("waiting", Integer("Waiting", "Messages with no delivery report yet"), true),
-                ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true)),
-
             [Schemas.Recipient] = Object(
                 "One message sent under the tag; a number sent to twice is two rows",
                 ("phoneNumber", String("Phone Number", "The recipient's number"), true),
@@ -623,7 +614,7 @@ public static class TagStatusOpenApiDocument
                 ("data", Object(
                     "The tag after the change",
                     ("state", String("State", "pending, complete or expired", StateEnum()), true),
-                    ("counts", Ref(Schemas.Counts), true)).WithSummary("Data"), true)),
+                    ("counts", CountsSchema().WithSummary("Counts"), true)).WithSummary("Data"), true)),
 
             [Schemas.Health] = Object(
                 "The refresh backlog and the work queues, read now",
@@ -674,7 +665,7 @@ public static class TagStatusOpenApiDocument
             ("tag", String("Tag", "The SMS Partner tag"), true),
             ("state", String("State", "pending (not settled yet), complete (a full read of SMS Partner showed every message final) or expired (the tracking window closed first)", StateEnum()), true),
             ("tracked", Boolean("Tracked", "True while the scheduled refresh keeps the tag up to date"), true),
-            ("counts", Ref(Schemas.Counts), true),
+            ("counts", CountsSchema().WithSummary("Counts"), true),
             ("deliveryRate", Nullable(new OpenApiSchema { Type = "number", Format = "double", Minimum = 0, Maximum = 1, Description = "Delivered over total, 0 to 1; null while nothing is known" }.WithSummary("Delivery Rate")), true),
             ("firstSeenAt", DateTime("First Seen At", "When the tag was first seen; the tracking window starts here, or when the tag last reopened"), true),
             ("refreshedAt", DateTime("Refreshed At", "When SMS Partner was last read for the tag"), true),
@@ -708,6 +699,18 @@ public static class TagStatusOpenApiDocument
         return operation;
     }
 
+    /// <summary>
+    /// Written inline where a property uses it, not under <c>definitions</c>: the designer drops a property's
+    /// <c>x-ms-summary</c> beside a <c>$ref</c>, so the counts would have no title.
+    /// </summary>
+    private static OpenApiSchema CountsSchema() => Object(
+        "Counts over every recipient of the tag, whatever the filter and page",
+        ("total", Integer("Total", "Every message read under the tag (compare upstreamTotal, what SMS Partner announced)"), true),
+        ("delivered", Integer("Delivered", "Messages delivered"), true),
+        ("notDelivered", Integer("Not Delivered", "Messages that will not be delivered"), true),
+        ("waiting", Integer("Waiting", "Messages with no delivery report yet"), true),
+        ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true));
+
     private static OpenApiParameter TagParameter() => new OpenApiParameter
     {
         Name = "tag",
@@ -715,6 +718,14 @@ public static class TagStatusOpenApiDocument
         Required = true,
         Description = $"The SMS Partner tag the messages were sent with: 1 to {Tag.MaxLength} characters, lowercase, no spaces.",
         Schema = new OpenApiSchema { Type = "string", MinLength = 1, MaxLength = Tag.MaxLength },
+        // A dropdown of the tracked tags in the designer; a maker can still type any tag.
+        Extensions = { [DynamicValues] = new OpenApiObject
+        {
+            ["operationId"] = new OpenApiString(Operations.ListTags),
+            ["value-collection"] = new OpenApiString("value"),
+            ["value-path"] = new OpenApiString("tag"),
+            ["value-title"] = new OpenApiString("tag"),
+        } },
     }.WithSummary("Tag").WithVisibility(Important);
 
     private static OpenApiSchema TagSchema() =>
@@ -782,7 +793,7 @@ public static class TagStatusOpenApiDocument
         In = ParameterLocation.Query,
         Description = "Where the previous page ended; taken from nextLink, never built by hand.",
         Schema = new OpenApiSchema { Type = "string" },
-    }.WithSummary("Continuation Token").WithVisibility(Internal);
+    }.WithSummary("Continuation Token").WithVisibility(Advanced);
 
     private static OpenApiSchema Ref(string id) => new() { Reference = new OpenApiReference { Type = ReferenceType.Schema, Id = id } };
 

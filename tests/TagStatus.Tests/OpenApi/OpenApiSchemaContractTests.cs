@@ -79,7 +79,6 @@ public sealed class OpenApiSchemaContractTests
     [InlineData(Schemas.Problem)]
     [InlineData(Schemas.Health)]
     [InlineData(Schemas.TagEvent)]
-    [InlineData(Schemas.Counts)]
     [InlineData(Schemas.Recipient)]
     public void Every_described_property_is_written_by_some_sample(string schemaName)
     {
