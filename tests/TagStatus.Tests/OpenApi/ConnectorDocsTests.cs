@@ -33,21 +33,30 @@ public sealed class ConnectorDocsTests
     }
 
     [Fact]
-    public void Power_automate_flow_is_triggered_by_the_connector_webhook_SubscribeToTag()
+    public void Power_automate_flow_is_triggered_for_any_tag_by_settlements_only()
     {
         var definition = Load("power-automate-flow.json")["properties"]!["definition"]!.AsObject();
         Assert.Equal(WorkflowSchema, ServedDocument.Text(definition["$schema"]));
 
         var (_, trigger) = Assert.Single(definition["triggers"]!.AsObject());
         Assert.Equal("OpenApiConnectionWebhook", ServedDocument.Text(trigger!["type"]));
-        Assert.Equal(Ops.SubscribeToTag, ServedDocument.Text(trigger["inputs"]!["host"]!["operationId"]));
-        Assert.NotNull(trigger["inputs"]!["parameters"]!["tag"]);
+        Assert.Equal(Ops.SubscribeToAnyTag, ServedDocument.Text(trigger["inputs"]!["host"]!["operationId"]));
+        var parameters = trigger["inputs"]!["parameters"]!.AsObject();
+        Assert.False(parameters.ContainsKey("tag"), "The any-tag trigger takes no tag fixed at design time.");
+        var events = parameters["body/events"]!.AsArray().Select(ServedDocument.Text).ToList();
+        Assert.Equal(["tag.completed", "tag.expired"], events);
+
+        // The filter is one the connector's trigger accepts.
+        var connector = ServedDocument.Parse(TagStatus.Api.OpenApi.ConnectorDocument.Serialize());
+        var allowed = connector.Definition(TagStatus.Api.OpenApi.TagStatusOpenApiDocument.Schemas.AnyTagSubscribeRequest)["properties"]!["events"]!["items"]!["enum"]!
+            .AsArray().Select(ServedDocument.Text).ToList();
+        Assert.All(events, e => Assert.Contains(e, allowed));
     }
 
     [Fact]
     public void Connector_operations_the_flow_uses_exist_in_the_document()
     {
-        var served = ServedDocument.For();
+        var served = ServedDocument.Parse(TagStatus.Api.OpenApi.ConnectorDocument.Serialize());
         var ids = served.Operations().Select(o => ServedDocument.Text(o.Operation["operationId"])).ToHashSet();
         var flow = Load("power-automate-flow.json");
         var used = string.Join(' ', Descendants(flow).Select(ServedDocument.Text).OfType<string>());
