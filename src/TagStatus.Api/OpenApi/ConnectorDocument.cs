@@ -19,7 +19,7 @@ public static class ConnectorDocument
     /// </summary>
     public static IReadOnlySet<string> OperationIds { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        Ops.GetTag, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion,
+        Ops.GetTag, Ops.GetTagRecipients, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion,
         Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.SubscribeToAnyTag, Ops.UnsubscribeFromAnyTag,
     };
 

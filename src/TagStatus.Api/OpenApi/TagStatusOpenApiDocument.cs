@@ -26,6 +26,7 @@ public static class TagStatusOpenApiDocument
     public static class Operations
     {
         public const string GetTag = "GetTag";
+        public const string GetTagRecipients = "GetTagRecipients";
         public const string RegisterTag = "RegisterTag";
         public const string ListTags = "ListTags";
         public const string UntrackTag = "UntrackTag";
@@ -49,6 +50,7 @@ public static class TagStatusOpenApiDocument
         public const string TagSummary = "TagSummary";
         public const string TagDetail = "TagDetail";
         public const string TagList = "TagList";
+        public const string RecipientList = "RecipientList";
         public const string RegisterTagRequest = "RegisterTagRequest";
         public const string SubscribeRequest = "SubscribeRequest";
         public const string AnyTagSubscribeRequest = "AnyTagSubscribeRequest";
@@ -113,6 +115,10 @@ public static class TagStatusOpenApiDocument
                         [OperationType.Get] = GetTag(),
                         [OperationType.Delete] = UntrackTag(),
                     },
+                },
+                ["/tags/{tag}/recipients"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = GetTagRecipients() },
                 },
                 ["/tags/{tag}/completion"] = new OpenApiPathItem
                 {
@@ -180,22 +186,7 @@ public static class TagStatusOpenApiDocument
             + "A tag of more pages than the app's Lookup:MaxInlinePages (10 by default) is never read while the caller waits: "
             + "its refresh is queued and the stored tag answers (refreshing true), or with nothing stored yet 202 with "
             + "Location (the tag's completion URL) and Retry-After.",
-        Parameters =
-        [
-            TagParameter(),
-            IntegerQuery("maxAge", "Max Age", "Serve stored data refreshed within this many seconds (or settled); 0 forces a live read of SMS Partner. Default from the app's settings.", 0, 7 * 24 * 3600, null)
-                .WithVisibility(Advanced),
-            new OpenApiParameter
-            {
-                Name = "status",
-                In = ParameterLocation.Query,
-                Description = "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown.",
-                Schema = new OpenApiSchema { Type = "string" },
-            }.WithSummary("Status Filter"),
-            IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}; a filtered page may hold fewer and still have a nextLink.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
-                .WithVisibility(Advanced),
-            ContinuationTokenQuery(),
-        ],
+        Parameters = RecipientPageParameters(),
         Responses = new OpenApiResponses
         {
             ["200"] = new OpenApiResponse
@@ -224,8 +215,51 @@ public static class TagStatusOpenApiDocument
             ["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code"),
             ["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served"),
         },
+    });
+
+    /// <summary>The recipients alone, in the root <c>value</c> array that the platform's paging merges page after page.</summary>
+    private static OpenApiOperation GetTagRecipients() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.GetTagRecipients,
+        Summary = "List the recipients of a tag",
+        Description =
+            "The recipients of GetTag alone, one page at a time, as a root value array: turn pagination on in the action's settings "
+            + "to get every page. Read from storage when fresh enough (see Max age) or from SMS Partner, filtered by Status.",
+        Parameters = RecipientPageParameters(),
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = "One page of the recipients", Content = JsonContent(Ref(Schemas.RecipientList)) },
+            ["202"] = new OpenApiResponse
+            {
+                Description = "Nothing is stored for the tag yet and its read is under way; poll Location after Retry-After seconds",
+                Content = new Dictionary<string, OpenApiMediaType> { [ProblemJson] = new() { Schema = Ref(Schemas.Problem) } },
+                Headers = PollingHeaders(),
+            },
+            ["400"] = Problem("The tag or a query value breaks a rule; the detail names it"),
+            ["401"] = Unauthorized(),
+            ["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it"),
+            ["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code"),
+            ["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served"),
+        },
         Extensions = { [Pageable] = NextLinkPaging() },
     });
+
+    private static List<OpenApiParameter> RecipientPageParameters() =>
+    [
+        TagParameter(),
+        IntegerQuery("maxAge", "Max Age", "Serve stored data refreshed within this many seconds (or settled); 0 forces a live read of SMS Partner. Default from the app's settings.", 0, 7 * 24 * 3600, null)
+            .WithVisibility(Advanced),
+        new OpenApiParameter
+        {
+            Name = "status",
+            In = ParameterLocation.Query,
+            Description = "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown.",
+            Schema = new OpenApiSchema { Type = "string" },
+        }.WithSummary("Status Filter"),
+        IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}; a filtered page may hold fewer and still have a nextLink.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
+            .WithVisibility(Advanced),
+        ContinuationTokenQuery(),
+    ];
 
     private static OpenApiOperation RegisterTag() => Secured(new OpenApiOperation
     {
@@ -548,6 +582,11 @@ public static class TagStatusOpenApiDocument
             [Schemas.TagList] = Object(
                 "One page of tracked tags",
                 ("value", new OpenApiSchema { Type = "array", Items = Ref(Schemas.TagSummary), Description = "The tags, newest first" }.WithSummary("Tags"), true),
+                ("nextLink", Nullable(String("Next Link", "The absolute URL of the next page, or null on the last")), false)),
+
+            [Schemas.RecipientList] = Object(
+                "One page of a tag's recipients",
+                ("value", new OpenApiSchema { Type = "array", Items = Ref(Schemas.Recipient), Description = "The recipients matching the filter" }.WithSummary("Recipients"), true),
                 ("nextLink", Nullable(String("Next Link", "The absolute URL of the next page, or null on the last")), false)),
 
             [Schemas.RegisterTagRequest] = Object(
