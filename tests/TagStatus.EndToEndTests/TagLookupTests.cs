@@ -73,8 +73,7 @@ public sealed class TagLookupTests
     public async Task Recipients_come_in_pages_linked_by_nextLink_and_filter_by_status()
     {
         var tag = E2e.NewTag("page");
-        await SeedAsync(tag, Row("+33600000001"), Row("+33600000002", "Not delivered"), Row("+33600000003"),
-            Row("+33600000004", "Not delivered"), Row("+33600000005"));
+        await SeedFiveAsync(tag);
         using var app = E2e.App();
 
         var phones = new List<string>();
@@ -112,8 +111,7 @@ public sealed class TagLookupTests
     public async Task Recipients_page_as_a_root_value_array_to_the_last_page_with_the_key_in_the_header_only()
     {
         var tag = E2e.NewTag("rcpt");
-        await SeedAsync(tag, Row("+33600000001"), Row("+33600000002", "Not delivered"), Row("+33600000003"),
-            Row("+33600000004", "Not delivered"), Row("+33600000005"));
+        await SeedFiveAsync(tag);
         using var connector = E2e.App();
         using var anonymous = E2e.App(withKey: false);
 
@@ -145,6 +143,11 @@ public sealed class TagLookupTests
         Assert.Equal(3, pages);
         Assert.Equal(["+33600000001", "+33600000002", "+33600000003", "+33600000004", "+33600000005"], phones.Order(StringComparer.Ordinal));
     }
+
+    /// <summary>Five recipients, two of them not delivered.</summary>
+    private static Task SeedFiveAsync(string tag) =>
+        SeedAsync(tag, Row("+33600000001"), Row("+33600000002", "Not delivered"), Row("+33600000003"),
+            Row("+33600000004", "Not delivered"), Row("+33600000005"));
 
     [Fact]
     public async Task Accept_text_csv_answers_every_matching_recipient_as_csv()

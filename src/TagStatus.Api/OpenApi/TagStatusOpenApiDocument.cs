@@ -202,19 +202,8 @@ public static class TagStatusOpenApiDocument
                     ["ETag"] = StringHeader("A weak entity tag over the tag's data and the page asked for"),
                 },
             },
-            ["202"] = new OpenApiResponse
-            {
-                Description = "Nothing is stored for the tag yet and its read is under way (another request's, or queued for a big tag); poll Location after Retry-After seconds",
-                Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = Ref(Schemas.Problem) } },
-                Headers = PollingHeaders(),
-            },
             ["304"] = new OpenApiResponse { Description = "Not modified since the ETag given in If-None-Match" },
-            ["400"] = Problem("The tag or a query value breaks a rule (page is no longer taken: follow nextLink); the detail names it"),
-            ["401"] = Unauthorized(),
-            ["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it"),
-            ["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code"),
-            ["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served"),
-        },
+        }.WithLookupOutcomes(),
     });
 
     /// <summary>The recipients alone, in the root <c>value</c> array that the platform's paging merges page after page.</summary>
@@ -229,20 +218,26 @@ public static class TagStatusOpenApiDocument
         Responses = new OpenApiResponses
         {
             ["200"] = new OpenApiResponse { Description = "One page of the recipients", Content = JsonContent(Ref(Schemas.RecipientList)) },
-            ["202"] = new OpenApiResponse
-            {
-                Description = "Nothing is stored for the tag yet and its read is under way; poll Location after Retry-After seconds",
-                Content = new Dictionary<string, OpenApiMediaType> { [ProblemJson] = new() { Schema = Ref(Schemas.Problem) } },
-                Headers = PollingHeaders(),
-            },
-            ["400"] = Problem("The tag or a query value breaks a rule; the detail names it"),
-            ["401"] = Unauthorized(),
-            ["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it"),
-            ["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code"),
-            ["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served"),
-        },
+        }.WithLookupOutcomes(),
         Extensions = { [Pageable] = NextLinkPaging() },
     });
+
+    /// <summary>What a lookup answers besides its 200 (and GetTag's 304), the same for GetTag and GetTagRecipients.</summary>
+    private static OpenApiResponses WithLookupOutcomes(this OpenApiResponses responses)
+    {
+        responses["202"] = new OpenApiResponse
+        {
+            Description = "Nothing is stored for the tag yet and its read is under way (another request's, or queued for a big tag); poll Location after Retry-After seconds",
+            Content = new Dictionary<string, OpenApiMediaType> { [ProblemJson] = new() { Schema = Ref(Schemas.Problem) } },
+            Headers = PollingHeaders(),
+        };
+        responses["400"] = Problem("The tag or a query value breaks a rule (page is no longer taken: follow nextLink); the detail names it");
+        responses["401"] = Unauthorized();
+        responses["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it");
+        responses["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code");
+        responses["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served");
+        return responses;
+    }
 
     private static List<OpenApiParameter> RecipientPageParameters() =>
     [
