@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks infra/: restores the pinned Bicep CLI (tools/bicep), builds infra/main.bicep and
 # infra/main.bicepparam, lints every .bicep file, and fails on ANY diagnostic: bicep exits 0 on
-# warnings, so any output at all counts as a failure.
+# warnings, so any output at all counts as a failure. Then validates the custom connector in connector/
+# (scripts/check-connector.mjs).
 # Leaves the compiled templates where tests/TagStatus.InfraTests reads them:
 #   .artifacts/infra/main.json             (ARM template)
 #   .artifacts/infra/main.parameters.json  (parameters from main.bicepparam)
@@ -58,6 +59,11 @@ fi
 for file in "${bicep_files[@]}"; do
   run lint "$file"
 done
+
+# The custom connector: an independent Swagger 2.0 validator and the Power Platform schemas (npm, pinned in package-lock.json).
+source scripts/lib.sh
+ensure_node_tools
+node scripts/check-connector.mjs || failed=1
 
 if [[ $failed -ne 0 ]]; then
   # No template from a failed check: the infra tests must not pass on it.

@@ -26,6 +26,8 @@ public static class LocalRoutes
     [
         new("GetTag", "GET", "tags/{tag}", RouteAuth.Function,
             c => Handler<TagLookupHandler>(c).GetAsync(c.Request, Value(c, "tag"), c.RequestAborted)),
+        new("GetTagRecipients", "GET", "tags/{tag}/recipients", RouteAuth.Function,
+            c => Handler<TagLookupHandler>(c).GetRecipientsAsync(c.Request, Value(c, "tag"), c.RequestAborted)),
         new("RegisterTag", "POST", "tags", RouteAuth.Function,
             c => Handler<TrackingHandler>(c).RegisterAsync(c.Request, c.RequestAborted)),
         new("ListTags", "GET", "tags", RouteAuth.Function,

@@ -73,8 +73,7 @@ public sealed class TagLookupTests
     public async Task Recipients_come_in_pages_linked_by_nextLink_and_filter_by_status()
     {
         var tag = E2e.NewTag("page");
-        await SeedAsync(tag, Row("+33600000001"), Row("+33600000002", "Not delivered"), Row("+33600000003"),
-            Row("+33600000004", "Not delivered"), Row("+33600000005"));
+        await SeedFiveAsync(tag);
         using var app = E2e.App();
 
         var phones = new List<string>();
@@ -102,6 +101,53 @@ public sealed class TagLookupTests
         Assert.Equal(["+33600000002", "+33600000004"], notDelivered["recipients"]!.AsArray().Select(r => r!.Str("phoneNumber")!).Order(StringComparer.Ordinal));
         Assert.All(notDelivered["recipients"]!.AsArray(), r => Assert.Equal("notDelivered", r!.Str("status")));
     }
+
+    /// <summary>
+    /// As the connector pages with its updatenextlink policy: every page, nextLink included, goes through the connector,
+    /// which adds the connection's x-functions-key header; nothing else carries the key. The merged root value arrays
+    /// hold every recipient once, and nextLink names the same route (so the policy maps it to the same operation).
+    /// </summary>
+    [Fact]
+    public async Task Recipients_page_as_a_root_value_array_to_the_last_page_with_the_key_in_the_header_only()
+    {
+        var tag = E2e.NewTag("rcpt");
+        await SeedFiveAsync(tag);
+        using var connector = E2e.App();
+        using var anonymous = E2e.App(withKey: false);
+
+        var phones = new List<string>();
+        string? url = $"api/tags/{tag}/recipients?pageSize=2&maxAge=0";
+        var pages = 0;
+        while (url is not null)
+        {
+            using var response = await connector.GetAsync(url);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await Json.ReadAsync(response);
+            phones.AddRange(body["value"]!.AsArray().Select(r => r!.Str("phoneNumber")!));
+            url = body["nextLink"]?.GetValue<string>();
+            if (url is not null)
+            {
+                Assert.DoesNotContain("code=", url, StringComparison.OrdinalIgnoreCase);
+                Assert.Equal($"/api/tags/{tag}/recipients", new Uri(url).AbsolutePath);
+                if (E2e.ChecksKeys)
+                {
+                    // Why the policy is needed: the link alone does not carry the key.
+                    using var bare = await anonymous.GetAsync(url);
+                    Assert.Equal(HttpStatusCode.Unauthorized, bare.StatusCode);
+                }
+            }
+
+            Assert.True(++pages <= 3, "more pages than 5 recipients in pages of 2 make");
+        }
+
+        Assert.Equal(3, pages);
+        Assert.Equal(["+33600000001", "+33600000002", "+33600000003", "+33600000004", "+33600000005"], phones.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Five recipients, two of them not delivered.</summary>
+    private static Task SeedFiveAsync(string tag) =>
+        SeedAsync(tag, Row("+33600000001"), Row("+33600000002", "Not delivered"), Row("+33600000003"),
+            Row("+33600000004", "Not delivered"), Row("+33600000005"));
 
     [Fact]
     public async Task Accept_text_csv_answers_every_matching_recipient_as_csv()

@@ -118,6 +118,8 @@ public sealed class TrackingTests
             }
 
             next = body["nextLink"]?.GetValue<string>();
+            // The key went in the header only, as the connector's updatenextlink policy sends it: no page leaks it.
+            Assert.DoesNotContain("code=", next ?? string.Empty, StringComparison.OrdinalIgnoreCase);
         }
 
         return (tags, pages);

@@ -75,6 +75,9 @@ public sealed record TagDetailResponse : TagResponse
 
 public sealed record TagListResponse(IReadOnlyList<TagResponse> Value, string? NextLink);
 
+/// <summary>One page of a tag's recipients as a root <c>value</c> array, the shape connectors' paging merges.</summary>
+public sealed record RecipientListResponse(IReadOnlyList<RecipientDto> Value, string? NextLink);
+
 public sealed record RegisterTagRequest(string? Tag);
 
 public sealed record SubscribeRequest(
@@ -125,6 +128,7 @@ public sealed record HealthResponse(
 [JsonSerializable(typeof(RecipientDto))]
 [JsonSerializable(typeof(TagDetailResponse))]
 [JsonSerializable(typeof(TagListResponse))]
+[JsonSerializable(typeof(RecipientListResponse))]
 [JsonSerializable(typeof(RegisterTagRequest))]
 [JsonSerializable(typeof(SubscribeRequest))]
 [JsonSerializable(typeof(SubscriptionResponse))]

@@ -16,10 +16,19 @@ using TagStatus.Core.Storage;
 
 namespace TagStatus.Api.Handlers;
 
-/// <summary><c>GET /api/tags/{tag}</c>: the status of every message sent under a tag.</summary>
+/// <summary>
+/// <c>GET /api/tags/{tag}</c>: the status of every message sent under a tag; <c>GET /api/tags/{tag}/recipients</c>:
+/// the same page of recipients alone, as a root <c>value</c> array that connectors' paging merges.
+/// </summary>
 public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOptions> options)
 {
-    public async Task<IActionResult> GetAsync(HttpRequest request, string tag, CancellationToken cancellationToken)
+    public Task<IActionResult> GetAsync(HttpRequest request, string tag, CancellationToken cancellationToken) =>
+        LookupAsync(request, tag, recipientsOnly: false, cancellationToken);
+
+    public Task<IActionResult> GetRecipientsAsync(HttpRequest request, string tag, CancellationToken cancellationToken) =>
+        LookupAsync(request, tag, recipientsOnly: true, cancellationToken);
+
+    private async Task<IActionResult> LookupAsync(HttpRequest request, string tag, bool recipientsOnly, CancellationToken cancellationToken)
     {
         if (!Tag.TryParse(tag, out var parsed, out var tagError))
         {
@@ -48,7 +57,7 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         var result = await lookup.LookupAsync(parsed, TimeSpan.FromSeconds(maxAge), cancellationToken).ConfigureAwait(false);
         return result switch
         {
-            LookupResult.Found found => await RepresentAsync(request, found, query, cancellationToken).ConfigureAwait(false),
+            LookupResult.Found found => await RepresentAsync(request, found, query, recipientsOnly, cancellationToken).ConfigureAwait(false),
             LookupResult.Accepted accepted => ApiResults.Problem(StatusCodes.Status202Accepted, "refreshing", "The tag is being read from SMS Partner.",
                 $"Nothing is stored for the tag '{parsed}' yet and its read is under way; follow Location after Retry-After.",
                 headers: new Dictionary<string, string>
@@ -69,14 +78,15 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
     /// The ETag comes from the summary and the query alone, so a 304 reads no recipient row; only a 200 reads them: one
     /// page, or for CSV every matching row streamed a storage page at a time.
     /// </summary>
-    private async Task<IActionResult> RepresentAsync(HttpRequest request, LookupResult.Found found, RecipientQuery query, CancellationToken cancellationToken)
+    private async Task<IActionResult> RepresentAsync(HttpRequest request, LookupResult.Found found, RecipientQuery query, bool recipientsOnly, CancellationToken cancellationToken)
     {
         var summary = found.Summary;
-        var wantsCsv = WantsCsv(request);
+        var wantsCsv = !recipientsOnly && WantsCsv(request);
         var statuses = query.Statuses is null ? "*" : string.Join(',', query.Statuses.Order().Select(s => s.ToApiName()));
+        var form = recipientsOnly ? "recipients" : "json";
         var etag = wantsCsv
             ? EntityTag(summary, $"csv|{statuses}")
-            : EntityTag(summary, string.Create(CultureInfo.InvariantCulture, $"json|{statuses}|{query.PageSize}|{query.ContinuationToken}"));
+            : EntityTag(summary, string.Create(CultureInfo.InvariantCulture, $"{form}|{statuses}|{query.PageSize}|{query.ContinuationToken}"));
         var headers = new Dictionary<string, string> { [HeaderNames.ETag] = etag, [HeaderNames.Vary] = HeaderNames.Accept };
         if (IfNoneMatch(request, etag))
         {
@@ -105,6 +115,12 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         var nextLink = page.ContinuationToken is { } next
             ? QueryReader.Link(request, new Dictionary<string, string?> { ["continuationToken"] = next, ["page"] = null })
             : null;
+        if (recipientsOnly)
+        {
+            var list = new RecipientListResponse(page.Recipients.Select(RecipientDto.From).ToList(), nextLink);
+            return ApiResults.Ok(list, ApiJsonContext.Api.RecipientListResponse, headers: headers);
+        }
+
         var detail = new TagDetailResponse(TagResponse.Summary(summary, found.Source, found.Stale), page.Recipients.Select(RecipientDto.From).ToList(), nextLink, found.Refreshing);
         return ApiResults.Ok(detail, ApiJsonContext.Api.TagDetailResponse, headers: headers);
     }

@@ -31,6 +31,9 @@ public static class ConnectorExtensions
     /// <summary>Paging: the platform follows <c>nextLinkName</c> when pagination is turned on.</summary>
     public const string Pageable = "x-ms-pageable";
 
+    /// <summary>On a parameter: its values come from another operation (a dropdown in the designer).</summary>
+    public const string DynamicValues = "x-ms-dynamic-values";
+
     /// <summary>Swagger 2.0 has no <c>nullable</c>; connectors read this instead.</summary>
     public const string Nullable = "x-nullable";
 

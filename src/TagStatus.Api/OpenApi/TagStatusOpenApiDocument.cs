@@ -26,6 +26,7 @@ public static class TagStatusOpenApiDocument
     public static class Operations
     {
         public const string GetTag = "GetTag";
+        public const string GetTagRecipients = "GetTagRecipients";
         public const string RegisterTag = "RegisterTag";
         public const string ListTags = "ListTags";
         public const string UntrackTag = "UntrackTag";
@@ -45,11 +46,11 @@ public static class TagStatusOpenApiDocument
     /// <summary>Schema names under <c>definitions</c>.</summary>
     public static class Schemas
     {
-        public const string Counts = "Counts";
         public const string Recipient = "Recipient";
         public const string TagSummary = "TagSummary";
         public const string TagDetail = "TagDetail";
         public const string TagList = "TagList";
+        public const string RecipientList = "RecipientList";
         public const string RegisterTagRequest = "RegisterTagRequest";
         public const string SubscribeRequest = "SubscribeRequest";
         public const string AnyTagSubscribeRequest = "AnyTagSubscribeRequest";
@@ -114,6 +115,10 @@ public static class TagStatusOpenApiDocument
                         [OperationType.Get] = GetTag(),
                         [OperationType.Delete] = UntrackTag(),
                     },
+                },
+                ["/tags/{tag}/recipients"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = GetTagRecipients() },
                 },
                 ["/tags/{tag}/completion"] = new OpenApiPathItem
                 {
@@ -181,22 +186,7 @@ public static class TagStatusOpenApiDocument
             + "A tag of more pages than the app's Lookup:MaxInlinePages (10 by default) is never read while the caller waits: "
             + "its refresh is queued and the stored tag answers (refreshing true), or with nothing stored yet 202 with "
             + "Location (the tag's completion URL) and Retry-After.",
-        Parameters =
-        [
-            TagParameter(),
-            IntegerQuery("maxAge", "Max Age", "Serve stored data refreshed within this many seconds (or settled); 0 forces a live read of SMS Partner. Default from the app's settings.", 0, 7 * 24 * 3600, null)
-                .WithVisibility(Advanced),
-            new OpenApiParameter
-            {
-                Name = "status",
-                In = ParameterLocation.Query,
-                Description = "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown.",
-                Schema = new OpenApiSchema { Type = "string" },
-            }.WithSummary("Status Filter"),
-            IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}; a filtered page may hold fewer and still have a nextLink.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
-                .WithVisibility(Advanced),
-            ContinuationTokenQuery(),
-        ],
+        Parameters = RecipientPageParameters(),
         Responses = new OpenApiResponses
         {
             ["200"] = new OpenApiResponse
@@ -212,21 +202,59 @@ public static class TagStatusOpenApiDocument
                     ["ETag"] = StringHeader("A weak entity tag over the tag's data and the page asked for"),
                 },
             },
-            ["202"] = new OpenApiResponse
-            {
-                Description = "Nothing is stored for the tag yet and its read is under way (another request's, or queued for a big tag); poll Location after Retry-After seconds",
-                Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = Ref(Schemas.Problem) } },
-                Headers = PollingHeaders(),
-            },
             ["304"] = new OpenApiResponse { Description = "Not modified since the ETag given in If-None-Match" },
-            ["400"] = Problem("The tag or a query value breaks a rule (page is no longer taken: follow nextLink); the detail names it"),
-            ["401"] = Unauthorized(),
-            ["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it"),
-            ["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code"),
-            ["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served"),
-        },
+        }.WithLookupOutcomes(),
+    });
+
+    /// <summary>The recipients alone, in the root <c>value</c> array that the platform's paging merges page after page.</summary>
+    private static OpenApiOperation GetTagRecipients() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.GetTagRecipients,
+        Summary = "List the recipients of a tag",
+        Description =
+            "The recipients of GetTag alone, one page at a time, as a root value array: turn pagination on in the action's settings "
+            + "to get every page. Read from storage when fresh enough (see Max age) or from SMS Partner, filtered by Status.",
+        Parameters = RecipientPageParameters(),
+        Responses = new OpenApiResponses
+        {
+            ["200"] = new OpenApiResponse { Description = "One page of the recipients", Content = JsonContent(Ref(Schemas.RecipientList)) },
+        }.WithLookupOutcomes(),
         Extensions = { [Pageable] = NextLinkPaging() },
     });
+
+    /// <summary>What a lookup answers besides its 200 (and GetTag's 304), the same for GetTag and GetTagRecipients.</summary>
+    private static OpenApiResponses WithLookupOutcomes(this OpenApiResponses responses)
+    {
+        responses["202"] = new OpenApiResponse
+        {
+            Description = "Nothing is stored for the tag yet and its read is under way (another request's, or queued for a big tag); poll Location after Retry-After seconds",
+            Content = new Dictionary<string, OpenApiMediaType> { [ProblemJson] = new() { Schema = Ref(Schemas.Problem) } },
+            Headers = PollingHeaders(),
+        };
+        responses["400"] = Problem("The tag or a query value breaks a rule (page is no longer taken: follow nextLink); the detail names it");
+        responses["401"] = Unauthorized();
+        responses["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it");
+        responses["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code");
+        responses["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served");
+        return responses;
+    }
+
+    private static List<OpenApiParameter> RecipientPageParameters() =>
+    [
+        TagParameter(),
+        IntegerQuery("maxAge", "Max Age", "Serve stored data refreshed within this many seconds (or settled); 0 forces a live read of SMS Partner. Default from the app's settings.", 0, 7 * 24 * 3600, null)
+            .WithVisibility(Advanced),
+        new OpenApiParameter
+        {
+            Name = "status",
+            In = ParameterLocation.Query,
+            Description = "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown.",
+            Schema = new OpenApiSchema { Type = "string" },
+        }.WithSummary("Status Filter"),
+        IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}; a filtered page may hold fewer and still have a nextLink.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
+            .WithVisibility(Advanced),
+        ContinuationTokenQuery(),
+    ];
 
     private static OpenApiOperation RegisterTag() => Secured(new OpenApiOperation
     {
@@ -535,14 +563,6 @@ public static class TagStatusOpenApiDocument
     {
         return new Dictionary<string, OpenApiSchema>
         {
-            [Schemas.Counts] = Object(
-                "Counts over every recipient of the tag, whatever the filter and page",
-                ("total", Integer("Total", "Every message read under the tag (compare upstreamTotal, what SMS Partner announced)"), true),
-                ("delivered", Integer("Delivered", "Messages delivered"), true),
-                ("notDelivered", Integer("Not Delivered", "Messages that will not be delivered"), true),
-                ("waiting", Integer("Waiting", "Messages with no delivery report yet"), true),
-                ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true)),
-
             [Schemas.Recipient] = Object(
                 "One message sent under the tag; a number sent to twice is two rows",
                 ("phoneNumber", String("Phone Number", "The recipient's number"), true),
@@ -557,6 +577,11 @@ public static class TagStatusOpenApiDocument
             [Schemas.TagList] = Object(
                 "One page of tracked tags",
                 ("value", new OpenApiSchema { Type = "array", Items = Ref(Schemas.TagSummary), Description = "The tags, newest first" }.WithSummary("Tags"), true),
+                ("nextLink", Nullable(String("Next Link", "The absolute URL of the next page, or null on the last")), false)),
+
+            [Schemas.RecipientList] = Object(
+                "One page of a tag's recipients",
+                ("value", new OpenApiSchema { Type = "array", Items = Ref(Schemas.Recipient), Description = "The recipients matching the filter" }.WithSummary("Recipients"), true),
                 ("nextLink", Nullable(String("Next Link", "The absolute URL of the next page, or null on the last")), false)),
 
             [Schemas.RegisterTagRequest] = Object(
@@ -623,7 +648,7 @@ public static class TagStatusOpenApiDocument
                 ("data", Object(
                     "The tag after the change",
                     ("state", String("State", "pending, complete or expired", StateEnum()), true),
-                    ("counts", Ref(Schemas.Counts), true)).WithSummary("Data"), true)),
+                    ("counts", CountsSchema().WithSummary("Counts"), true)).WithSummary("Data"), true)),
 
             [Schemas.Health] = Object(
                 "The refresh backlog and the work queues, read now",
@@ -674,7 +699,7 @@ public static class TagStatusOpenApiDocument
             ("tag", String("Tag", "The SMS Partner tag"), true),
             ("state", String("State", "pending (not settled yet), complete (a full read of SMS Partner showed every message final) or expired (the tracking window closed first)", StateEnum()), true),
             ("tracked", Boolean("Tracked", "True while the scheduled refresh keeps the tag up to date"), true),
-            ("counts", Ref(Schemas.Counts), true),
+            ("counts", CountsSchema().WithSummary("Counts"), true),
             ("deliveryRate", Nullable(new OpenApiSchema { Type = "number", Format = "double", Minimum = 0, Maximum = 1, Description = "Delivered over total, 0 to 1; null while nothing is known" }.WithSummary("Delivery Rate")), true),
             ("firstSeenAt", DateTime("First Seen At", "When the tag was first seen; the tracking window starts here, or when the tag last reopened"), true),
             ("refreshedAt", DateTime("Refreshed At", "When SMS Partner was last read for the tag"), true),
@@ -708,6 +733,18 @@ public static class TagStatusOpenApiDocument
         return operation;
     }
 
+    /// <summary>
+    /// Written inline where a property uses it, not under <c>definitions</c>: the designer drops a property's
+    /// <c>x-ms-summary</c> beside a <c>$ref</c>, so the counts would have no title.
+    /// </summary>
+    private static OpenApiSchema CountsSchema() => Object(
+        "Counts over every recipient of the tag, whatever the filter and page",
+        ("total", Integer("Total", "Every message read under the tag (compare upstreamTotal, what SMS Partner announced)"), true),
+        ("delivered", Integer("Delivered", "Messages delivered"), true),
+        ("notDelivered", Integer("Not Delivered", "Messages that will not be delivered"), true),
+        ("waiting", Integer("Waiting", "Messages with no delivery report yet"), true),
+        ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true));
+
     private static OpenApiParameter TagParameter() => new OpenApiParameter
     {
         Name = "tag",
@@ -715,6 +752,14 @@ public static class TagStatusOpenApiDocument
         Required = true,
         Description = $"The SMS Partner tag the messages were sent with: 1 to {Tag.MaxLength} characters, lowercase, no spaces.",
         Schema = new OpenApiSchema { Type = "string", MinLength = 1, MaxLength = Tag.MaxLength },
+        // A dropdown of the tracked tags in the designer; a maker can still type any tag.
+        Extensions = { [DynamicValues] = new OpenApiObject
+        {
+            ["operationId"] = new OpenApiString(Operations.ListTags),
+            ["value-collection"] = new OpenApiString("value"),
+            ["value-path"] = new OpenApiString("tag"),
+            ["value-title"] = new OpenApiString("tag"),
+        } },
     }.WithSummary("Tag").WithVisibility(Important);
 
     private static OpenApiSchema TagSchema() =>
@@ -782,7 +827,7 @@ public static class TagStatusOpenApiDocument
         In = ParameterLocation.Query,
         Description = "Where the previous page ended; taken from nextLink, never built by hand.",
         Schema = new OpenApiSchema { Type = "string" },
-    }.WithSummary("Continuation Token").WithVisibility(Internal);
+    }.WithSummary("Continuation Token").WithVisibility(Advanced);
 
     private static OpenApiSchema Ref(string id) => new() { Reference = new OpenApiReference { Type = ReferenceType.Schema, Id = id } };
 

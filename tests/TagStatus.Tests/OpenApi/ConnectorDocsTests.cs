@@ -11,7 +11,7 @@ public sealed class ConnectorDocsTests
     [Fact]
     public void Logic_apps_workflow_registers_the_tag_through_the_async_pattern_then_branches_on_delivery_rate()
     {
-        var definition = Load("logic-apps-workflow.json");
+        var definition = Load("logic-apps-async-workflow.json");
         Assert.Equal(WorkflowSchema, ServedDocument.Text(definition["$schema"]));
 
         var actions = definition["actions"]!.AsObject();
@@ -33,21 +33,69 @@ public sealed class ConnectorDocsTests
     }
 
     [Fact]
-    public void Power_automate_flow_is_triggered_by_the_connector_webhook_SubscribeToTag()
+    public void Logic_apps_workflow_is_triggered_for_any_tag_by_settlements_and_pages_the_recipients()
+    {
+        var definition = Load("logic-apps-workflow.json");
+        Assert.Equal(WorkflowSchema, ServedDocument.Text(definition["$schema"]));
+        var connector = ServedDocument.Parse(TagStatus.Api.OpenApi.ConnectorDocument.Serialize());
+
+        var (_, trigger) = Assert.Single(definition["triggers"]!.AsObject());
+        Assert.Equal("ApiConnectionWebhook", ServedDocument.Text(trigger!["type"]));
+        var inputs = trigger["inputs"]!;
+        Assert.Equal("post", ServedDocument.Text(inputs["method"]));
+        Assert.Equal(Ops.SubscribeToAnyTag, OperationAt(connector, ServedDocument.Text(inputs["path"])!, "post"));
+        Assert.Equal("@{listCallbackUrl()}", ServedDocument.Text(inputs["body"]!["callbackUrl"]));
+        Assert.Equal(["tag.completed", "tag.expired"], inputs["body"]!["events"]!.AsArray().Select(ServedDocument.Text).ToList());
+
+        var actions = definition["actions"]!.AsObject();
+        var (listName, list) = Assert.Single(actions, a => ServedDocument.Text(a.Value!["type"]) == "ApiConnection");
+        Assert.Equal(Ops.GetTagRecipients, OperationAt(connector, ServedDocument.Text(list!["inputs"]!["path"])!, ServedDocument.Text(list["inputs"]!["method"])!));
+        Assert.NotNull(list["runtimeConfiguration"]!["paginationPolicy"]!["minimumItemCount"]);
+
+        var (_, condition) = Assert.Single(actions, a => ServedDocument.Text(a.Value!["type"]) == "If");
+        Assert.NotNull(condition!["runAfter"]![listName]);
+        var used = string.Join(' ', Descendants(condition).Select(ServedDocument.Text).OfType<string>());
+        Assert.Contains("['counts']?['delivered']", used, StringComparison.Ordinal);
+        Assert.Contains($"body('{listName}')?['value']", used, StringComparison.Ordinal);
+    }
+
+    /// <summary>The operationId a workflow's connector path (expressions in place of parameters) and method reach.</summary>
+    private static string? OperationAt(ServedDocument connector, string path, string method)
+    {
+        var pattern = "^" + System.Text.RegularExpressions.Regex.Replace(path, @"@\{[^}]*\}", "{x}").Replace("{x}", "[^/]+") + "$";
+        var matches = connector.Operations()
+            .Where(o => o.Method == method.ToLowerInvariant()
+                && System.Text.RegularExpressions.Regex.IsMatch(System.Text.RegularExpressions.Regex.Replace(o.Path, @"\{[^}]*\}", "p"), pattern))
+            .Select(o => ServedDocument.Text(o.Operation["operationId"]))
+            .ToList();
+        return Assert.Single(matches);
+    }
+
+    [Fact]
+    public void Power_automate_flow_is_triggered_for_any_tag_by_settlements_only()
     {
         var definition = Load("power-automate-flow.json")["properties"]!["definition"]!.AsObject();
         Assert.Equal(WorkflowSchema, ServedDocument.Text(definition["$schema"]));
 
         var (_, trigger) = Assert.Single(definition["triggers"]!.AsObject());
         Assert.Equal("OpenApiConnectionWebhook", ServedDocument.Text(trigger!["type"]));
-        Assert.Equal(Ops.SubscribeToTag, ServedDocument.Text(trigger["inputs"]!["host"]!["operationId"]));
-        Assert.NotNull(trigger["inputs"]!["parameters"]!["tag"]);
+        Assert.Equal(Ops.SubscribeToAnyTag, ServedDocument.Text(trigger["inputs"]!["host"]!["operationId"]));
+        var parameters = trigger["inputs"]!["parameters"]!.AsObject();
+        Assert.False(parameters.ContainsKey("tag"), "The any-tag trigger takes no tag fixed at design time.");
+        var events = parameters["body/events"]!.AsArray().Select(ServedDocument.Text).ToList();
+        Assert.Equal(["tag.completed", "tag.expired"], events);
+
+        // The filter is one the connector's trigger accepts.
+        var connector = ServedDocument.Parse(TagStatus.Api.OpenApi.ConnectorDocument.Serialize());
+        var allowed = connector.Definition(TagStatus.Api.OpenApi.TagStatusOpenApiDocument.Schemas.AnyTagSubscribeRequest)["properties"]!["events"]!["items"]!["enum"]!
+            .AsArray().Select(ServedDocument.Text).ToList();
+        Assert.All(events, e => Assert.Contains(e, allowed));
     }
 
     [Fact]
     public void Connector_operations_the_flow_uses_exist_in_the_document()
     {
-        var served = ServedDocument.For();
+        var served = ServedDocument.Parse(TagStatus.Api.OpenApi.ConnectorDocument.Serialize());
         var ids = served.Operations().Select(o => ServedDocument.Text(o.Operation["operationId"])).ToHashSet();
         var flow = Load("power-automate-flow.json");
         var used = string.Join(' ', Descendants(flow).Select(ServedDocument.Text).OfType<string>());

@@ -10,7 +10,7 @@ public sealed class OpenApiDocumentTests
 {
     private static readonly string[] FunctionNames =
     [
-        Ops.GetTag, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument,
+        Ops.GetTag, Ops.GetTagRecipients, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument,
         Ops.RotateTagSubscriptionSecret, Ops.SubscribeToAnyTag, Ops.UnsubscribeFromAnyTag, Ops.RotateAnyTagSubscriptionSecret, Ops.ListDeadLetters, Ops.ReplayDeadLetter, Ops.GetHealth,
     ];
 
@@ -104,21 +104,22 @@ public sealed class OpenApiDocumentTests
     }
 
     [Theory]
-    [InlineData("/tags/{tag}", "get")]
+    [InlineData("/tags/{tag}/recipients", "get")]
     [InlineData("/tags", "get")]
-    public void List_routes_are_pageable_through_nextLink(string path, string method)
+    public void List_routes_are_pageable_through_nextLink_over_a_root_value_array(string path, string method)
     {
         var operation = _served.Operation(path, method);
         Assert.Equal("nextLink", ServedDocument.Text(operation["x-ms-pageable"]?["nextLinkName"]));
         var schema = Resolve(operation["responses"]!["200"]!["schema"]!);
         Assert.NotNull(schema["properties"]!["nextLink"]);
+        Assert.Equal("array", ServedDocument.Text(schema["properties"]!["value"]!["type"]));
     }
 
     [Fact]
-    public void Only_the_two_list_routes_are_pageable()
+    public void Only_the_two_list_routes_are_pageable_and_GetTag_whose_items_are_not_at_the_root_is_not()
     {
         var pageable = _served.Operations().Where(o => o.Operation["x-ms-pageable"] is not null).Select(o => ServedDocument.Text(o.Operation["operationId"]));
-        Assert.Equal([Ops.GetTag, Ops.ListTags], pageable.Order(StringComparer.Ordinal));
+        Assert.Equal([Ops.GetTagRecipients, Ops.ListTags], pageable.Order(StringComparer.Ordinal));
     }
 
     [Fact]

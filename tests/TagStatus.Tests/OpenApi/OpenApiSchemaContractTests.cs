@@ -39,6 +39,8 @@ public sealed class OpenApiSchemaContractTests
             },
             { Schemas.TagList, Write(new TagListResponse([full, empty], "https://h/api/tags?continuationToken=x"), ApiJsonContext.Api.TagListResponse) },
             { Schemas.TagList, Write(new TagListResponse([], null), ApiJsonContext.Api.TagListResponse) },
+            { Schemas.RecipientList, Write(new RecipientListResponse(recipients, "https://h/api/tags/montag/recipients?continuationToken=x"), ApiJsonContext.Api.RecipientListResponse) },
+            { Schemas.RecipientList, Write(new RecipientListResponse([], null), ApiJsonContext.Api.RecipientListResponse) },
             { Schemas.RegisterTagRequest, Write(new RegisterTagRequest("montag"), ApiJsonContext.Api.RegisterTagRequest) },
             { Schemas.SubscribeRequest, Write(new SubscribeRequest("https://example.net/hook"), ApiJsonContext.Api.SubscribeRequest) },
             { Schemas.SubscribeRequest, Write(new SubscribeRequest("https://example.net/hook", ["tag.completed", "tag.expired"]), ApiJsonContext.Api.SubscribeRequest) },
@@ -75,11 +77,11 @@ public sealed class OpenApiSchemaContractTests
     [InlineData(Schemas.TagSummary)]
     [InlineData(Schemas.TagDetail)]
     [InlineData(Schemas.TagList)]
+    [InlineData(Schemas.RecipientList)]
     [InlineData(Schemas.Subscription)]
     [InlineData(Schemas.Problem)]
     [InlineData(Schemas.Health)]
     [InlineData(Schemas.TagEvent)]
-    [InlineData(Schemas.Counts)]
     [InlineData(Schemas.Recipient)]
     public void Every_described_property_is_written_by_some_sample(string schemaName)
     {
