@@ -53,5 +53,7 @@ public static class RecipientMonths
 public sealed class RecipientsExpiredException(string tag, string? month)
     : Exception($"The recipients of tag '{tag}' (stored in month {month ?? "before monthly tables"}) are past retention and were deleted.")
 {
+    public string Tag { get; } = tag;
+
     public string? Month { get; } = month;
 }
