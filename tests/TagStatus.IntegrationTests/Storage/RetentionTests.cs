@@ -68,7 +68,8 @@ public sealed class RetentionTests(AzuriteFixture azurite)
 
         Assert.Equal("202501", (await store.GetSummaryAsync(tag, default))!.Summary.RecipientsMonth);
         Assert.Equal(2, (await store.GetRecipientsAsync(tag, default)).Count);
-        Assert.Equal([_prefix + "Recipients202501"], await RecipientTablesAsync());
+        // The month table of January, beside the single table of earlier versions (made on Azurite): no February table.
+        Assert.Equal([_prefix + "Recipients", _prefix + "Recipients202501"], (await RecipientTablesAsync()).Order(StringComparer.Ordinal));
     }
 
     [Fact]
