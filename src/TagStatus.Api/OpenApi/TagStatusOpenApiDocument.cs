@@ -222,6 +222,7 @@ public static class TagStatusOpenApiDocument
             ["400"] = Problem("The tag or a query value breaks a rule (page is no longer taken: follow nextLink); the detail names it"),
             ["401"] = Unauthorized(),
             ["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it"),
+            ["410"] = Problem("The tag's recipients are past retention (Retention:Months) and were deleted: its summary still answers at the completion route and in the listing"),
             ["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code"),
             ["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served"),
         },

@@ -3,26 +3,14 @@ using System.Globalization;
 
 namespace TagStatus.Core.Storage;
 
-/// <summary>How long stored data is kept. Section <c>Retention</c>.</summary>
-public sealed class RetentionOptions : IValidatableObject
+/// <summary>How long stored data is kept. Section <c>Retention</c>. Summaries are small and kept (no expiry yet).</summary>
+public sealed class RetentionOptions
 {
     public const string SectionName = "Retention";
 
     /// <summary>Months of recipient rows kept, counted in whole months from the month a tag was first seen.</summary>
     [Range(1, 1200, ErrorMessage = "Retention:Months must be between 1 and 1200.")]
     public int Months { get; set; } = 13;
-
-    /// <summary>Months a tag's summary is kept (it is small: the listing and completion still answer after its recipients expire).</summary>
-    [Range(1, 1200, ErrorMessage = "Retention:SummaryMonths must be between 1 and 1200.")]
-    public int SummaryMonths { get; set; } = 25;
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (SummaryMonths < Months)
-        {
-            yield return new ValidationResult("Retention:SummaryMonths must be at least Retention:Months: a summary outlives its recipients.", [nameof(SummaryMonths)]);
-        }
-    }
 }
 
 /// <summary>

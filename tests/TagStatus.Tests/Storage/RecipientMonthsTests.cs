@@ -55,15 +55,14 @@ public sealed class RecipientMonthsTests
     }
 
     [Theory]
-    [InlineData(13, 25, true)]
-    [InlineData(13, 13, true)]
-    [InlineData(13, 12, false)]
-    [InlineData(0, 25, false)]
-    public void Summaries_are_kept_at_least_as_long_as_recipients(int months, int summaryMonths, bool valid)
+    [InlineData(13, true)]
+    [InlineData(1, true)]
+    [InlineData(0, false)]
+    public void Months_is_checked_with_a_message_naming_the_setting(int months, bool valid)
     {
-        var options = new RetentionOptions { Months = months, SummaryMonths = summaryMonths };
+        var options = new RetentionOptions { Months = months };
         var results = new List<ValidationResult>();
-        Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true) && !options.Validate(new ValidationContext(options)).Any());
-        Assert.All(results, r => Assert.StartsWith("Retention:", r.ErrorMessage, StringComparison.Ordinal));
+        Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
+        Assert.All(results, r => Assert.StartsWith("Retention:Months", r.ErrorMessage, StringComparison.Ordinal));
     }
 }
