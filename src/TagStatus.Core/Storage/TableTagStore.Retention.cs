@@ -30,6 +30,15 @@ public sealed partial class TableTagStore : IRetentionStore
     /// <summary>Month tables this process made or found: one create call per month per process.</summary>
     private readonly ConcurrentDictionary<string, bool> _monthTablesReady = new(StringComparer.Ordinal);
 
+    /// <summary>Tags whose summary this process read: a tag's month never changes once stored, so a page of its recipients
+    /// needs no second summary read. Bounded: emptied when full.</summary>
+    private readonly ConcurrentDictionary<Tag, RecipientsHome> _homes = new();
+
+    private const int MaxRememberedHomes = 100_000;
+
+    /// <summary>Where a stored tag's rows are (<see cref="Month"/>, null for the single table) and the month they expire with.</summary>
+    private readonly record struct RecipientsHome(string? Month, string ExpiresWith);
+
     public Task<bool> TryClaimRetentionAsync(DateTimeOffset now, TimeSpan every, CancellationToken cancellationToken) =>
         TryClaimRunAsync(TableKeys.RetentionRow, now, every, cancellationToken);
 
@@ -75,17 +84,40 @@ public sealed partial class TableTagStore : IRetentionStore
     /// <summary>The table to read the tag's recipients from; throws when they are past retention.</summary>
     private async Task<(TableClient Table, string? Month)> RecipientsTableOfAsync(Tag tag, CancellationToken cancellationToken)
     {
-        var stored = (await GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false))?.Summary;
-        // No summary yet: rows of a first write that died before its summary sit in this month's table.
-        var month = stored is null ? RecipientMonths.Of(_time.GetUtcNow()) : stored.RecipientsMonth;
-        ThrowIfExpired(tag, stored, month);
-        return (service.GetTableClient(RecipientMonths.TableName(_prefix, month)), month);
+        if (!_homes.TryGetValue(tag, out var home))
+        {
+            var stored = (await GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false))?.Summary;
+            // No summary yet: rows of a first write that died before its summary sit in this month's table.
+            var thisMonth = RecipientMonths.Of(_time.GetUtcNow());
+            home = stored is null ? new RecipientsHome(thisMonth, thisMonth) : HomeOf(stored);
+        }
+
+        if (RecipientMonths.IsExpired(home.ExpiresWith, _time.GetUtcNow(), _retention.Months))
+        {
+            throw new RecipientsExpiredException(tag.Value, home.Month);
+        }
+
+        return (service.GetTableClient(RecipientMonths.TableName(_prefix, home.Month)), home.Month);
     }
+
+    /// <summary>Called with every summary read: its home is fixed for the tag's life, so it is safe to keep.</summary>
+    private void RememberHome(TagSummary summary)
+    {
+        if (_homes.Count >= MaxRememberedHomes)
+        {
+            _homes.Clear();
+        }
+
+        _homes[summary.Tag] = HomeOf(summary);
+    }
+
+    private static RecipientsHome HomeOf(TagSummary summary) =>
+        new(summary.RecipientsMonth, summary.RecipientsMonth ?? RecipientMonths.Of(summary.FirstSeenAt));
 
     /// <summary>The table a refresh writes the tag's rows to, made on its month's first write (tables are data-plane objects).</summary>
     private async Task<TableClient> RecipientsTableForWriteAsync(TagSummary summary, CancellationToken cancellationToken)
     {
-        ThrowIfExpired(summary.Tag, summary, summary.RecipientsMonth);
+        ThrowIfExpired(summary);
         var name = RecipientMonths.TableName(_prefix, summary.RecipientsMonth);
         var table = service.GetTableClient(name);
         if (summary.RecipientsMonth is not null && !_monthTablesReady.ContainsKey(name))
@@ -101,12 +133,11 @@ public sealed partial class TableTagStore : IRetentionStore
     private static TagSummary WithRecipientsMonth(TagSummary summary, TagSummary? previous) =>
         summary with { RecipientsMonth = previous is null ? RecipientMonths.Of(summary.FirstSeenAt) : previous.RecipientsMonth };
 
-    private void ThrowIfExpired(Tag tag, TagSummary? summary, string? month)
+    private void ThrowIfExpired(TagSummary summary)
     {
-        var firstSeenMonth = month ?? (summary is null ? null : RecipientMonths.Of(summary.FirstSeenAt));
-        if (firstSeenMonth is not null && RecipientMonths.IsExpired(firstSeenMonth, _time.GetUtcNow(), _retention.Months))
+        if (RecipientMonths.IsExpired(HomeOf(summary).ExpiresWith, _time.GetUtcNow(), _retention.Months))
         {
-            throw new RecipientsExpiredException(tag.Value, month);
+            throw new RecipientsExpiredException(summary.Tag.Value, summary.RecipientsMonth);
         }
     }
 

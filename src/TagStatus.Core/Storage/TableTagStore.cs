@@ -41,7 +41,14 @@ public sealed partial class TableTagStore(
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var response = await StorageFailures.Guard(() => _tags.GetEntityIfExistsAsync<SummaryEntity>(TableKeys.ForTag(tag), TableKeys.SummaryRow, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.HasValue && response.Value is { } entity ? new StoredSummary(ToSummary(entity), entity.ETag) : null;
+        if (!response.HasValue || response.Value is not { } entity)
+        {
+            return null;
+        }
+
+        var summary = ToSummary(entity);
+        RememberHome(summary);
+        return new StoredSummary(summary, entity.ETag);
     }
 
     public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
