@@ -11,7 +11,7 @@ namespace TagStatus.Functions;
 public sealed partial class RetentionFunction(RetentionRunner runner, ILogger<RetentionFunction> logger)
 {
     [Function("Retention")]
-    public async Task RunAsync([TimerTrigger("0 17 3 * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    public async Task RunAsync([TimerTrigger(RetentionRunner.Schedule)] TimerInfo timer, CancellationToken cancellationToken)
     {
         if (timer.IsPastDue)
         {

@@ -10,6 +10,9 @@ namespace TagStatus.Core.Tracking;
 /// </summary>
 public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider time, ILogger<RetentionRunner> logger)
 {
+    /// <summary>Daily at 03:17 UTC (six-field NCRONTAB), in both hosts: daily is all retention needs.</summary>
+    public const string Schedule = "0 17 3 * * *";
+
     /// <summary>Less than a day, so a daily timer a little early still runs, yet one run per firing across instances.</summary>
     public static readonly TimeSpan Every = TimeSpan.FromHours(12);
 
