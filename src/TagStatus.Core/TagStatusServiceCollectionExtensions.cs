@@ -103,11 +103,17 @@ public static class TagStatusServiceCollectionExtensions
         services.AddSingleton<IQueueLengths>(sp => sp.GetRequiredService<StorageWorkQueue>());
 
         services.AddSingleton<IPassStore>(sp => new TablePassStore(TableService(sp), sp.GetRequiredService<IOptions<TagStoreOptions>>()));
-        services.AddSingleton<ITagStore>(sp => new TableTagStore(
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new TableTagStore(
             TableService(sp),
             sp.GetRequiredService<IOptions<TagStoreOptions>>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TableTagStore>>(),
-            sp.GetRequiredService<ICommittedRowsHandler>()));
+            sp.GetRequiredService<ICommittedRowsHandler>(),
+            sp.GetRequiredService<IOptions<RetentionOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ITagStore>(sp => sp.GetRequiredService<TableTagStore>());
+        services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<TableTagStore>());
+        services.AddSingleton<RetentionRunner>();
 
         // The SMS Partner call budget every instance shares, in the same account.
         services.AddSingleton<IBudgetStore>(sp =>

@@ -15,6 +15,7 @@ builder.Services.AddTagStatusApi(builder.Configuration);
 builder.Services.AddSingleton<FunctionKeyCheck>();
 builder.Services.AddSingleton(RefreshScheduler.ReadSchedule(builder.Configuration));
 builder.Services.AddHostedService<RefreshScheduler>();
+builder.Services.AddHostedService<RetentionScheduler>();
 builder.Services.AddHostedService<QueueWorker>();
 
 var app = builder.Build();

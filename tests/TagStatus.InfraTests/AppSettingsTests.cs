@@ -39,6 +39,7 @@ public class AppSettingsTests
         "Lookup__MaxInlinePages",
         "Lookup__RefreshClaimSeconds",
         "Lookup__WaitForRefreshSeconds",
+        "Retention__Months",
         "Tracking__Window",
         "Tracking__Margin",
         "Tracking__PagesPerRun",

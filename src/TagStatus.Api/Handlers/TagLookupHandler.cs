@@ -111,6 +111,10 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         {
             return TrackingHandler.StorageUnavailable();
         }
+        catch (RecipientsExpiredException)
+        {
+            return RecipientsExpired(summary.Tag);
+        }
 
         var nextLink = page.ContinuationToken is { } next
             ? QueryReader.Link(request, new Dictionary<string, string?> { ["continuationToken"] = next, ["page"] = null })
@@ -124,6 +128,11 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         var detail = new TagDetailResponse(TagResponse.Summary(summary, found.Source, found.Stale), page.Recipients.Select(RecipientDto.From).ToList(), nextLink, found.Refreshing);
         return ApiResults.Ok(detail, ApiJsonContext.Api.TagDetailResponse, headers: headers);
     }
+
+    /// <summary>410: the tag's recipients were deleted by retention; its summary (completion, listing) still answers.</summary>
+    internal static BodyResult RecipientsExpired(Tag tag) =>
+        ApiResults.Problem(StatusCodes.Status410Gone, "recipients-expired", "The tag's recipients are past retention.",
+            $"The recipients of tag '{tag}' were deleted after Retention:Months; its summary still answers at /api/tags/{tag}/completion and in the listing.");
 
     private static BodyResult BadToken() =>
         ApiResults.BadRequest("continuationToken", "'continuationToken' is not one this service gave; start again without it.");
@@ -208,6 +217,11 @@ public sealed class RecipientCsvResult(IAsyncEnumerable<Recipient> recipients, I
         catch (StoreUnavailableException)
         {
             await TrackingHandler.StorageUnavailable().ExecuteResultAsync(context).ConfigureAwait(false);
+            return;
+        }
+        catch (RecipientsExpiredException e)
+        {
+            await TagLookupHandler.RecipientsExpired(Tag.Parse(e.Tag)).ExecuteResultAsync(context).ConfigureAwait(false);
             return;
         }
 

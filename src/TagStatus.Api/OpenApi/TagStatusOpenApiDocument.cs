@@ -234,6 +234,7 @@ public static class TagStatusOpenApiDocument
         responses["400"] = Problem("The tag or a query value breaks a rule (page is no longer taken: follow nextLink); the detail names it");
         responses["401"] = Unauthorized();
         responses["404"] = Problem("SMS Partner knows no message under the tag, and nothing is stored for it");
+        responses["410"] = Problem("The tag's recipients are past retention (Retention:Months) and were deleted: its summary still answers at the completion route and in the listing");
         responses["502"] = Problem("SMS Partner refused the call or answered something unreadable; upstreamCode holds its code");
         responses["503"] = Unavailable("SMS Partner or storage cannot be reached and nothing stored can be served");
         return responses;

@@ -4,6 +4,7 @@ namespace TagStatus.Core.Domain;
 /// <param name="UpstreamTotal">The <c>total</c> SMS Partner announced on the last read, or null when it announced none.</param>
 /// <param name="PartialReason">Why the last read was not a full pass (see <see cref="UpstreamPass"/>), or null when it was.</param>
 /// <param name="WindowStartedAt">When the tracking window opened: first seen, or reopened; null on summaries stored before reopening existed.</param>
+/// <param name="RecipientsMonth">The month table (<c>yyyyMM</c>) holding the tag's recipients, chosen by the store on the first write and kept for the tag's life; null for tags stored in the single table of earlier versions.</param>
 /// <param name="RecipientsVersion">A hash of every recipient as stored (<see cref="RecipientsVersions"/>), so a lookup can tell an unchanged answer without reading a recipient row; null on summaries stored before it existed.</param>
 public sealed record TagSummary(
     Tag Tag,
@@ -18,7 +19,8 @@ public sealed record TagSummary(
     int? UpstreamTotal = null,
     string? PartialReason = null,
     DateTimeOffset? WindowStartedAt = null,
-    string? RecipientsVersion = null)
+    string? RecipientsVersion = null,
+    string? RecipientsMonth = null)
 {
     /// <summary>The start of the tracking window: expiry and back-off count from here.</summary>
     public DateTimeOffset WindowStart => WindowStartedAt ?? FirstSeenAt;

@@ -114,6 +114,11 @@ public sealed partial class TagLookupService(
             keepClaim = queued; // a queued refresh keeps the claim until it expires, so other lookups do not queue it again
             return result;
         }
+        catch (RecipientsExpiredException) when (stored is not null)
+        {
+            // Past retention: the summary still answers, and its recipients answer 410 when read.
+            return new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false);
+        }
         catch (SmsPartnerException e)
         {
             Log.LiveReadFailed(logger, tag.Value, e.GetType().Name, e);
@@ -165,6 +170,7 @@ public sealed partial class TagLookupService(
     /// <summary>One page of the tag's recipients: one query of storage, whatever the tag's size.</summary>
     /// <exception cref="ArgumentException">The continuation token is not one this service gave.</exception>
     /// <exception cref="StoreUnavailableException">Storage cannot be read.</exception>
+    /// <exception cref="RecipientsExpiredException">The tag's recipients are past retention.</exception>
     public Task<RecipientPage> ReadPageAsync(Tag tag, RecipientQuery query, CancellationToken cancellationToken) =>
         store.GetRecipientPageAsync(tag, query.Statuses, query.PageSize, query.ContinuationToken, cancellationToken);
 

@@ -28,6 +28,7 @@ internal sealed class SummaryEntity : ITableEntity
     public string? PartialReason { get; set; }
     public DateTimeOffset? WindowStartedAt { get; set; }
     public string? RecipientsVersion { get; set; }
+    public string? RecipientsMonth { get; set; }
 }
 
 /// <summary>One recipient row (<c>Recipients</c> table, partition = tag, row = number and occurrence).</summary>

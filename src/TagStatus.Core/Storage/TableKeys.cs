@@ -19,6 +19,7 @@ internal static class TableKeys
     public const string DuePartition = "due";
     public const string SweepPartition = "sweep";
     public const string SweepRow = "last";
+    public const string RetentionRow = "retention";
 
     /// <summary>TagIndex partitions of what belongs to no single tag: any-tag subscriptions, and deliveries refused for good.</summary>
     public const string AnyTagSubscriptionPartition = "anysub";

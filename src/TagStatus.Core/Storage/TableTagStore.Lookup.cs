@@ -22,16 +22,22 @@ public sealed partial class TableTagStore
         }
 
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var (table, month) = await RecipientsTableOfAsync(tag, cancellationToken).ConfigureAwait(false);
         var size = Math.Clamp(pageSize, 1, MaxPerQuery);
         Page<RecipientEntity>? page;
         try
         {
             // One response of the service, as it is: a filtered page may come back short, and its token says where to go on.
-            page = await QueryRecipients(tag, statuses, size, cancellationToken).AsPages(resumeAt, size).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            page = await QueryRecipients(table, tag, statuses, size, cancellationToken).AsPages(resumeAt, size).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 400 && continuationToken is not null)
         {
             throw new ArgumentException("The continuation token is not one this service gave.", nameof(continuationToken), e);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // No table: the single table of earlier versions was retired, or the month's table is not made yet (no rows).
+            return month is null ? throw new RecipientsExpiredException(tag.Value, month) : new RecipientPage([], null);
         }
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
@@ -94,10 +100,10 @@ public sealed partial class TableTagStore
     }
 
     /// <summary>
-    /// The one query of recipient rows, for lookups and refreshes alike: where a tag's rows live is decided here alone
-    /// (one partition per tag; rows may later move to other tables), and a status filter stays within that partition.
+    /// The one query of recipient rows, for lookups and refreshes alike: one partition per tag in the table
+    /// <see cref="RecipientsTableOfAsync"/> chose, and a status filter stays within that partition.
     /// </summary>
-    private AsyncPageable<RecipientEntity> QueryRecipients(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int maxPerPage, CancellationToken cancellationToken)
+    private static AsyncPageable<RecipientEntity> QueryRecipients(TableClient table, Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int maxPerPage, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)}");
         if (statuses is { Count: > 0 })
@@ -106,6 +112,6 @@ public sealed partial class TableTagStore
             filter = $"{filter} and ({anyOf})";
         }
 
-        return _recipients.QueryAsync<RecipientEntity>(filter, maxPerPage, cancellationToken: cancellationToken);
+        return table.QueryAsync<RecipientEntity>(filter, maxPerPage, cancellationToken: cancellationToken);
     }
 }

@@ -97,11 +97,15 @@ public sealed partial class TableTagStore
         return result;
     }
 
-    public async Task<bool> TryClaimSweepAsync(DateTimeOffset now, TimeSpan every, CancellationToken cancellationToken)
+    public Task<bool> TryClaimSweepAsync(DateTimeOffset now, TimeSpan every, CancellationToken cancellationToken) =>
+        TryClaimRunAsync(TableKeys.SweepRow, now, every, cancellationToken);
+
+    /// <summary>True for exactly one caller per <paramref name="every"/> across instances: an ETag-conditional row per kind of run.</summary>
+    private async Task<bool> TryClaimRunAsync(string run, DateTimeOffset now, TimeSpan every, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var last = await StorageFailures.Guard(() => _index.GetEntityIfExistsAsync<TableEntity>(TableKeys.SweepPartition, TableKeys.SweepRow, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        var entity = new TableEntity(TableKeys.SweepPartition, TableKeys.SweepRow) { ["SweptAt"] = now };
+        var last = await StorageFailures.Guard(() => _index.GetEntityIfExistsAsync<TableEntity>(TableKeys.SweepPartition, run, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var entity = new TableEntity(TableKeys.SweepPartition, run) { ["SweptAt"] = now };
         try
         {
             if (!last.HasValue || last.Value is null)
@@ -120,7 +124,7 @@ public sealed partial class TableTagStore
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
         {
-            return false; // another instance sweeps this time
+            return false; // another instance runs this time
         }
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {

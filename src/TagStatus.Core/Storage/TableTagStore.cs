@@ -9,14 +9,17 @@ namespace TagStatus.Core.Storage;
 
 /// <summary>
 /// The Table Storage store. Tables: <c>Tags</c> (a partition per tag: the summary row and rows that must change with
-/// it), <c>Recipients</c> (a partition per tag) and <c>TagIndex</c> (partition <c>tracked</c>: the tracked tags' summaries,
+/// it), <c>Recipients{yyyyMM}</c> (one table per month a tag was first seen, a partition per tag; see <see cref="RecipientMonths"/>;
+/// tags stored before months existed stay in <c>Recipients</c>) and <c>TagIndex</c> (partition <c>tracked</c>: the tracked tags' summaries,
 /// newest first, for the listing; partition <c>due</c>: the refresh schedule, soonest first).
 /// </summary>
 public sealed partial class TableTagStore(
     TableServiceClient service,
     IOptions<TagStoreOptions> options,
     ILogger<TableTagStore> logger,
-    ICommittedRowsHandler? committed = null)
+    ICommittedRowsHandler? committed = null,
+    IOptions<RetentionOptions>? retention = null,
+    TimeProvider? time = null)
     : ITagStore
 {
     /// <summary>Table Storage's limit on actions in one transaction.</summary>
@@ -26,7 +29,9 @@ public sealed partial class TableTagStore(
     private const int RecipientBatchesInFlight = 4;
 
     private readonly TableClient _tags = service.GetTableClient(options.Value.TablePrefix + "Tags");
-    private readonly TableClient _recipients = service.GetTableClient(options.Value.TablePrefix + "Recipients");
+    private readonly string _prefix = options.Value.TablePrefix;
+    private readonly RetentionOptions _retention = retention?.Value ?? new RetentionOptions();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly TableClient _index = service.GetTableClient(options.Value.TablePrefix + "TagIndex");
     private readonly TableInitializer _initializer = new(service, options.Value);
 
@@ -36,16 +41,31 @@ public sealed partial class TableTagStore(
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var response = await StorageFailures.Guard(() => _tags.GetEntityIfExistsAsync<SummaryEntity>(TableKeys.ForTag(tag), TableKeys.SummaryRow, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.HasValue && response.Value is { } entity ? new StoredSummary(ToSummary(entity), entity.ETag) : null;
+        if (!response.HasValue || response.Value is not { } entity)
+        {
+            return null;
+        }
+
+        var summary = ToSummary(entity);
+        RememberHome(summary);
+        return new StoredSummary(summary, entity.ETag);
     }
 
     public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var (table, month) = await RecipientsTableOfAsync(tag, cancellationToken).ConfigureAwait(false);
         var result = new List<StoredRecipient>();
-        await foreach (var entity in StorageFailures.Guarded(QueryRecipients(tag, statuses: null, MaxPerQuery, cancellationToken)).ConfigureAwait(false))
+        try
         {
-            result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
+            await foreach (var entity in StorageFailures.Guarded(QueryRecipients(table, tag, statuses: null, MaxPerQuery, cancellationToken)).ConfigureAwait(false))
+            {
+                result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
+            }
+        }
+        catch (StoreUnavailableException e) when (IsMissingTable(e))
+        {
+            return month is null ? throw new RecipientsExpiredException(tag.Value, month) : result;
         }
 
         return result;
@@ -64,6 +84,8 @@ public sealed partial class TableTagStore(
         // Not read again: if it is no longer the stored one, the summary's conditional write fails (a harmless extra due
         // row may be left, dropped when it comes due), and the caller merges again.
         var previous = replacing?.Summary;
+        summary = WithRecipientsMonth(summary, previous);
+        var recipients = await RecipientsTableForWriteAsync(summary, cancellationToken).ConfigureAwait(false);
         await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
 
         // Recipients first: the summary written last never announces counts its rows do not back.
@@ -72,7 +94,7 @@ public sealed partial class TableTagStore(
         await Parallel.ForEachAsync(changed.Chunk(MaxBatch), new ParallelOptions { MaxDegreeOfParallelism = RecipientBatchesInFlight, CancellationToken = cancellationToken }, async (chunk, ct) =>
         {
             var actions = chunk.Select(write => ToAction(partition, write)).ToList();
-            Interlocked.Add(ref written, await SubmitAsync(_recipients, actions, ct).ConfigureAwait(false));
+            Interlocked.Add(ref written, await SubmitAsync(recipients, actions, ct).ConfigureAwait(false));
         }).ConfigureAwait(false);
 
         if (companions.Count + 1 > MaxBatch)
@@ -102,6 +124,7 @@ public sealed partial class TableTagStore(
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var previous = await ReadOverwrittenAsync(summary.Tag, expectedETag, cancellationToken).ConfigureAwait(false);
+        summary = WithRecipientsMonth(summary, previous);
         await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
         var entity = ToEntity(summary);
         try
@@ -290,6 +313,7 @@ public sealed partial class TableTagStore(
         PartialReason = summary.PartialReason,
         WindowStartedAt = summary.WindowStartedAt,
         RecipientsVersion = summary.RecipientsVersion,
+        RecipientsMonth = summary.RecipientsMonth,
     };
 
     private static TagSummary ToSummary(SummaryEntity entity) => new(
@@ -305,7 +329,8 @@ public sealed partial class TableTagStore(
         entity.UpstreamTotal,
         entity.PartialReason,
         entity.WindowStartedAt,
-        entity.RecipientsVersion);
+        entity.RecipientsVersion,
+        entity.RecipientsMonth);
 }
 
 /// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>

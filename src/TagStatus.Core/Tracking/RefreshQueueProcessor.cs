@@ -116,6 +116,12 @@ public sealed partial class RefreshQueueProcessor(
                     return QueuedRefreshOutcome.Continued;
             }
         }
+        catch (RecipientsExpiredException)
+        {
+            // Past retention: never read again. The claimed schedule row goes, and the sweep only restores recent tags.
+            Log.Expired(logger, tag.Value);
+            return QueuedRefreshOutcome.Dropped;
+        }
         catch (Exception e) when (e is SmsPartnerException or SecretUnavailableException or StoreConflictException)
         {
             // Retried on the tag's own back-off (its next schedule row), not by the queue: the failure is the tag's.
@@ -151,5 +157,8 @@ public sealed partial class RefreshQueueProcessor(
 
         [LoggerMessage(4214, LogLevel.Warning, "A refresh message named no valid tag; dropped")]
         public static partial void NotATag(ILogger logger);
+
+        [LoggerMessage(4215, LogLevel.Information, "Tag {Tag} is past retention; it is not refreshed again")]
+        public static partial void Expired(ILogger logger, string tag);
     }
 }

@@ -36,9 +36,12 @@ public sealed class TableCreationTests(AzuriteFixture azurite)
         Assert.IsType<LookupResult.Found>(await app.Get<TagLookupService>().LookupAsync(Campaign, TimeSpan.FromMinutes(1), default));
 
         var prefix = app.TablePrefix;
+        var tables = await TablesOfAsync(prefix);
+        // Besides the fixed tables, the month table of the tag's recipients, made on its first write (see Retention).
+        var monthTable = Assert.Single(tables, name => name.Length == (prefix + "Recipients").Length + 6 && name.StartsWith(prefix + "Recipients", StringComparison.Ordinal));
         Assert.Equal(
             new[] { "Passes", "Recipients", "TagIndex", "Tags", "UpstreamBudget" }.Select(name => prefix + name),
-            (await TablesOfAsync(prefix)).Order(StringComparer.Ordinal));
+            tables.Where(name => name != monthTable).Order(StringComparer.Ordinal));
     }
 
     private static void Seed(AppHarness app) => app.Simulator.State.SeedTag(Campaign.Value,

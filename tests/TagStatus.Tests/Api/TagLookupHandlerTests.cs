@@ -500,6 +500,24 @@ public sealed class TagLookupHandlerTests
         Assert.Equal(etags.Length, etags.Distinct().Count());
     }
 
+    // ---- Retention ----
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("text/csv")]
+    public async Task An_expired_tags_recipients_answer_410_with_a_problem_document(string accept)
+    {
+        StoreTheContractExample();
+        _f.Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new RecipientsExpiredException("montag", "202411"));
+
+        var answer = await GetAsync("montag", configure: r => r.Headers.Accept = accept);
+
+        Assert.Equal(410, answer.Status);
+        Assert.Equal("urn:tag-status:problem:recipients-expired", (string?)answer.Json["type"]);
+        Assert.Contains("/api/tags/montag/completion", (string?)answer.Json["detail"], StringComparison.Ordinal);
+    }
+
     // ---- CSV ----
 
     [Fact]

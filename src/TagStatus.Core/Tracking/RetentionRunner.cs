@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging;
+using TagStatus.Core.Storage;
+
+namespace TagStatus.Core.Tracking;
+
+/// <summary>
+/// The daily retention run: once per <see cref="Every"/> across instances (the sweep's claim pattern), it deletes the
+/// month tables of recipients past <see cref="RetentionOptions.Months"/>. Its cost is one listing of tables by name range
+/// and a delete per expired month, however long the app has run. Idempotent: a replayed run finds nothing left to drop.
+/// </summary>
+public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider time, ILogger<RetentionRunner> logger)
+{
+    /// <summary>Daily at 03:17 UTC (six-field NCRONTAB), in both hosts: daily is all retention needs.</summary>
+    public const string Schedule = "0 17 3 * * *";
+
+    /// <summary>Less than a day, so a daily timer a little early still runs, yet one run per firing across instances.</summary>
+    public static readonly TimeSpan Every = TimeSpan.FromHours(12);
+
+    /// <returns>The tables deleted; empty when another instance ran or nothing had expired.</returns>
+    public async Task<IReadOnlyList<string>> RunIfDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!await store.TryClaimRetentionAsync(now, Every, cancellationToken).ConfigureAwait(false))
+        {
+            return [];
+        }
+
+        var dropped = await store.DropExpiredRecipientsAsync(now, cancellationToken).ConfigureAwait(false);
+        Log.Ran(logger, dropped.Count, string.Join(',', dropped));
+        return dropped;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4401, LogLevel.Information, "Retention run: {Count} recipient tables past retention deleted ({Tables})")]
+        public static partial void Ran(ILogger logger, int count, string tables);
+    }
+}

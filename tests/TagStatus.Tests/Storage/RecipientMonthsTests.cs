@@ -1,0 +1,68 @@
+using System.ComponentModel.DataAnnotations;
+using TagStatus.Core.Storage;
+
+namespace TagStatus.Tests.Storage;
+
+public sealed class RecipientMonthsTests
+{
+    [Theory]
+    [InlineData("2026-01-31T23:59:59+00:00", "202601")]
+    [InlineData("2026-02-01T00:30:00+01:00", "202601")] // the month is UTC's
+    [InlineData("2026-12-01T00:00:00+00:00", "202612")]
+    public void The_month_is_the_utc_month_first_seen(string firstSeen, string month) =>
+        Assert.Equal(month, RecipientMonths.Of(DateTimeOffset.Parse(firstSeen, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Theory]
+    [InlineData("2026-12-01T00:00:00Z", 13, "202511")]
+    [InlineData("2026-12-31T23:59:59Z", 13, "202511")]
+    [InlineData("2027-01-01T00:00:00Z", 13, "202512")]
+    [InlineData("2026-03-15T00:00:00Z", 1, "202602")]
+    [InlineData("2026-01-15T00:00:00Z", 1, "202512")]
+    public void The_oldest_kept_month_is_the_current_one_less_the_setting(string now, int months, string oldest) =>
+        Assert.Equal(oldest, RecipientMonths.OldestKept(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture), months));
+
+    [Fact]
+    public void A_month_expires_only_after_the_months_kept()
+    {
+        var now = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        Assert.False(RecipientMonths.IsExpired("202511", now, 13));
+        Assert.True(RecipientMonths.IsExpired("202510", now, 13));
+        Assert.False(RecipientMonths.IsExpired("202612", now, 13));
+    }
+
+    [Fact]
+    public void Every_row_is_kept_at_least_the_months_set()
+    {
+        // Any first-seen instant and any later now: expired implies at least Months months have passed since first seen.
+        var random = new Random(16);
+        for (var i = 0; i < 10_000; i++)
+        {
+            var firstSeen = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 5 * 365 * 24 * 60));
+            var now = firstSeen.AddMinutes(random.Next(0, 3 * 365 * 24 * 60));
+            var months = random.Next(1, 30);
+            if (RecipientMonths.IsExpired(RecipientMonths.Of(firstSeen), now, months))
+            {
+                Assert.True(firstSeen.AddMonths(months) <= now, $"{firstSeen:O} expired at {now:O} with {months} months");
+            }
+        }
+    }
+
+    [Fact]
+    public void Month_tables_are_the_prefixed_stem_and_the_single_table_has_no_month()
+    {
+        Assert.Equal("abcRecipients202612", RecipientMonths.TableName("abc", "202612"));
+        Assert.Equal("abcRecipients", RecipientMonths.TableName("abc", null));
+    }
+
+    [Theory]
+    [InlineData(13, true)]
+    [InlineData(1, true)]
+    [InlineData(0, false)]
+    public void Months_is_checked_with_a_message_naming_the_setting(int months, bool valid)
+    {
+        var options = new RetentionOptions { Months = months };
+        var results = new List<ValidationResult>();
+        Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
+        Assert.All(results, r => Assert.StartsWith("Retention:Months", r.ErrorMessage, StringComparison.Ordinal));
+    }
+}
