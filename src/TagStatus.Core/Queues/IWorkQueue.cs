@@ -10,6 +10,9 @@ public interface IWorkQueue
 {
     Task EnqueueRefreshAsync(RefreshMessage message, CancellationToken cancellationToken);
 
+    /// <param name="delay">How long the message stays invisible: a big tag's next step is paced on the queue.</param>
+    Task EnqueueRefreshAsync(RefreshMessage message, TimeSpan delay, CancellationToken cancellationToken);
+
     /// <param name="delay">How long the message stays invisible: a retry's back-off rides on the queue, not on a timer.</param>
     Task EnqueueDeliveryAsync(DeliveryMessage message, TimeSpan delay, CancellationToken cancellationToken);
 }
@@ -41,7 +44,10 @@ public sealed class StorageWorkQueue(QueueServiceClient service, IOptions<WorkQu
     public QueueClient PoisonQueueOf(QueueClient queue) => service.GetQueueClient(queue.Name + "-poison");
 
     public Task EnqueueRefreshAsync(RefreshMessage message, CancellationToken cancellationToken) =>
-        SendAsync(_refresh, WorkMessages.Serialize(message), TimeSpan.Zero, cancellationToken);
+        EnqueueRefreshAsync(message, TimeSpan.Zero, cancellationToken);
+
+    public Task EnqueueRefreshAsync(RefreshMessage message, TimeSpan delay, CancellationToken cancellationToken) =>
+        SendAsync(_refresh, WorkMessages.Serialize(message), delay, cancellationToken);
 
     public Task EnqueueDeliveryAsync(DeliveryMessage message, TimeSpan delay, CancellationToken cancellationToken) =>
         SendAsync(_callbacks, WorkMessages.Serialize(message), delay, cancellationToken);

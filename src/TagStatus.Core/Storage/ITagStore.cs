@@ -26,7 +26,8 @@ public sealed record TrackedTagPage(IReadOnlyList<TagSummary> Tags, string? Cont
 public sealed record TrackedListing(TagSummary Summary, bool NeedsReindex);
 
 /// <summary>A row of the refresh schedule: a tag due at a time, with its estimated upstream pages.</summary>
-public sealed record DueTag(Tag Tag, DateTimeOffset DueAt, int Pages);
+/// <param name="Claimed">Moved ahead by a claim: its refresh is queued or running (a big tag's pass included) until then.</param>
+public sealed record DueTag(Tag Tag, DateTimeOffset DueAt, int Pages, bool Claimed = false);
 
 /// <summary>Tag summaries, recipients and the tracking index in Table Storage.</summary>
 public interface ITagStore
@@ -82,6 +83,12 @@ public interface ITagStore
     /// Null when another run claimed it first.
     /// </summary>
     Task<DueTag?> ClaimDueAsync(DueTag due, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The claims still running: claimed rows due after <paramref name="now"/> and up to <paramref name="until"/> (one key
+    /// range of the schedule: the claims of the last lease, and the rows due within it, which are read and skipped).
+    /// </summary>
+    Task<IReadOnlyList<DueTag>> GetClaimsInFlightAsync(DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken);
 
     /// <summary>Removes one schedule row; a row already gone is fine.</summary>
     Task RemoveDueAsync(DueTag due, CancellationToken cancellationToken);

@@ -28,7 +28,7 @@ public sealed partial class TableTagStore
         {
             if (Tag.TryParse(entity.Tag, out var tag, out _))
             {
-                due.Add(new DueTag(tag, new DateTimeOffset(entity.DueTicks, TimeSpan.Zero), entity.Pages));
+                due.Add(ToDueTag(entity, tag));
             }
 
             if (due.Count == max)
@@ -40,11 +40,29 @@ public sealed partial class TableTagStore
         return due;
     }
 
+    public async Task<IReadOnlyList<DueTag>> GetClaimsInFlightAsync(DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {TableKeys.DuePartition} and RowKey ge {TableKeys.DueBefore(now.AddTicks(1))} and RowKey lt {TableKeys.DueBefore(until.AddTicks(1))}");
+        var claims = new List<DueTag>();
+        await foreach (var entity in StorageFailures.Guarded(_index.QueryAsync<DueEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        {
+            // Filtered here, not in the query: a query of the schedule filters on its keys only.
+            if (entity.Claimed && Tag.TryParse(entity.Tag, out var tag, out _))
+            {
+                claims.Add(ToDueTag(entity, tag));
+            }
+        }
+
+        return claims;
+    }
+
     public async Task<DueTag?> ClaimDueAsync(DueTag due, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         // The row always moves (a renewal within the same tick included), so the claim is always a delete that can fail.
-        var claimed = due with { DueAt = leaseUntil > due.DueAt ? leaseUntil : due.DueAt.AddTicks(1) };
+        var claimed = due with { DueAt = leaseUntil > due.DueAt ? leaseUntil : due.DueAt.AddTicks(1), Claimed = true };
         // One transaction in one partition: the delete fails when another run claimed the row first, and then nothing moves.
         List<TableTransactionAction> actions =
         [
@@ -202,7 +220,11 @@ public sealed partial class TableTagStore
         Tag = due.Tag.Value,
         DueTicks = due.DueAt.UtcTicks,
         Pages = due.Pages,
+        Claimed = due.Claimed,
     };
+
+    private static DueTag ToDueTag(DueEntity entity, Tag tag) =>
+        new(tag, new DateTimeOffset(entity.DueTicks, TimeSpan.Zero), entity.Pages, entity.Claimed);
 }
 
 /// <summary>A due refresh (<c>TagIndex</c> table, partition <c>due</c>, row = due time then tag).</summary>
@@ -220,4 +242,7 @@ internal sealed class DueEntity : ITableEntity
 
     /// <summary>The tag's estimated upstream pages, so the timer can keep within the upstream budget.</summary>
     public int Pages { get; set; }
+
+    /// <summary>Written by a claim: the row's time is a lease's end, not a planned refresh.</summary>
+    public bool Claimed { get; set; }
 }

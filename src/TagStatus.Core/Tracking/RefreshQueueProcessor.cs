@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TagStatus.Core.Domain;
@@ -99,6 +100,7 @@ public sealed partial class RefreshQueueProcessor(
         try
         {
             var reason = requested ? RefreshReason.Lookup : RefreshReason.Scheduled;
+            var stepStarted = time.GetTimestamp();
             switch (await refresher.StepAsync(tag, stored, followUp, reason, cancellationToken).ConfigureAwait(false))
             {
                 case RefreshProgress.Completed(var result, var pages):
@@ -107,13 +109,15 @@ public sealed partial class RefreshQueueProcessor(
                 case RefreshProgress.Superseded:
                     // Not the tag's failure: the invocation that won carries the pass on under its own claim.
                     return QueuedRefreshOutcome.Dropped;
-                case RefreshProgress.Continued when requested:
+                case RefreshProgress.Continued(var pages, _) when requested:
                     // No schedule row to renew: the lookup's claim keeps other lookups from queueing it again.
-                    await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, claimed.DueAt, FollowUp: true, Requested: true), cancellationToken).ConfigureAwait(false);
+                    await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, claimed.DueAt, FollowUp: true, Requested: true), PaceAfter(pages, stepStarted), cancellationToken).ConfigureAwait(false);
+                    return QueuedRefreshOutcome.Continued;
+                case RefreshProgress.Continued(var pages, _):
+                    await ContinueAsync(claimed, PaceAfter(pages, stepStarted), cancellationToken).ConfigureAwait(false);
                     return QueuedRefreshOutcome.Continued;
                 default:
-                    await ContinueAsync(claimed, cancellationToken).ConfigureAwait(false);
-                    return QueuedRefreshOutcome.Continued;
+                    throw new UnreachableException();
             }
         }
         catch (RecipientsExpiredException)
@@ -135,13 +139,24 @@ public sealed partial class RefreshQueueProcessor(
     /// A pass still open: renew the claim (the row a lease ahead again, so the timer does not queue the tag meanwhile)
     /// and queue the next step. A claim lost to another invocation means that one goes on instead.
     /// </summary>
-    private async Task ContinueAsync(DueTag claimed, CancellationToken cancellationToken)
+    private async Task ContinueAsync(DueTag claimed, TimeSpan pace, CancellationToken cancellationToken)
     {
         var renewed = await store.ClaimDueAsync(claimed, time.GetUtcNow() + options.Value.RefreshLease, cancellationToken).ConfigureAwait(false);
         if (renewed is not null)
         {
-            await queue.EnqueueRefreshAsync(new RefreshMessage(renewed.Tag.Value, renewed.DueAt, FollowUp: true), cancellationToken).ConfigureAwait(false);
+            await queue.EnqueueRefreshAsync(new RefreshMessage(renewed.Tag.Value, renewed.DueAt, FollowUp: true), pace, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// How long the next step of a pass waits: a pass reads at most one page per <see cref="TrackingOptions.IntervalPerPage"/>
+    /// (a quarter of 5 calls/s), the pace the schedule gives a big tag between passes, so passes in flight leave the rest
+    /// of the upstream budget to other tags and the timer's count of them holds.
+    /// </summary>
+    private TimeSpan PaceAfter(int pagesRead, long stepStarted)
+    {
+        var wait = (options.Value.IntervalPerPage * pagesRead) - time.GetElapsedTime(stepStarted);
+        return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }
 
     private static partial class Log

@@ -12,7 +12,11 @@ namespace TagStatus.Core.Tracking;
 /// <param name="TagsQueued">Rows claimed and put on the refresh queue.</param>
 /// <param name="PagesQueued">The queued tags' estimated upstream pages, within <see cref="TrackingOptions.PagesPerRun"/>.</param>
 /// <param name="Repaired">Schedule rows and callback messages the sweep restored (0 on runs without a sweep).</param>
-public sealed record RefreshRunSummary(int TagsDue, int TagsQueued, int PagesQueued, int Failures, int Repaired, TimeSpan Duration);
+public sealed record RefreshRunSummary(int TagsDue, int TagsQueued, int PagesQueued, int Failures, int Repaired, TimeSpan Duration)
+{
+    /// <summary>Pages the claims still running will read (queued refreshes, passes going on): taken from this run's share.</summary>
+    public int PagesInFlight { get; init; }
+}
 
 /// <summary>
 /// The work of <c>RefreshPendingTags</c>: it refreshes nothing itself. It claims the due schedule rows, oldest first, up
@@ -34,21 +38,24 @@ public sealed partial class RefreshRunner(
     {
         var started = Stopwatch.GetTimestamp();
         var settings = options.Value;
-        int queued = 0, pages = 0, failures = 0, repaired = 0;
+        int queued = 0, pages = 0, inFlight = 0, failures = 0, repaired = 0;
         IReadOnlyList<DueTag> due = [];
         try
         {
             var now = time.GetUtcNow();
             due = await store.GetDueTagsAsync(now, settings.MaxClaimsPerRun, cancellationToken).ConfigureAwait(false);
             monitor?.RecordBacklog(due, now);
+            inFlight = await PagesInFlightAsync(now, cancellationToken).ConfigureAwait(false);
+            var share = new RunShare(settings, inFlight);
             foreach (var row in due)
             {
-                // Oldest first, within the run's share of the upstream budget; a tag bigger than the share still goes
-                // alone, so no tag waits for ever.
-                // A message reads at most PagesPerMessage pages; a bigger tag's next steps are its own follow-ups.
-                var cost = Math.Min(row.Pages, settings.PagesPerMessage);
-                if (queued > 0 && pages + cost > settings.PagesPerRun)
+                if (!share.Admits(row))
                 {
+                    if (share.StartsAPass(row))
+                    {
+                        continue; // a new big pass waits for room; tags that fit one message keep their turn
+                    }
+
                     break;
                 }
 
@@ -61,7 +68,8 @@ public sealed partial class RefreshRunner(
                 // Claimed but not queued (a crash here) is safe: the row comes due again when the lease ends.
                 await queue.EnqueueRefreshAsync(new RefreshMessage(claimed.Tag.Value, claimed.DueAt), cancellationToken).ConfigureAwait(false);
                 queued++;
-                pages += cost;
+                pages += share.CostOf(row);
+                share.Take(row);
             }
 
             repaired = await sweep.RunIfDueAsync(cancellationToken).ConfigureAwait(false);
@@ -76,16 +84,63 @@ public sealed partial class RefreshRunner(
             failures++;
         }
 
-        var summary = new RefreshRunSummary(due.Count, queued, pages, failures, repaired, Stopwatch.GetElapsedTime(started));
-        Log.RunSummary(logger, summary.TagsDue, summary.TagsQueued, summary.PagesQueued, due.Count - queued, summary.Repaired, summary.Failures, summary.Duration.TotalMilliseconds);
+        var summary = new RefreshRunSummary(due.Count, queued, pages, failures, repaired, Stopwatch.GetElapsedTime(started)) { PagesInFlight = inFlight };
+        Log.RunSummary(logger, summary.TagsDue, summary.TagsQueued, summary.PagesQueued, summary.PagesInFlight, due.Count - queued, summary.Repaired, summary.Failures, summary.Duration.TotalMilliseconds);
         return summary;
+    }
+
+    /// <summary>
+    /// The pages of the claims still running (queued, or a big tag's pass going on in follow-ups): each will read up to
+    /// one message's share in the coming interval, so this run's share is what they leave.
+    /// </summary>
+    private async Task<int> PagesInFlightAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var claims = await store.GetClaimsInFlightAsync(now, now + settings.RefreshLease, cancellationToken).ConfigureAwait(false);
+        return claims.Sum(claim => Math.Min(claim.Pages, settings.PagesPerMessage));
+    }
+
+    /// <summary>
+    /// A run's share of the upstream budget: <see cref="TrackingOptions.PagesPerRun"/> less the pages in flight. A new
+    /// pass of a big tag (more pages than one message) starts only within that, so passes in flight never outgrow the
+    /// budget; tags that fit one message may always take half a run's share, so passes in flight never starve them; and
+    /// with nothing in flight the oldest due tag goes whatever its size, so no tag waits for ever.
+    /// </summary>
+    private sealed class RunShare(TrackingOptions settings, int pagesInFlight)
+    {
+        private int _pagesQueued;
+        private int _tagsQueued;
+
+        /// <summary>A message reads at most PagesPerMessage pages; a bigger tag's next steps are its own follow-ups.</summary>
+        public int CostOf(DueTag row) => Math.Min(row.Pages, settings.PagesPerMessage);
+
+        public bool StartsAPass(DueTag row) => row.Pages > settings.PagesPerMessage;
+
+        public bool Admits(DueTag row)
+        {
+            var cost = CostOf(row);
+            if (_tagsQueued == 0 && pagesInFlight == 0)
+            {
+                return true;
+            }
+
+            return StartsAPass(row)
+                ? pagesInFlight + _pagesQueued + cost <= settings.PagesPerRun
+                : _pagesQueued + cost <= Math.Max(settings.PagesPerRun - pagesInFlight, settings.PagesPerRun / 2);
+        }
+
+        public void Take(DueTag row)
+        {
+            _pagesQueued += CostOf(row);
+            _tagsQueued++;
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(4201, LogLevel.Information,
-            "Refresh run: {TagsDue} due, {TagsQueued} queued ({PagesQueued} pages), {Left} left for the next run, {Repaired} repaired, {Failures} failures, {DurationMs} ms")]
-        public static partial void RunSummary(ILogger logger, int tagsDue, int tagsQueued, int pagesQueued, int left, int repaired, int failures, double durationMs);
+            "Refresh run: {TagsDue} due, {TagsQueued} queued ({PagesQueued} pages, {PagesInFlight} in flight), {Left} left for the next run, {Repaired} repaired, {Failures} failures, {DurationMs} ms")]
+        public static partial void RunSummary(ILogger logger, int tagsDue, int tagsQueued, int pagesQueued, int pagesInFlight, int left, int repaired, int failures, double durationMs);
 
         [LoggerMessage(4204, LogLevel.Error, "Storage or the refresh queue could not be reached; due tags stay due for the next run")]
         public static partial void StoreUnavailable(ILogger logger, Exception exception);

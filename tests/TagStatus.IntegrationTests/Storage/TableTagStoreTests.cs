@@ -125,6 +125,31 @@ public sealed class TableTagStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Claims_in_flight_are_the_claimed_rows_of_the_next_lease_and_not_the_rows_merely_due_within_it()
+    {
+        var store = NewStore();
+        var lease = TimeSpan.FromMinutes(10);
+        await store.SaveSummaryAsync(Summary(Tag.Parse("claimed"), TagCounts.Empty) with { NextRefreshAt = Now.AddMinutes(-1) }, null, default);
+        await store.SaveSummaryAsync(Summary(Tag.Parse("finished"), TagCounts.Empty) with { NextRefreshAt = Now.AddMinutes(-2) }, null, default);
+        await store.SaveSummaryAsync(Summary(Tag.Parse("soon"), TagCounts.Empty) with { NextRefreshAt = Now.AddMinutes(3) }, null, default);
+        var due = await store.GetDueTagsAsync(Now, 10, default);
+        foreach (var row in due)
+        {
+            await store.ClaimDueAsync(row, Now + lease, default);
+        }
+
+        var finished = (await store.GetClaimsInFlightAsync(Now, Now + lease, default)).Single(c => c.Tag.Value == "finished");
+        await store.RemoveDueAsync(finished, default); // its refresh is done
+
+        var inFlight = await store.GetClaimsInFlightAsync(Now, Now + lease, default);
+
+        var claim = Assert.Single(inFlight);
+        Assert.Equal(("claimed", Now + lease, true), (claim.Tag.Value, claim.DueAt, claim.Claimed));
+        Assert.Empty(await store.GetClaimsInFlightAsync(Now + lease, Now + lease + lease, default)); // past the lease: due again, not in flight
+        Assert.Contains(await store.GetDueTagsAsync(Now + lease, 10, default), d => d.Tag.Value == "claimed" && d.Claimed);
+    }
+
+    [Fact]
     public async Task A_row_a_refresh_proved_phantom_is_deleted_with_the_etag_it_was_read_with()
     {
         var tag = Tag.Parse("phantom");

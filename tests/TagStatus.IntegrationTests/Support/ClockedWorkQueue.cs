@@ -18,9 +18,12 @@ public sealed class ClockedWorkQueue(TimeProvider clock) : IWorkQueue, IQueueLen
 
     public int RefreshesQueued { get; private set; }
 
-    public Task EnqueueRefreshAsync(RefreshMessage message, CancellationToken cancellationToken)
+    public Task EnqueueRefreshAsync(RefreshMessage message, CancellationToken cancellationToken) =>
+        EnqueueRefreshAsync(message, TimeSpan.Zero, cancellationToken);
+
+    public Task EnqueueRefreshAsync(RefreshMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
-        _refreshes.Enqueue((message, clock.GetUtcNow()));
+        _refreshes.Enqueue((message, clock.GetUtcNow() + delay));
         RefreshesQueued++;
         return Task.CompletedTask;
     }

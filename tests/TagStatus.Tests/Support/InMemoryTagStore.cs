@@ -118,9 +118,18 @@ internal sealed class InMemoryTagStore : ITagStore
             }
 
             _due.Remove(row);
-            var claimed = row with { DueAt = leaseUntil > row.DueAt ? leaseUntil : row.DueAt.AddTicks(1) };
+            var claimed = row with { DueAt = leaseUntil > row.DueAt ? leaseUntil : row.DueAt.AddTicks(1), Claimed = true };
             _due.Add(claimed);
             return Task.FromResult<DueTag?>(claimed);
+        }
+    }
+
+    public Task<IReadOnlyList<DueTag>> GetClaimsInFlightAsync(DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<DueTag> claims = [.. _due.Where(d => d.Claimed && d.DueAt > now && d.DueAt <= until)];
+            return Task.FromResult(claims);
         }
     }
 

@@ -76,7 +76,7 @@ public sealed class RefreshQueueProcessorTests
         var outcome = await Processor().ProcessAsync(asked, default);
 
         Assert.Equal(QueuedRefreshOutcome.Continued, outcome);
-        _queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp && m.Tag == "montag"), It.IsAny<CancellationToken>()), Times.Once);
+        _queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp && m.Tag == "montag"), _options.IntervalPerPage * 2, It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.ClaimDueAsync(It.IsAny<DueTag>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
@@ -188,8 +188,30 @@ public sealed class RefreshQueueProcessorTests
         Assert.Empty(_f.Saved); // nothing merged before the pass ends
         _passes.Verify(p => p.SaveAsync(LookupFixture.MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 2), 0, _f.Now, null, It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.ClaimDueAsync(new DueTag(LookupFixture.MonTag, Message().DueAt, 1), _f.Now + _options.RefreshLease, It.IsAny<CancellationToken>()), Times.Once);
-        _queue.Verify(q => q.EnqueueRefreshAsync(new RefreshMessage("montag", renewed.DueAt, FollowUp: true), It.IsAny<CancellationToken>()), Times.Once);
+        // Paced: two pages read in no time on this clock, so the next step waits two pages' interval.
+        _queue.Verify(q => q.EnqueueRefreshAsync(new RefreshMessage("montag", renewed.DueAt, FollowUp: true), _options.IntervalPerPage * 2, It.IsAny<CancellationToken>()), Times.Once);
         Assert.Empty(_removed); // the renewed claim stays until the pass ends
+    }
+
+    [Fact]
+    public async Task A_step_slower_than_its_pages_pace_queues_its_next_step_at_once()
+    {
+        StoredPending(TimeSpan.FromMinutes(-1));
+        Pages(5, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Delivered")], [Upstream("+33600000003", "Waiting")]);
+        _f.Client.Setup(c => c.ContinuePassAsync(LookupFixture.MonTag, It.IsAny<UpstreamPass>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .Callback((Tag _, UpstreamPass pass, int _, CancellationToken _) =>
+            {
+                pass.Add([Upstream("+33600000001", "Delivered")], 5);
+                pass.Add([Upstream("+33600000002", "Delivered")], 5);
+                _f.Time.Advance(TimeSpan.FromSeconds(30)); // the budget kept it waiting
+            })
+            .Returns(Task.CompletedTask);
+        var renewed = new DueTag(LookupFixture.MonTag, _f.Now + _options.RefreshLease, 1);
+        _f.Store.Setup(s => s.ClaimDueAsync(It.IsAny<DueTag>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync(renewed);
+
+        await Processor().ProcessAsync(Message(), default);
+
+        _queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.FollowUp), TimeSpan.Zero, It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]
@@ -202,6 +224,7 @@ public sealed class RefreshQueueProcessorTests
         Assert.Equal(QueuedRefreshOutcome.Continued, await Processor().ProcessAsync(Message(), default));
 
         _queue.Verify(q => q.EnqueueRefreshAsync(It.IsAny<RefreshMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+        _queue.Verify(q => q.EnqueueRefreshAsync(It.IsAny<RefreshMessage>(), It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]
@@ -240,6 +263,7 @@ public sealed class RefreshQueueProcessorTests
 
         _f.Store.Verify(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()), Times.Never); // no failure recorded
         _queue.Verify(q => q.EnqueueRefreshAsync(It.IsAny<RefreshMessage>(), It.IsAny<CancellationToken>()), Times.Never);
+        _queue.Verify(q => q.EnqueueRefreshAsync(It.IsAny<RefreshMessage>(), It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]

@@ -31,6 +31,7 @@ public sealed class RefreshRunnerTests
         _queue.Setup(q => q.EnqueueRefreshAsync(It.IsAny<RefreshMessage>(), It.IsAny<CancellationToken>()))
             .Callback((RefreshMessage m, CancellationToken _) => _queued.Add(m))
             .Returns(Task.CompletedTask);
+        InFlight();
         // The sweep is not due on these runs.
         _store.Setup(s => s.TryClaimSweepAsync(It.IsAny<DateTimeOffset>(), It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>())).ReturnsAsync(false);
     }
@@ -42,6 +43,12 @@ public sealed class RefreshRunnerTests
     }
 
     private DueTag Row(string tag, int pages = 1, int minutesLate = 1) => new(Tag.Parse(tag), _time.GetUtcNow().AddMinutes(-minutesLate), pages);
+
+    /// <summary>Claims still running, as the schedule holds them: each a lease ahead.</summary>
+    private void InFlight(params DueTag[] claims) =>
+        _store.Setup(s => s.GetClaimsInFlightAsync(It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync(claims);
+
+    private DueTag Claim(string tag, int pages) => new(Tag.Parse(tag), _time.GetUtcNow() + _options.RefreshLease, pages, Claimed: true);
 
     private void Due(params DueTag[] rows) =>
         _store.Setup(s => s.GetDueTagsAsync(It.IsAny<DateTimeOffset>(), It.IsAny<int>(), It.IsAny<CancellationToken>())).ReturnsAsync(rows);
@@ -113,6 +120,52 @@ public sealed class RefreshRunnerTests
         await Runner().RunAsync(default);
 
         Assert.Equal(["huge"], _queued.Select(m => m.Tag));
+    }
+
+    [Fact]
+    public async Task Claims_still_running_are_read_over_one_lease_and_their_pages_come_off_the_runs_share()
+    {
+        InFlight(Claim("running", pages: 30), Claim("passing", pages: 5000));
+        Due(Row("alpha", pages: 20, minutesLate: 9), Row("bravo", pages: 20, minutesLate: 5), Row("charlie", pages: 20));
+
+        var summary = await Runner().RunAsync(default);
+
+        // 30 + 60 (one message of the pass) in flight leave 10 of 100: under half the share, so single-message tags get
+        // half (50): alpha and bravo; charlie's 20 would pass it.
+        _store.Verify(s => s.GetClaimsInFlightAsync(_time.GetUtcNow(), _time.GetUtcNow() + _options.RefreshLease, It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(["alpha", "bravo"], _queued.Select(m => m.Tag));
+        Assert.Equal(90, summary.PagesInFlight);
+        Assert.Equal(40, summary.PagesQueued);
+    }
+
+    [Fact]
+    public async Task A_new_big_pass_waits_for_room_while_small_tags_behind_it_keep_their_turn()
+    {
+        InFlight(Claim("passing", pages: 5000));
+        Due(Row("big", pages: 500, minutesLate: 9), Row("small", pages: 1, minutesLate: 5));
+
+        await Runner().RunAsync(default);
+
+        // 60 in flight + big's 60 would pass 100: the big pass does not start; small still goes.
+        Assert.Equal(["small"], _queued.Select(m => m.Tag));
+        InFlight();
+        _queued.Clear();
+
+        await Runner().RunAsync(default);
+
+        Assert.Equal(["big", "small"], _queued.Select(m => m.Tag)); // first in line once the pass in flight is done
+    }
+
+    [Fact]
+    public async Task With_a_full_share_in_flight_tags_that_fit_one_message_still_get_half_a_run()
+    {
+        InFlight(Claim("p1", 5000), Claim("p2", 5000));
+        Due([.. Enumerable.Range(1, 80).Select(i => Row($"small-{i:D2}", pages: 1, minutesLate: 90 - i))]);
+
+        var summary = await Runner().RunAsync(default);
+
+        Assert.Equal(50, summary.TagsQueued);
+        Assert.Equal(120, summary.PagesInFlight);
     }
 
     [Fact]
@@ -188,5 +241,6 @@ public sealed class RefreshRunnerTests
         Assert.Equal("1", record.GetStructuredStateValue("TagsDue"));
         Assert.Equal("1", record.GetStructuredStateValue("TagsQueued"));
         Assert.Equal("3", record.GetStructuredStateValue("PagesQueued"));
+        Assert.Equal("0", record.GetStructuredStateValue("PagesInFlight"));
     }
 }
