@@ -7,6 +7,7 @@ using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
+using TagStatus.Core.Tracking;
 
 namespace TagStatus.Core.Lookup;
 
@@ -51,6 +52,7 @@ public sealed partial class TagLookupService(
     IPassStore passes,
     IWorkQueue queue,
     IOptions<LookupOptions> options,
+    IOptions<TrackingOptions> tracking,
     TimeProvider time,
     ILogger<TagLookupService> logger)
 {
@@ -248,7 +250,16 @@ public sealed partial class TagLookupService(
         }
         catch (StoreConflictException)
         {
-            // A pass of the tag is already open (a queued refresh): it goes on by its own messages.
+            // A pass of the tag is already open (a queued refresh): it goes on by its own messages. One too old to finish
+            // was abandoned (its messages failed for good, or no step will take it): it goes, and this read takes over,
+            // or every later lookup of the tag would answer 202 for ever.
+            if (await passes.GetCursorAsync(tag, cancellationToken).ConfigureAwait(false) is { } open && now - open.StartedAt > tracking.Value.MaxPassAge)
+            {
+                Log.AbandonedPassTakenOver(logger, tag.Value, open.Pages, open.StartedAt);
+                await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);
+                await HandOverAsync(tag, pass, now, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -315,6 +326,9 @@ public sealed partial class TagLookupService(
 
     private static partial class Log
     {
+        [LoggerMessage(3007, LogLevel.Warning, "Tag {Tag}: an open pass of {Pages} pages begun at {StartedAt} is too old to finish; this lookup's read takes over")]
+        public static partial void AbandonedPassTakenOver(ILogger logger, string tag, int pages, DateTimeOffset startedAt);
+
         [LoggerMessage(3001, LogLevel.Warning, "Storage could not be read for tag {Tag}")]
         public static partial void StoreUnavailable(ILogger logger, string tag, Exception exception);
 

@@ -146,6 +146,26 @@ public sealed class TagLookupServiceTests
         Assert.Empty(_f.Saved);
     }
 
+    [Theory]
+    [InlineData(3, true)]   // abandoned: older than Tracking:MaxPassAge (2 h), no step will finish it
+    [InlineData(1, false)]  // a queued refresh's pass going on: left to its own messages
+    public async Task A_new_tag_whose_open_pass_is_too_old_to_finish_is_taken_over_by_the_lookup_not_left_at_202_for_ever(int hoursOld, bool takenOver)
+    {
+        var pages = Enumerable.Range(0, 12).Select(p => (IReadOnlyList<UpstreamRecipient>)[Upstream($"+336{p:D8}", "Waiting")]).ToArray();
+        _f.Upstream(UpstreamPass.Of(12, PassEnd.ReachedTotal, pages));
+        var open = new PassCursor(40, 40, 1000, _f.Now.AddHours(-hoursOld), new Azure.ETag("c1"), []);
+        _f.Passes.Setup(p => p.GetCursorAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(open);
+        _f.Passes.SetupSequence(p => p.SaveAsync(LookupFixture.MonTag, It.IsAny<UpstreamPass>(), 0, It.IsAny<DateTimeOffset>(), null, It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new StoreConflictException("a pass is open"))
+            .Returns(Task.CompletedTask);
+
+        Assert.IsType<LookupResult.Accepted>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
+
+        var times = takenOver ? Times.Once() : Times.Never();
+        _f.Passes.Verify(p => p.DeleteAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>()), times);
+        _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp), It.IsAny<CancellationToken>()), times);
+    }
+
     public static TheoryData<int> UpstreamFailures => new() { 0, 1, 2, 3 };
 
     private static SmsPartnerException Failure(int which) => which switch

@@ -47,7 +47,7 @@ internal sealed class UpstreamHarness
         Refresher = new TagRefresher(client, Store, Rules, new CallbackObserver(Callbacks.Object), Time, NullLogger<TagRefresher>.Instance);
         Lookup = new TagLookupService(
             Store, Refresher, client, new Mock<IPassStore>().Object, new Mock<IWorkQueue>().Object,
-            Options.Create(new LookupOptions { MaxInlinePages = 20, WaitForRefreshSeconds = 0 }), Time, NullLogger<TagLookupService>.Instance);
+            Options.Create(new LookupOptions { MaxInlinePages = 20, WaitForRefreshSeconds = 0 }), Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
     }
 
     public TrackingOptions Tracking { get; } = new();

@@ -26,9 +26,9 @@ internal sealed class LookupFixture
     public LookupFixture()
     {
         Time = new FakeTimeProvider(Data.T0.AddHours(1));
-        Rules = new TagStateRules(Options.Create(new TrackingOptions()));
+        Rules = new TagStateRules(Options.Create(Tracking));
         Refresher = new TagRefresher(Client.Object, Store.Object, Rules, new NoTagChangeObserver(), Time, NullLogger<TagRefresher>.Instance);
-        Lookup = new TagLookupService(Store.Object, Refresher, Client.Object, Passes.Object, Queue.Object, Options.Create(LookupOptions), Time, NullLogger<TagLookupService>.Instance);
+        Lookup = new TagLookupService(Store.Object, Refresher, Client.Object, Passes.Object, Queue.Object, Options.Create(LookupOptions), Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
         Store.Setup(s => s.TryClaimRefreshAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((Tag tag, DateTimeOffset _, DateTimeOffset until, CancellationToken _) => new RefreshClaim(tag, until, new ETag("claim")));
         Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
@@ -69,6 +69,8 @@ internal sealed class LookupFixture
     public LookupOptions LookupOptions { get; } = new() { WaitForRefreshSeconds = 0 };
 
     public FakeTimeProvider Time { get; }
+
+    public TrackingOptions Tracking { get; } = new();
 
     public TagStateRules Rules { get; }
 
