@@ -75,7 +75,7 @@ public sealed partial class TagLookupService(
             return StorageDown();
         }
 
-        if (stored is not null && IsServableFromStore(stored.Summary, maxAge, time.GetUtcNow()))
+        if (IsServable(stored, maxAge))
         {
             return new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false);
         }
@@ -105,7 +105,7 @@ public sealed partial class TagLookupService(
         {
             // The previous holder may have stored a fresh read after this lookup read the summary.
             stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-            if (stored is not null && IsServableFromStore(stored.Summary, maxAge, time.GetUtcNow()))
+            if (IsServable(stored, maxAge))
             {
                 return new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false);
             }
@@ -163,6 +163,13 @@ public sealed partial class TagLookupService(
         }
     }
 
+    /// <summary>
+    /// A stored summary answers unless its recipients are past retention: then the name is read upstream, and if SMS Partner
+    /// still has rows under it, it starts again as a new tag (<see cref="TagRefresher"/>).
+    /// </summary>
+    private bool IsServable([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] StoredSummary? stored, TimeSpan maxAge) =>
+        stored is { RecipientsExpired: false } && IsServableFromStore(stored.Summary, maxAge, time.GetUtcNow());
+
     /// <summary>Stored data answers when it is younger than <paramref name="maxAge"/> or the tag is settled; <c>maxAge</c> 0 always reads live.</summary>
     public static bool IsServableFromStore(TagSummary summary, TimeSpan maxAge, DateTimeOffset now) =>
         maxAge > TimeSpan.Zero && (summary.State.IsSettled() || now - summary.RefreshedAt <= maxAge);
@@ -217,11 +224,13 @@ public sealed partial class TagLookupService(
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        if (stored is not null && stored.Summary.EstimatedPages > settings.MaxInlinePages)
+        // A summary past retention says nothing of the size of what the name holds now: read it as a new tag.
+        var current = stored is { RecipientsExpired: false } ? stored : null;
+        if (current is not null && current.Summary.EstimatedPages > settings.MaxInlinePages)
         {
-            Log.QueuedBigTag(logger, tag.Value, stored.Summary.EstimatedPages, settings.MaxInlinePages);
+            Log.QueuedBigTag(logger, tag.Value, current.Summary.EstimatedPages, settings.MaxInlinePages);
             await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, Requested: true), cancellationToken).ConfigureAwait(false);
-            return (new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
+            return (new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
         }
 
         var pass = new UpstreamPass();
@@ -230,8 +239,8 @@ public sealed partial class TagLookupService(
         {
             Log.QueuedBigTag(logger, tag.Value, pass.PagesRead, settings.MaxInlinePages);
             await HandOverAsync(tag, pass, now, cancellationToken).ConfigureAwait(false);
-            return (stored is not null
-                ? new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true)
+            return (current is not null
+                ? new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true)
                 : new LookupResult.Accepted(QueuedReadRetryAfter), true);
         }
 
