@@ -163,8 +163,9 @@ public sealed partial class TableTagStore : IRetentionStore
     {
         try
         {
-            await service.DeleteTableAsync(name, cancellationToken).ConfigureAwait(false);
-            return true;
+            // The client answers a missing table without throwing: its status says whether there was one.
+            var response = await service.DeleteTableAsync(name, cancellationToken).ConfigureAwait(false);
+            return response.Status != 404;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
