@@ -9,9 +9,12 @@ using TagStatus.IntegrationTests.Support;
 
 namespace TagStatus.IntegrationTests.Storage;
 
-/// <summary>Retention on Azurite: recipient rows in month tables, an expired month dropped whole, summaries kept.</summary>
+/// <summary>
+/// Retention on Azurite: recipient rows in month tables, an expired month dropped whole, summaries kept until their own
+/// months have passed (RetentionTests.Summaries.cs).
+/// </summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class RetentionTests(AzuriteFixture azurite)
+public sealed partial class RetentionTests(AzuriteFixture azurite)
 {
     private static readonly DateTimeOffset January = new(2025, 1, 20, 9, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset February = new(2025, 2, 3, 9, 0, 0, TimeSpan.Zero);
@@ -26,11 +29,11 @@ public sealed class RetentionTests(AzuriteFixture azurite)
         return new TableServiceClient(azurite.ConnectionString, options);
     }
 
-    private TableTagStore NewStore(int months = 13) => new(
+    private TableTagStore NewStore(int months = 13, int summaryMonths = 25) => new(
         Service(),
         Options.Create(new TagStoreOptions { ConnectionString = azurite.ConnectionString, TablePrefix = _prefix }),
         NullLogger<TableTagStore>.Instance,
-        retention: Options.Create(new RetentionOptions { Months = months }),
+        retention: Options.Create(new RetentionOptions { Months = months, SummaryMonths = summaryMonths }),
         time: _time);
 
     private static Recipient Delivered(string phone) => new(phone, 0, DeliveryStatus.Delivered, "Delivered", false, null);

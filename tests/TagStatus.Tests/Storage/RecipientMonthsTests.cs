@@ -34,17 +34,14 @@ public sealed class RecipientMonthsTests
     public void Every_row_is_kept_at_least_the_months_set()
     {
         // Any first-seen instant and any later now: expired implies at least Months months have passed since first seen.
-        var random = new Random(16);
-        for (var i = 0; i < 10_000; i++)
+        ForRandomCases(16, (random, firstSeen, now) =>
         {
-            var firstSeen = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 5 * 365 * 24 * 60));
-            var now = firstSeen.AddMinutes(random.Next(0, 3 * 365 * 24 * 60));
             var months = random.Next(1, 30);
             if (RecipientMonths.IsExpired(RecipientMonths.Of(firstSeen), now, months))
             {
                 Assert.True(firstSeen.AddMonths(months) <= now, $"{firstSeen:O} expired at {now:O} with {months} months");
             }
-        }
+        });
     }
 
     [Fact]
@@ -90,11 +87,8 @@ public sealed class RecipientMonthsTests
     public void A_summary_outlives_its_recipients_and_is_kept_at_least_the_summary_months()
     {
         // Any first-seen instant, any later now, any valid pair: a summary never expires before its recipients, nor early.
-        var random = new Random(1616);
-        for (var i = 0; i < 10_000; i++)
+        ForRandomCases(1616, (random, firstSeen, now) =>
         {
-            var firstSeen = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 5 * 365 * 24 * 60));
-            var now = firstSeen.AddMinutes(random.Next(0, 4 * 365 * 24 * 60));
             var months = random.Next(1, 30);
             var summaryMonths = random.Next(months, 40);
             var month = RecipientMonths.Of(firstSeen);
@@ -103,6 +97,17 @@ public sealed class RecipientMonthsTests
                 Assert.True(RecipientMonths.IsExpired(month, now, months), $"{firstSeen:O}: summary expired before recipients at {now:O}");
                 Assert.True(firstSeen.AddMonths(summaryMonths) <= now, $"{firstSeen:O} summary expired at {now:O} with {summaryMonths} months");
             }
+        });
+    }
+
+    /// <summary>10,000 first-seen instants over five years, each with a later now up to four years on.</summary>
+    private static void ForRandomCases(int seed, Action<Random, DateTimeOffset, DateTimeOffset> check)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < 10_000; i++)
+        {
+            var firstSeen = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 5 * 365 * 24 * 60));
+            check(random, firstSeen, firstSeen.AddMinutes(random.Next(0, 4 * 365 * 24 * 60)));
         }
     }
 }

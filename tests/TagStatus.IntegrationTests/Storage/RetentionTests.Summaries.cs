@@ -1,52 +1,23 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Storage;
 using TagStatus.Core.Tracking;
-using TagStatus.IntegrationTests.Support;
 
 namespace TagStatus.IntegrationTests.Storage;
 
-/// <summary>Summary retention on Azurite: the seen index, a summary month expired whole, the backfill of older tags.</summary>
-[Collection(AzuriteCollection.Name)]
-public sealed class SummaryRetentionTests(AzuriteFixture azurite)
+/// <summary>Summary retention: the seen index, a summary month expired whole, the backfill of older tags.</summary>
+public sealed partial class RetentionTests
 {
-    private static readonly DateTimeOffset January = new(2025, 1, 20, 9, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset March = new(2025, 3, 10, 9, 0, 0, TimeSpan.Zero);
 
     /// <summary>With one month of recipients and two of summaries kept, January's tags go entirely; March's keep their summary.</summary>
     private static readonly DateTimeOffset MayRun = new(2025, 5, 2, 3, 17, 0, TimeSpan.Zero);
 
-    private readonly string _prefix = AzuriteFixture.UniquePrefix();
-    private readonly FakeTimeProvider _time = new(January);
-    private readonly RecordingPolicy _recording = new();
-
-    private TableServiceClient Service()
-    {
-        var options = new TableClientOptions();
-        options.AddPolicy(_recording, Azure.Core.HttpPipelinePosition.PerCall);
-        return new TableServiceClient(azurite.ConnectionString, options);
-    }
-
-    private TableTagStore NewStore() => new(
-        Service(),
-        Options.Create(new TagStoreOptions { ConnectionString = azurite.ConnectionString, TablePrefix = _prefix }),
-        NullLogger<TableTagStore>.Instance,
-        retention: Options.Create(new RetentionOptions { Months = 1, SummaryMonths = 2 }),
-        time: _time);
+    /// <summary>One month of recipients and two of summaries kept.</summary>
+    private TableTagStore NewSummaryStore() => NewStore(months: 1, summaryMonths: 2);
 
     private TableClient Table(string name) => azurite.Service.GetTableClient(_prefix + name);
-
-    private static Recipient Delivered(string phone) => new(phone, 0, DeliveryStatus.Delivered, "Delivered", false, null);
-
-    /// <summary>A tracked tag re-checked later: a listing row and a schedule row besides its summary.</summary>
-    private static TagSummary Summary(Tag tag, DateTimeOffset firstSeen, params Recipient[] recipients) =>
-        new(tag, TagState.Complete, TagCounts.Of(recipients), Tracked: true, firstSeen, firstSeen, firstSeen, firstSeen.AddDays(1));
-
-    private static async Task SaveAsync(TableTagStore store, Tag tag, DateTimeOffset firstSeen, params Recipient[] recipients) =>
-        await store.SaveRefreshAsync([.. recipients.Select(r => new RecipientWrite(r, null))], Summary(tag, firstSeen, recipients), null, [], default);
 
     /// <summary>Rows of the tag's partitions besides its summary, as subscriptions, deliveries, a claim and a pass leave them.</summary>
     private async Task AddPartitionRowsAsync(Tag tag)
@@ -74,7 +45,7 @@ public sealed class SummaryRetentionTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_tag_is_indexed_by_the_month_it_was_first_seen_before_its_summary_is_written()
     {
-        var store = NewStore();
+        var store = NewSummaryStore();
         var tag = Tag.Parse("indexed");
         // The seen row goes before the summary: with the summary's write failing, the row is there and the summary is not.
         _recording.FailWhen = (method, uri) => method == "POST" && uri.AbsolutePath.EndsWith("/$batch", StringComparison.Ordinal);
@@ -91,7 +62,7 @@ public sealed class SummaryRetentionTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_summary_month_expired_its_summaries_and_every_row_of_their_partitions_go_and_newer_tags_stay()
     {
-        var store = NewStore();
+        var store = NewSummaryStore();
         var old = Tag.Parse("january");
         var recent = Tag.Parse("march");
         await SaveAsync(store, old, January, Delivered("+33600000001"));
@@ -127,7 +98,7 @@ public sealed class SummaryRetentionTests(AzuriteFixture azurite)
     [Fact]
     public async Task Tags_stored_before_the_seen_index_are_backfilled_once_then_expire_like_the_others()
     {
-        var store = NewStore();
+        var store = NewSummaryStore();
         var old = Tag.Parse("before-index");
         await SaveAsync(store, old, January, Delivered("+33600000001"));
         // As an earlier version left it: a summary and no seen row.
@@ -148,7 +119,7 @@ public sealed class SummaryRetentionTests(AzuriteFixture azurite)
     [Fact]
     public async Task Every_query_of_a_retention_run_after_the_backfill_is_partition_scoped()
     {
-        var store = NewStore();
+        var store = NewSummaryStore();
         await store.RemoveExpiredSummariesAsync(January, default); // the backfill, over an empty store: done
         await SaveAsync(store, Tag.Parse("january"), January, Delivered("+33600000001"));
         await AddPartitionRowsAsync(Tag.Parse("january"));
@@ -168,7 +139,7 @@ public sealed class SummaryRetentionTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_summary_written_again_under_a_later_month_is_not_removed_with_the_old_month()
     {
-        var store = NewStore();
+        var store = NewSummaryStore();
         var tag = Tag.Parse("started-again");
         await SaveAsync(store, tag, January, Delivered("+33600000001"));
         // The name started again in March (its old life forgotten): a summary of March, and the old seen row left behind.
