@@ -95,9 +95,13 @@ public sealed partial class TagLookupService(
         if (claim is null)
         {
             Log.RefreshUnderWay(logger, tag.Value);
-            return stored is not null
-                ? new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true)
-                : await WaitForOtherReadAsync(tag, cancellationToken).ConfigureAwait(false);
+            return stored switch
+            {
+                null => await WaitForOtherReadAsync(tag, cancellationToken).ConfigureAwait(false),
+                // Past retention: another lookup is reading what the name holds now, as for a tag not stored yet.
+                { RecipientsExpired: true } => new LookupResult.Accepted(InlineReadRetryAfter),
+                _ => new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true),
+            };
         }
 
         var keepClaim = false;

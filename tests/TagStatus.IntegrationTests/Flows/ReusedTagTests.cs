@@ -83,6 +83,7 @@ public sealed class ReusedTagTests(AzuriteFixture azurite) : IAsyncLifetime
         Simulator.Paging = Simulator.Paging with { PageSize = 20 }; // 15 pages, over the 10 read inline
 
         var first = await _app.GetTagAsync(Name);
+        var whileQueued = await _app.GetTagAsync(Name); // the first lookup's claim holds: a read of the name is under way
         var outcomes = new List<QueuedRefreshOutcome>();
         for (var messages = _app.Queue.TakeRefreshes(); messages.Count > 0; messages = _app.Queue.TakeRefreshes())
         {
@@ -95,6 +96,7 @@ public sealed class ReusedTagTests(AzuriteFixture azurite) : IAsyncLifetime
         var after = await _app.GetTagAsync(Name, "?pageSize=1");
 
         Assert.Equal(202, first.Status);
+        Assert.Equal(202, whileQueued.Status);
         Assert.Equal(QueuedRefreshOutcome.Refreshed, outcomes[^1]);
         Assert.Equal(200, after.Status);
         Assert.Equal(300, after.Json["counts"]!["total"]!.GetValue<int>());
