@@ -74,7 +74,9 @@ var functionAppName = 'func-${serviceName}-${resourceToken}'
 var identityName = 'id-${serviceName}-${resourceToken}'
 var applicationInsightsName = 'appi-${resourceToken}'
 // Every table the app uses (TableTagStore, TablePassStore, TableBudgetStore); the app does not create them in Azure.
-var appTableNames = map(['Tags', 'Recipients', 'TagIndex', 'Passes', 'UpstreamBudget'], table => '${tablePrefix}${table}')
+// Recipient month tables are made by the app on first write; the single Recipients table of earlier versions is no longer
+// listed (an incremental deployment leaves an existing one, which the retention run deletes with the first expired month).
+var appTableNames = map(['Tags', 'TagIndex', 'Passes', 'UpstreamBudget'], table => '${tablePrefix}${table}')
 var smsPartnerApiKeySecretName = 'smspartner-api-key'
 var callbackSigningKeySecretName = 'callback-signing-key'
 

@@ -190,6 +190,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Lookup__RefreshClaimSeconds: '60'
     Lookup__WaitForRefreshSeconds: '3'
     Retention__Months: '13'
+    Retention__SummaryMonths: '25'
     Tracking__Window: '2.00:00:00'
     Tracking__Margin: '06:00:00'
     Tracking__PagesPerRun: '240'

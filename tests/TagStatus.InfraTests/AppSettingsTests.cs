@@ -40,6 +40,7 @@ public class AppSettingsTests
         "Lookup__RefreshClaimSeconds",
         "Lookup__WaitForRefreshSeconds",
         "Retention__Months",
+        "Retention__SummaryMonths",
         "Tracking__Window",
         "Tracking__Margin",
         "Tracking__PagesPerRun",

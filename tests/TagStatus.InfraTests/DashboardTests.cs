@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using TagStatus.Core.Operations;
 
 namespace TagStatus.InfraTests;
@@ -51,6 +53,39 @@ public class DashboardTests
     public void Every_metric_the_app_exports_has_a_chart(string metric)
     {
         Assert.Contains(ChartQueries, q => q.StartsWith($"customMetrics | where name == \"{metric}\" |", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Azure Monitor's exporter writes each instrument as a <c>customMetrics</c> row named exactly as the instrument (its meter
+    /// goes to the namespace, its tags to <c>customDimensions</c>): so the names the workbook and the alerts query must be
+    /// exactly the instruments the meter declares, both ways.
+    /// </summary>
+    [Fact]
+    public void The_workbook_and_alerts_query_exactly_the_instruments_the_meter_declares()
+    {
+        var declared = new List<string>();
+        using var factory = new OwnMeterFactory();
+        using (var listener = new MeterListener())
+        {
+            listener.InstrumentPublished = (instrument, _) =>
+            {
+                if (factory.Made(instrument.Meter))
+                {
+                    declared.Add(instrument.Name);
+                }
+            };
+            listener.Start();
+            _ = new TagStatusMetrics(factory);
+        }
+
+        var alertQueries = CompiledTemplate.Instance.OfType("Microsoft.Insights/scheduledQueryRules")
+            .SelectMany(rule => rule.Properties.GetProperty("criteria").GetProperty("allOf").EnumerateArray().Select(c => c.GetProperty("query").GetString()!));
+        var queried = ChartQueries.Concat(alertQueries)
+            .SelectMany(query => Regex.Matches(query, "name == \"([^\"]+)\"").Select(match => match.Groups[1].Value))
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.Equal(declared.Order(StringComparer.Ordinal), queried.Order(StringComparer.Ordinal));
+        Assert.Equal(declared.Order(StringComparer.Ordinal), TagStatusMetrics.Names.All.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -112,4 +147,21 @@ public class DashboardTests
     private static JsonElement Deployment(string name) =>
         CompiledTemplate.Instance.Main.Template.GetProperty("resources").EnumerateArray()
             .Single(r => r.GetProperty("type").GetString() == "Microsoft.Resources/deployments" && r.GetProperty("name").GetString() == name);
+}
+
+/// <summary>Meters of this test only, so instruments of other tests' meters of the same name are not counted.</summary>
+internal sealed class OwnMeterFactory : IMeterFactory
+{
+    private readonly List<Meter> _meters = [];
+
+    public Meter Create(MeterOptions options)
+    {
+        var meter = new Meter(options);
+        _meters.Add(meter);
+        return meter;
+    }
+
+    public bool Made(Meter meter) => _meters.Contains(meter);
+
+    public void Dispose() => _meters.ForEach(meter => meter.Dispose());
 }

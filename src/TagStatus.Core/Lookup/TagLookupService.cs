@@ -77,7 +77,7 @@ public sealed partial class TagLookupService(
             return StorageDown();
         }
 
-        if (stored is not null && IsServableFromStore(stored.Summary, maxAge, time.GetUtcNow()))
+        if (IsServable(stored, maxAge))
         {
             return new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false);
         }
@@ -97,9 +97,13 @@ public sealed partial class TagLookupService(
         if (claim is null)
         {
             Log.RefreshUnderWay(logger, tag.Value);
-            return stored is not null
-                ? new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true)
-                : await WaitForOtherReadAsync(tag, cancellationToken).ConfigureAwait(false);
+            return stored switch
+            {
+                null => await WaitForOtherReadAsync(tag, cancellationToken).ConfigureAwait(false),
+                // Past retention: another lookup is reading what the name holds now, as for a tag not stored yet.
+                { RecipientsExpired: true } => new LookupResult.Accepted(InlineReadRetryAfter),
+                _ => new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true),
+            };
         }
 
         var keepClaim = false;
@@ -107,7 +111,7 @@ public sealed partial class TagLookupService(
         {
             // The previous holder may have stored a fresh read after this lookup read the summary.
             stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-            if (stored is not null && IsServableFromStore(stored.Summary, maxAge, time.GetUtcNow()))
+            if (IsServable(stored, maxAge))
             {
                 return new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false);
             }
@@ -165,6 +169,13 @@ public sealed partial class TagLookupService(
         }
     }
 
+    /// <summary>
+    /// A stored summary answers unless its recipients are past retention: then the name is read upstream, and if SMS Partner
+    /// still has rows under it, it starts again as a new tag (<see cref="TagRefresher"/>).
+    /// </summary>
+    private bool IsServable([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] StoredSummary? stored, TimeSpan maxAge) =>
+        stored is { RecipientsExpired: false } && IsServableFromStore(stored.Summary, maxAge, time.GetUtcNow());
+
     /// <summary>Stored data answers when it is younger than <paramref name="maxAge"/> or the tag is settled; <c>maxAge</c> 0 always reads live.</summary>
     public static bool IsServableFromStore(TagSummary summary, TimeSpan maxAge, DateTimeOffset now) =>
         maxAge > TimeSpan.Zero && (summary.State.IsSettled() || now - summary.RefreshedAt <= maxAge);
@@ -219,11 +230,13 @@ public sealed partial class TagLookupService(
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        if (stored is not null && stored.Summary.EstimatedPages > settings.MaxInlinePages)
+        // A summary past retention says nothing of the size of what the name holds now: read it as a new tag.
+        var current = stored is { RecipientsExpired: false } ? stored : null;
+        if (current is not null && current.Summary.EstimatedPages > settings.MaxInlinePages)
         {
-            Log.QueuedBigTag(logger, tag.Value, stored.Summary.EstimatedPages, settings.MaxInlinePages);
+            Log.QueuedBigTag(logger, tag.Value, current.Summary.EstimatedPages, settings.MaxInlinePages);
             await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, Requested: true), cancellationToken).ConfigureAwait(false);
-            return (new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
+            return (new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
         }
 
         var pass = new UpstreamPass();
@@ -232,8 +245,8 @@ public sealed partial class TagLookupService(
         {
             Log.QueuedBigTag(logger, tag.Value, pass.PagesRead, settings.MaxInlinePages);
             await HandOverAsync(tag, pass, now, cancellationToken).ConfigureAwait(false);
-            return (stored is not null
-                ? new LookupResult.Found(stored.Summary, LookupSource.Store, Stale: false, Refreshing: true)
+            return (current is not null
+                ? new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true)
                 : new LookupResult.Accepted(QueuedReadRetryAfter), true);
         }
 

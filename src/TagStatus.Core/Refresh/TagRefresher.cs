@@ -35,7 +35,8 @@ public sealed partial class TagRefresher(
     ITagChangeObserver changeObserver,
     TimeProvider time,
     ILogger<TagRefresher> logger,
-    TagStatusMetrics? metrics = null)
+    TagStatusMetrics? metrics = null,
+    IRetentionStore? retention = null)
 {
     // Each lost race means another writer committed; this bounds the wait under heavy contention.
     private const int MaxConflictRetries = 8;
@@ -70,6 +71,16 @@ public sealed partial class TagRefresher(
             catch (StoreConflictException) when (attempt < MaxConflictRetries)
             {
                 Log.RefreshRaced(logger, tag.Value, attempt);
+            }
+            catch (RecipientsExpiredException) when (retention is not null && pass.RowsReadCount > 0 && attempt < MaxConflictRetries)
+            {
+                // The name is in use again after its recipients expired: the old tag goes, this pass stores it as new.
+                var expired = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+                if (expired is not null)
+                {
+                    Log.Restarted(logger, tag.Value, expired.Summary.FirstSeenAt);
+                    await retention.RestartExpiredTagAsync(expired, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
     }
@@ -150,6 +161,9 @@ public sealed partial class TagRefresher(
 
         [LoggerMessage(4002, LogLevel.Information, "Tag {Tag} went from {From} to {To} ({Total} recipients, {Waiting} waiting)")]
         public static partial void StateChanged(ILogger logger, string tag, string from, string to, int total, int waiting);
+
+        [LoggerMessage(4004, LogLevel.Information, "Tag {Tag} (first seen {FirstSeenAt}) is past retention and was read again: it starts again as a new tag")]
+        public static partial void Restarted(ILogger logger, string tag, DateTimeOffset firstSeenAt);
 
         [LoggerMessage(4003, LogLevel.Information, "Tag {Tag} was read partially: {Distinct} distinct rows of {Announced} announced, pass ended {End}")]
         public static partial void PartialRead(ILogger logger, string tag, int distinct, int? announced, PassEnd end);

@@ -3,7 +3,11 @@ using TagStatus.Core.Domain;
 
 namespace TagStatus.Core.Storage;
 
-public sealed record StoredSummary(TagSummary Summary, ETag ETag);
+public sealed record StoredSummary(TagSummary Summary, ETag ETag)
+{
+    /// <summary>The tag's recipients are past retention: the summary answers, but is no longer a cache of SMS Partner's rows.</summary>
+    public bool RecipientsExpired { get; init; }
+}
 
 public sealed record StoredRecipient(Recipient Recipient, ETag ETag);
 

@@ -3,14 +3,32 @@ using System.Globalization;
 
 namespace TagStatus.Core.Storage;
 
-/// <summary>How long stored data is kept. Section <c>Retention</c>. Summaries are small and kept (no expiry yet).</summary>
-public sealed class RetentionOptions
+/// <summary>How long stored data is kept. Section <c>Retention</c>.</summary>
+public sealed class RetentionOptions : IValidatableObject
 {
     public const string SectionName = "Retention";
 
     /// <summary>Months of recipient rows kept, counted in whole months from the month a tag was first seen.</summary>
     [Range(1, 1200, ErrorMessage = "Retention:Months must be between 1 and 1200.")]
     public int Months { get; set; } = 13;
+
+    /// <summary>
+    /// Months a tag's summary (and every row of its partitions: subscriptions, deliveries, listing, schedule, passes) is
+    /// kept, counted like <see cref="Months"/>. Default 25: a year of summaries after the recipients go, so a campaign can
+    /// still be compared with the same one a year later.
+    /// </summary>
+    [Range(1, 1200, ErrorMessage = "Retention:SummaryMonths must be between 1 and 1200.")]
+    public int SummaryMonths { get; set; } = 25;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (SummaryMonths < Months)
+        {
+            yield return new ValidationResult(
+                $"Retention:SummaryMonths ({SummaryMonths}) must be at least Retention:Months ({Months}): a summary answers for its recipients while they are kept.",
+                [nameof(SummaryMonths)]);
+        }
+    }
 }
 
 /// <summary>

@@ -6,7 +6,10 @@ using TagStatus.Core.Domain;
 
 namespace TagStatus.Core.Storage;
 
-/// <summary>What the daily retention run needs of the store: its claim and the drop of expired month tables.</summary>
+/// <summary>
+/// What the daily retention run needs of the store (its claim, the drop of expired month tables, the removal of expired
+/// summaries), and what starts a tag name again once its recipients expired.
+/// </summary>
 public interface IRetentionStore
 {
     /// <summary>True for exactly one caller per <paramref name="every"/>, across instances.</summary>
@@ -18,6 +21,20 @@ public interface IRetentionStore
     /// Returns the names of the tables deleted.
     /// </summary>
     Task<IReadOnlyList<string>> DropExpiredRecipientsAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes the tags first seen in months past <see cref="RetentionOptions.SummaryMonths"/>: their summaries and every row
+    /// of their partitions (read by key range from the seen index, so the cost grows with the tags that expire), after one
+    /// bounded step of the one-off backfill of seen rows for tags stored before the index existed.
+    /// </summary>
+    Task<SummaryRetentionResult> RemoveExpiredSummariesAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets a tag whose recipients are past <see cref="RetentionOptions.Months"/> (its summary, subscriptions, deliveries,
+    /// listing and schedule rows), so a new read of the name stores it as a new tag, first seen now. A summary written
+    /// since <paramref name="expired"/> was read stays.
+    /// </summary>
+    Task RestartExpiredTagAsync(StoredSummary expired, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -84,7 +101,8 @@ public sealed partial class TableTagStore : IRetentionStore
     /// <summary>The table to read the tag's recipients from; throws when they are past retention.</summary>
     private async Task<(TableClient Table, string? Month)> RecipientsTableOfAsync(Tag tag, CancellationToken cancellationToken)
     {
-        if (!_homes.TryGetValue(tag, out var home))
+        // A remembered home past retention is read again: the name may have started again since (a new home).
+        if (!_homes.TryGetValue(tag, out var home) || RecipientMonths.IsExpired(home.ExpiresWith, _time.GetUtcNow(), _retention.Months))
         {
             var stored = (await GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false))?.Summary;
             // No summary yet: rows of a first write that died before its summary sit in this month's table.
@@ -135,7 +153,7 @@ public sealed partial class TableTagStore : IRetentionStore
 
     private void ThrowIfExpired(TagSummary summary)
     {
-        if (RecipientMonths.IsExpired(HomeOf(summary).ExpiresWith, _time.GetUtcNow(), _retention.Months))
+        if (RecipientsExpired(summary))
         {
             throw new RecipientsExpiredException(summary.Tag.Value, summary.RecipientsMonth);
         }
@@ -145,8 +163,9 @@ public sealed partial class TableTagStore : IRetentionStore
     {
         try
         {
-            await service.DeleteTableAsync(name, cancellationToken).ConfigureAwait(false);
-            return true;
+            // The client answers a missing table without throwing: its status says whether there was one.
+            var response = await service.DeleteTableAsync(name, cancellationToken).ConfigureAwait(false);
+            return response.Status != 404;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

@@ -48,7 +48,7 @@ public sealed partial class TableTagStore(
 
         var summary = ToSummary(entity);
         RememberHome(summary);
-        return new StoredSummary(summary, entity.ETag);
+        return new StoredSummary(summary, entity.ETag) { RecipientsExpired = RecipientsExpired(summary) };
     }
 
     public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
@@ -85,6 +85,7 @@ public sealed partial class TableTagStore(
         // row may be left, dropped when it comes due), and the caller merges again.
         var previous = replacing?.Summary;
         summary = WithRecipientsMonth(summary, previous);
+        await MarkSeenAsync(summary, previous, cancellationToken).ConfigureAwait(false); // summary retention's index (TableTagStore.Summaries.cs)
         var recipients = await RecipientsTableForWriteAsync(summary, cancellationToken).ConfigureAwait(false);
         await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
 
@@ -125,6 +126,7 @@ public sealed partial class TableTagStore(
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var previous = await ReadOverwrittenAsync(summary.Tag, expectedETag, cancellationToken).ConfigureAwait(false);
         summary = WithRecipientsMonth(summary, previous);
+        await MarkSeenAsync(summary, previous, cancellationToken).ConfigureAwait(false); // summary retention's index (TableTagStore.Summaries.cs)
         await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
         var entity = ToEntity(summary);
         try

@@ -9,9 +9,11 @@ public sealed class TagStoreOptions : IValidatableObject
 
     /// <summary>
     /// Every table the app uses, before the prefix (<c>UpstreamBudget</c> is the shared call budget's). The Bicep makes the
-    /// same list in Azure (infra/main.bicep, <c>appTableNames</c>); the infra tests compare the two.
+    /// same list in Azure (infra/main.bicep, <c>appTableNames</c>); the infra tests compare the two. Recipient month tables
+    /// are made on their month's first write; the single <c>Recipients</c> table of earlier versions is no longer made: where
+    /// it exists it is still read, and the retention run deletes it with the first expired month table.
     /// </summary>
-    public static readonly IReadOnlyList<string> TableNames = ["Tags", "Recipients", "TagIndex", "Passes", SmsPartner.Budget.TableBudgetStore.TableName];
+    public static readonly IReadOnlyList<string> TableNames = ["Tags", "TagIndex", "Passes", SmsPartner.Budget.TableBudgetStore.TableName];
 
     public string? ConnectionString { get; set; }
 

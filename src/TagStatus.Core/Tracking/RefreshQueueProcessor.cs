@@ -122,7 +122,8 @@ public sealed partial class RefreshQueueProcessor(
         }
         catch (RecipientsExpiredException)
         {
-            // Past retention: never read again. The claimed schedule row goes, and the sweep only restores recent tags.
+            // Past retention and SMS Partner had no rows under the name (with rows, the refresher starts the tag again):
+            // not read again. The claimed schedule row goes, and the sweep only restores recent tags.
             Log.Expired(logger, tag.Value);
             return QueuedRefreshOutcome.Dropped;
         }

@@ -5,8 +5,10 @@ namespace TagStatus.Core.Tracking;
 
 /// <summary>
 /// The daily retention run: once per <see cref="Every"/> across instances (the sweep's claim pattern), it deletes the
-/// month tables of recipients past <see cref="RetentionOptions.Months"/>. Its cost is one listing of tables by name range
-/// and a delete per expired month, however long the app has run. Idempotent: a replayed run finds nothing left to drop.
+/// month tables of recipients past <see cref="RetentionOptions.Months"/> (one listing of tables by name range and a delete
+/// per expired month), then the tags past <see cref="RetentionOptions.SummaryMonths"/> (a key range of the seen index and
+/// a few partition-scoped requests per expired tag). However long the app has run, its cost follows what expires.
+/// Idempotent: a replayed run finds nothing left to remove.
 /// </summary>
 public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider time, ILogger<RetentionRunner> logger)
 {
@@ -26,13 +28,18 @@ public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider 
         }
 
         var dropped = await store.DropExpiredRecipientsAsync(now, cancellationToken).ConfigureAwait(false);
-        Log.Ran(logger, dropped.Count, string.Join(',', dropped));
+        var summaries = await store.RemoveExpiredSummariesAsync(now, cancellationToken).ConfigureAwait(false);
+        Log.Ran(logger, dropped.Count, string.Join(',', dropped), summaries.TagsRemoved, summaries.TagsBackfilled, summaries.BackfillDone);
+        LastSummaries = summaries;
         return dropped;
     }
 
+    /// <summary>What the last run of this instance did to summaries (null before one ran here).</summary>
+    public SummaryRetentionResult? LastSummaries { get; private set; }
+
     private static partial class Log
     {
-        [LoggerMessage(4401, LogLevel.Information, "Retention run: {Count} recipient tables past retention deleted ({Tables})")]
-        public static partial void Ran(ILogger logger, int count, string tables);
+        [LoggerMessage(4401, LogLevel.Information, "Retention run: {Count} recipient tables past retention deleted ({Tables}); {TagsRemoved} tags past summary retention removed; seen rows backfilled {TagsBackfilled} (backfill done: {BackfillDone})")]
+        public static partial void Ran(ILogger logger, int count, string tables, int tagsRemoved, int tagsBackfilled, bool backfillDone);
     }
 }

@@ -34,17 +34,14 @@ public sealed class RecipientMonthsTests
     public void Every_row_is_kept_at_least_the_months_set()
     {
         // Any first-seen instant and any later now: expired implies at least Months months have passed since first seen.
-        var random = new Random(16);
-        for (var i = 0; i < 10_000; i++)
+        ForRandomCases(16, (random, firstSeen, now) =>
         {
-            var firstSeen = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 5 * 365 * 24 * 60));
-            var now = firstSeen.AddMinutes(random.Next(0, 3 * 365 * 24 * 60));
             var months = random.Next(1, 30);
             if (RecipientMonths.IsExpired(RecipientMonths.Of(firstSeen), now, months))
             {
                 Assert.True(firstSeen.AddMonths(months) <= now, $"{firstSeen:O} expired at {now:O} with {months} months");
             }
-        }
+        });
     }
 
     [Fact]
@@ -64,5 +61,53 @@ public sealed class RecipientMonthsTests
         var results = new List<ValidationResult>();
         Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
         Assert.All(results, r => Assert.StartsWith("Retention:Months", r.ErrorMessage, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(13, 25, true)]
+    [InlineData(13, 13, true)]
+    [InlineData(13, 12, false)]
+    [InlineData(1, 0, false)]
+    public void SummaryMonths_is_checked_and_never_below_Months(int months, int summaryMonths, bool valid)
+    {
+        var options = new RetentionOptions { Months = months, SummaryMonths = summaryMonths };
+        var results = new List<ValidationResult>();
+        Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
+        Assert.All(results, r => Assert.StartsWith("Retention:SummaryMonths", r.ErrorMessage, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_defaults_keep_summaries_a_year_longer_than_recipients()
+    {
+        var options = new RetentionOptions();
+        Assert.Equal((13, 25), (options.Months, options.SummaryMonths));
+    }
+
+    [Fact]
+    public void A_summary_outlives_its_recipients_and_is_kept_at_least_the_summary_months()
+    {
+        // Any first-seen instant, any later now, any valid pair: a summary never expires before its recipients, nor early.
+        ForRandomCases(1616, (random, firstSeen, now) =>
+        {
+            var months = random.Next(1, 30);
+            var summaryMonths = random.Next(months, 40);
+            var month = RecipientMonths.Of(firstSeen);
+            if (RecipientMonths.IsExpired(month, now, summaryMonths))
+            {
+                Assert.True(RecipientMonths.IsExpired(month, now, months), $"{firstSeen:O}: summary expired before recipients at {now:O}");
+                Assert.True(firstSeen.AddMonths(summaryMonths) <= now, $"{firstSeen:O} summary expired at {now:O} with {summaryMonths} months");
+            }
+        });
+    }
+
+    /// <summary>10,000 first-seen instants over five years, each with a later now up to four years on.</summary>
+    private static void ForRandomCases(int seed, Action<Random, DateTimeOffset, DateTimeOffset> check)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < 10_000; i++)
+        {
+            var firstSeen = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 5 * 365 * 24 * 60));
+            check(random, firstSeen, firstSeen.AddMinutes(random.Next(0, 4 * 365 * 24 * 60)));
+        }
     }
 }
