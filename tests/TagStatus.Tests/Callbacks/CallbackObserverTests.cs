@@ -38,7 +38,7 @@ public sealed class CallbackObserverTests
             new Subscription("mon-prefix", null, new Uri("https://hooks.example.com/e"), T0) { TagPrefix = "mon" },
             new Subscription("other-prefix", null, new Uri("https://hooks.example.com/f"), T0) { TagPrefix = "promo" });
 
-        var rows = await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default);
+        var rows = await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default);
 
         var deliveries = rows.Cast<CallbackDelivery>().ToList();
         Assert.Equal(["own-all", "any-completed", "mon-prefix"], deliveries.Select(d => d.Subscription.Id));
@@ -51,7 +51,7 @@ public sealed class CallbackObserverTests
     {
         Subscribers("a1", "b2", "c3");
 
-        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default)).Cast<CallbackDelivery>().ToList();
+        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default)).Cast<CallbackDelivery>().ToList();
 
         Assert.Equal(["a1", "b2", "c3"], rows.Select(r => r.Subscription.Id));
         Assert.All(rows, r => Assert.Equal("tag.completed", r.EventType));
@@ -64,7 +64,7 @@ public sealed class CallbackObserverTests
     {
         Subscribers("a1", "b2");
 
-        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default)).Cast<CallbackDelivery>().ToList();
+        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default)).Cast<CallbackDelivery>().ToList();
 
         Assert.Single(rows.Select(r => r.EventId).Distinct());
         Assert.Equal(rows[0].Body, rows[1].Body);
@@ -76,7 +76,7 @@ public sealed class CallbackObserverTests
     {
         Subscribers("a1");
 
-        var row = (CallbackDelivery)Assert.Single(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default));
+        var row = (CallbackDelivery)Assert.Single(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default));
 
         var json = JsonNode.Parse(row.Body)!;
         Assert.Equal(row.EventId, (string?)json["id"]);
@@ -93,8 +93,8 @@ public sealed class CallbackObserverTests
         Subscribers("a1");
         var observer = new CallbackObserver(_callbacks.Object);
 
-        var first = (CallbackDelivery)Assert.Single(await observer.OnChangeAsync(Pending, Complete, default));
-        var second = (CallbackDelivery)Assert.Single(await observer.OnChangeAsync(Pending, Complete, default));
+        var first = (CallbackDelivery)Assert.Single(await observer.OnChangeAsync(Pending, Complete, OptOutChanges.None, default));
+        var second = (CallbackDelivery)Assert.Single(await observer.OnChangeAsync(Pending, Complete, OptOutChanges.None, default));
 
         Assert.NotEqual(first.EventId, second.EventId);
     }
@@ -104,14 +104,14 @@ public sealed class CallbackObserverTests
     {
         Subscribers();
 
-        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default));
+        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default));
     }
 
     [Fact]
     public async Task No_change_writes_nothing_and_reads_no_subscription()
     {
         // Strict mock: any read of the subscriptions would throw.
-        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Pending with { RefreshedAt = Pending.RefreshedAt.AddMinutes(1) }, default));
-        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(null, Pending, default));
+        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Pending with { RefreshedAt = Pending.RefreshedAt.AddMinutes(1) }, OptOutChanges.None, default));
+        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(null, Pending, OptOutChanges.None, default));
     }
 }
