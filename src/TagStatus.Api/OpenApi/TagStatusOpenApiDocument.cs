@@ -359,8 +359,8 @@ public static class TagStatusOpenApiDocument
         OperationId = Operations.SubscribeToTag,
         Summary = "When a tag's delivery changes state",
         Description =
-            "Registers a webhook: the tag is tracked, and each change of state it asks for (events: tag.completed, tag.expired, tag.changed, tag.reopened; "
-            + "all when left out) is POSTed to the callback URL, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature) "
+            "Registers a webhook: the tag is tracked, and each change of state it asks for (events: tag.completed, tag.expired, tag.changed, tag.reopened, recipient.optedOut; "
+            + "the four tag events when left out) is POSTed to the callback URL, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature) "
             + "with the secret returned here, once. Answers 201 with Location; DELETE on it unsubscribes.",
         Parameters = [TagParameter()],
         RequestBody = new OpenApiRequestBody
@@ -398,7 +398,7 @@ public static class TagStatusOpenApiDocument
         OperationId = Operations.SubscribeToAnyTag,
         Summary = "When a campaign settles",
         Description =
-            "Registers a webhook for every tag (or every tag that starts with tagPrefix): each event it asks for (events; all when left out) "
+            "Registers a webhook for every tag (or every tag that starts with tagPrefix): each event it asks for (events; the four tag events when left out) "
             + "is POSTed to the callback URL, signed the Standard Webhooks way with the secret returned here, once. Tags are not tracked by this: "
             + "register them (POST /api/tags) as campaigns are sent. Answers 201 with Location; DELETE on it unsubscribes.",
         RequestBody = new OpenApiRequestBody
@@ -642,14 +642,24 @@ public static class TagStatusOpenApiDocument
                 "The event POSTed to a subscriber, with the Standard Webhooks headers webhook-id (the body's id), webhook-timestamp (Unix seconds) and "
                 + "webhook-signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>, keyed with the subscription's secret; two during a rotation)",
                 ("id", String("Event ID", "Unique per event; delivery is at least once, so deduplicate on it"), true),
-                ("type", String("Event Type", "tag.completed, tag.expired, tag.changed, or tag.reopened (a settled tag read again found new messages: it is pending again, with a new window)",
+                ("type", String("Event Type", "tag.completed, tag.expired, tag.changed, tag.reopened (a settled tag read again found new messages: it is pending again, with a new window), "
+                    + "or recipient.optedOut (recipients' stopSms turned true: one event per change of the tag, listing the numbers)",
                     [.. TagEvent.Types.Select(t => (IOpenApiAny)new OpenApiString(t))]), true),
                 ("tag", String("Tag", "The tag"), true),
                 ("occurredAt", DateTime("Occurred At", "When the change was seen"), true),
                 ("data", Object(
                     "The tag after the change",
                     ("state", String("State", "pending, complete or expired", StateEnum()), true),
-                    ("counts", CountsSchema().WithSummary("Counts"), true)).WithSummary("Data"), true)),
+                    ("counts", CountsSchema().WithSummary("Counts"), true),
+                    ("phoneNumbers", new OpenApiSchema
+                    {
+                        Type = "array",
+                        MaxItems = TagEvent.MaxOptedOutNumbers,
+                        Description = $"recipient.optedOut only: the numbers that opted out in this change (at most {TagEvent.MaxOptedOutNumbers}, in ordinal order)",
+                        Items = String("Phone Number", "A number that opted out"),
+                    }.WithSummary("Phone Numbers"), false),
+                    ("unlisted", Integer("Unlisted", "recipient.optedOut only: opted-out recipients of this change that phoneNumbers does not list (beyond its cap, or "
+                        + "left by an interrupted save); page the tag's recipients and read stopSms to find them"), false)).WithSummary("Data"), true)),
 
             [Schemas.Health] = Object(
                 "The refresh backlog and the work queues, read now",
@@ -684,7 +694,7 @@ public static class TagStatusOpenApiDocument
             .With(s => s.Extensions[NotificationUrl] = new OpenApiBoolean(true)), true);
 
     private static (string, OpenApiSchema, bool) EventsProperty() =>
-        ("events", EventsSchema("The event types to send; all when left out"), false);
+        ("events", EventsSchema("The event types to send; when left out, the tag's state events (every type but recipient.optedOut)"), false);
 
     private static OpenApiSchema EventsSchema(string description) => new OpenApiSchema
     {
@@ -744,7 +754,8 @@ public static class TagStatusOpenApiDocument
         ("delivered", Integer("Delivered", "Messages delivered"), true),
         ("notDelivered", Integer("Not Delivered", "Messages that will not be delivered"), true),
         ("waiting", Integer("Waiting", "Messages with no delivery report yet"), true),
-        ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true));
+        ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true),
+        ("optedOut", Integer("Opted Out", "Messages whose recipient opted out (stopSms true), whatever their status; left out for a tag not read again since this was counted"), false));
 
     private static OpenApiParameter TagParameter() => new OpenApiParameter
     {

@@ -70,5 +70,5 @@ public sealed class CallbackObserver(ICallbackStore callbacks) : ITagChangeObser
     }
 
     private static TagEventCounts CountsOf(TagCounts counts) =>
-        new(counts.Total, counts.Delivered, counts.NotDelivered, counts.Waiting, counts.Unknown, counts.OptedOut);
+        new(counts.Total, counts.Delivered, counts.NotDelivered, counts.Waiting, counts.Unknown) { OptedOut = counts.OptedOut };
 }

@@ -68,8 +68,12 @@ public sealed record TagEventData(string State, TagEventCounts Counts)
     public int? Unlisted { get; init; }
 }
 
-/// <param name="OptedOut">Recipients whose <c>stopSms</c> is true; null for tags not read again since it was counted.</param>
-public sealed record TagEventCounts(int Total, int Delivered, int NotDelivered, int Waiting, int Unknown, int? OptedOut = null);
+public sealed record TagEventCounts(int Total, int Delivered, int NotDelivered, int Waiting, int Unknown)
+{
+    /// <summary>Recipients whose <c>stopSms</c> is true; left out for tags not read again since it was counted.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? OptedOut { get; init; }
+}
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, Converters = [typeof(UtcSecondsConverter)])]
 [JsonSerializable(typeof(TagEvent))]

@@ -38,7 +38,7 @@ public sealed class TagRefresherTests
         Assert.All(saved.Changed, w => Assert.Null(w.ExpectedETag));
         Assert.Equal(_f.Now, saved.Summary.FirstSeenAt);
         Assert.Equal(_f.Now, saved.Summary.RefreshedAt);
-        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), saved.Summary.Counts);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0, OptedOut: 0), saved.Summary.Counts);
         Assert.Equal(TagState.Pending, saved.Summary.State);
         Assert.Null(result.PreviousState);
         Assert.Equal(2, result.RecipientsChanged);
@@ -110,7 +110,7 @@ public sealed class TagRefresherTests
         Assert.Equal(new ETag("after"), _f.Saved[1].ExpectedETag);
         Assert.Empty(_f.Saved[1].Changed);
         Assert.Equal([DeliveryStatus.Delivered, DeliveryStatus.Waiting], result.Snapshot.Recipients.Select(r => r.Status));
-        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), result.Snapshot.Summary.Counts);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0, OptedOut: 0), result.Snapshot.Summary.Counts);
         _f.Client.Verify(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>()), Times.Exactly(2));
     }
