@@ -104,7 +104,8 @@ public sealed record SubscriptionResponse(
 public sealed record SecretResponse(string Secret, DateTimeOffset PreviousSecretValidUntil);
 
 public sealed record DeadLetterDto(
-    string Id, string Tag, string EventId, string EventType, string SubscriptionId, string CallbackTarget, int Status, int Attempts, DateTimeOffset DeadLetteredAt);
+    string Id, string Tag, string EventId, string EventType, string SubscriptionId, string CallbackTarget, int? Status, int Attempts, DateTimeOffset DeadLetteredAt,
+    string Reason);
 
 public sealed record DeadLetterListResponse(IReadOnlyList<DeadLetterDto> Value, string? ContinuationToken);
 

@@ -39,6 +39,7 @@ public static class TagStatusOpenApiDocument
         public const string RotateAnyTagSubscriptionSecret = "RotateAnyTagSubscriptionSecret";
         public const string ListDeadLetters = "ListDeadLetters";
         public const string ReplayDeadLetter = "ReplayDeadLetter";
+        public const string DeleteDeadLetter = "DeleteDeadLetter";
         public const string GetOpenApiDocument = "GetOpenApiDocument";
         public const string GetHealth = "GetHealth";
     }
@@ -157,6 +158,10 @@ public static class TagStatusOpenApiDocument
                 ["/deadletters"] = new OpenApiPathItem
                 {
                     Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = ListDeadLetters() },
+                },
+                ["/deadletters/{id}"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Delete] = DeleteDeadLetter() },
                 },
                 ["/deadletters/{id}/replay"] = new OpenApiPathItem
                 {
@@ -453,8 +458,9 @@ public static class TagStatusOpenApiDocument
     private static OpenApiOperation ListDeadLetters() => Secured(new OpenApiOperation
     {
         OperationId = Operations.ListDeadLetters,
-        Summary = "List the events receivers refused",
-        Description = "Deliveries a receiver answered 400 or 413 to: kept, not retried, until an operator replays them.",
+        Summary = "List the events receivers refused or never took",
+        Description = "Deliveries a receiver answered 400 or 413 to (reason refused), or whose every attempt failed (reason exhausted): kept until an "
+            + "operator replays or deletes them, or Callbacks__DeadLetterDays passes. Oldest first, after any kept by earlier versions.",
         Parameters =
         [
             IntegerQuery("top", "Page Size", "At most this many dead letters", 1, 100, 50),
@@ -475,22 +481,36 @@ public static class TagStatusOpenApiDocument
         },
     }).WithVisibility(Internal);
 
+    private static OpenApiParameter DeadLetterIdParameter() => new OpenApiParameter
+    {
+        Name = "id",
+        In = ParameterLocation.Path,
+        Required = true,
+        Description = "The dead letter's id, as the listing gives it.",
+        Schema = new OpenApiSchema { Type = "string", Pattern = "^(t[0-9]{19}\\.)?[0-9a-f]{32}\\.[0-9a-f]{32}$" },
+    }.WithSummary("Dead Letter ID");
+
+    private static OpenApiOperation DeleteDeadLetter() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.DeleteDeadLetter,
+        Summary = "Delete a dead letter",
+        Description = "Forgets an event the receiver will never take. 204 also when it is already gone.",
+        Parameters = [DeadLetterIdParameter()],
+        Responses = new OpenApiResponses
+        {
+            ["204"] = new OpenApiResponse { Description = "Deleted, or there was no such dead letter" },
+            ["400"] = Problem("The id breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    }).WithVisibility(Internal);
+
     private static OpenApiOperation ReplayDeadLetter() => Secured(new OpenApiOperation
     {
         OperationId = Operations.ReplayDeadLetter,
         Summary = "Send a dead letter again",
         Description = "Puts the event back in the outbox as a first attempt, with the same webhook-id and body, and removes it from the dead letters.",
-        Parameters =
-        [
-            new OpenApiParameter
-            {
-                Name = "id",
-                In = ParameterLocation.Path,
-                Required = true,
-                Description = "The dead letter's id, as the listing gives it.",
-                Schema = new OpenApiSchema { Type = "string", Pattern = "^[0-9a-f]{32}\\.[0-9a-f]{32}$" },
-            }.WithSummary("Dead Letter ID"),
-        ],
+        Parameters = [DeadLetterIdParameter()],
         Responses = new OpenApiResponses
         {
             ["202"] = new OpenApiResponse { Description = "Queued for delivery" },
@@ -622,16 +642,18 @@ public static class TagStatusOpenApiDocument
                 ("previousSecretValidUntil", DateTime("Previous Secret Valid Until", "Until then each event is signed with both secrets"), true)),
 
             [Schemas.DeadLetter] = Object(
-                "An event a receiver refused (400 or 413), kept for replay",
-                ("id", String("Dead Letter ID", "The event id, a dot, the subscription id"), true),
+                "An event a receiver refused (400 or 413) or never took (every attempt failed), kept for replay",
+                ("id", String("Dead Letter ID", "t and the UTC ticks it was kept at, a dot, the event id, a dot, the subscription id (the event id, a dot, the subscription id when kept by earlier versions)"), true),
                 ("tag", String("Tag", "The tag of the event"), true),
                 ("eventId", String("Event ID", "The event's id (webhook-id)"), true),
                 ("eventType", String("Event Type", "The event's type"), true),
                 ("subscriptionId", String("Subscription ID", "The subscription it was for"), true),
                 ("callbackTarget", String("Callback Target", "Scheme, host and path of the callback URL (its query is left out: it may hold a signature)"), true),
-                ("status", Integer("Status", "The receiver's answer"), true),
+                ("status", Nullable(Integer("Status", "The receiver's last answer, or null when the last attempt got none")), true),
                 ("attempts", Integer("Attempts", "Attempts made"), true),
-                ("deadLetteredAt", DateTime("Dead Lettered At", "When it was refused"), true)),
+                ("deadLetteredAt", DateTime("Dead Lettered At", "When it was kept"), true),
+                ("reason", String("Reason", "refused (the receiver answered 400 or 413) or exhausted (every attempt failed)",
+                    [.. DeadLetterReasons.All.Select(r => (IOpenApiAny)new OpenApiString(r))]), true)),
 
             [Schemas.DeadLetterList] = Object(
                 "One page of dead letters",

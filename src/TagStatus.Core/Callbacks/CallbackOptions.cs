@@ -32,6 +32,10 @@ public sealed class CallbackOptions : IValidatableObject
     [Range(0, MaxSubscribersPerEvent - 1)]
     public int MaxAnyTagSubscriptions { get; set; } = 20;
 
+    /// <summary>How long a dead letter is kept for an operator; the daily retention run removes older ones.</summary>
+    [Range(1, 3650)]
+    public int DeadLetterDays { get; set; } = 30;
+
     /// <summary>How long after a rotation the previous secret still signs (beside the new one), so receivers can switch over.</summary>
     public TimeSpan SecretRotationOverlap { get; set; } = TimeSpan.FromHours(24);
 

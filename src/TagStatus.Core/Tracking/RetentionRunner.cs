@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TagStatus.Core.Callbacks;
 using TagStatus.Core.Storage;
 
 namespace TagStatus.Core.Tracking;
@@ -8,7 +9,8 @@ namespace TagStatus.Core.Tracking;
 /// month tables of recipients past <see cref="RetentionOptions.Months"/>. Its cost is one listing of tables by name range
 /// and a delete per expired month, however long the app has run. Idempotent: a replayed run finds nothing left to drop.
 /// </summary>
-public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider time, ILogger<RetentionRunner> logger)
+/// <param name="deadLetters">Prunes dead letters past <c>Callbacks:DeadLetterDays</c> (a key range) in the same run; null where callbacks are not wired.</param>
+public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider time, ILogger<RetentionRunner> logger, DeadLetterService? deadLetters = null)
 {
     /// <summary>Daily at 03:17 UTC (six-field NCRONTAB), in both hosts: daily is all retention needs.</summary>
     public const string Schedule = "0 17 3 * * *";
@@ -27,6 +29,12 @@ public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider 
 
         var dropped = await store.DropExpiredRecipientsAsync(now, cancellationToken).ConfigureAwait(false);
         Log.Ran(logger, dropped.Count, string.Join(',', dropped));
+
+        if (deadLetters is not null)
+        {
+            Log.DeadLettersPruned(logger, await deadLetters.PruneAsync(now, cancellationToken).ConfigureAwait(false));
+        }
+
         return dropped;
     }
 
@@ -34,5 +42,8 @@ public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider 
     {
         [LoggerMessage(4401, LogLevel.Information, "Retention run: {Count} recipient tables past retention deleted ({Tables})")]
         public static partial void Ran(ILogger logger, int count, string tables);
+
+        [LoggerMessage(4402, LogLevel.Information, "Retention run: {Count} dead letters past Callbacks:DeadLetterDays deleted")]
+        public static partial void DeadLettersPruned(ILogger logger, int count);
     }
 }

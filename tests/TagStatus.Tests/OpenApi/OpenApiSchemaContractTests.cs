@@ -49,7 +49,7 @@ public sealed class OpenApiSchemaContractTests
             { Schemas.RotatedSecret, Write(new SecretResponse("whsec_c2VjcmV0", At), ApiJsonContext.Api.SecretResponse) },
             {
                 Schemas.DeadLetterList,
-                Write(new DeadLetterListResponse([new DeadLetterDto(new string('b', 32) + "." + new string('c', 32), "montag", new string('b', 32), "tag.completed", new string('c', 32), "https://example.net/hook", 400, 3, At)], "tok"), ApiJsonContext.Api.DeadLetterListResponse)
+                Write(new DeadLetterListResponse([new DeadLetterDto(new string('b', 32) + "." + new string('c', 32), "montag", new string('b', 32), "tag.completed", new string('c', 32), "https://example.net/hook", 400, 3, At, "refused"), new DeadLetterDto("t0639000000000000000." + new string('b', 32) + "." + new string('c', 32), "montag", new string('b', 32), "recipient.optedOut", new string('c', 32), "https://example.net/hook", null, 12, At, "exhausted")], "tok"), ApiJsonContext.Api.DeadLetterListResponse)
             },
             { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", ["tag.completed"], null, At, "whsec_c2VjcmV0"), ApiJsonContext.Api.SubscriptionResponse) },
             { Schemas.Health, Write(new HealthResponse(At, 3, false, 42.5, [new("tagstatus-refresh", 2), new("tagstatus-refresh-poison", 0)]), ApiJsonContext.Api.HealthResponse) },
