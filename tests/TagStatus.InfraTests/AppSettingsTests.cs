@@ -50,6 +50,7 @@ public class AppSettingsTests
         "Callbacks__AllowInsecureUrls",
         "Callbacks__MaxAnyTagSubscriptions",
         "Callbacks__SecretRotationOverlap",
+        "Callbacks__DeadLetterDays",
         "Api__TrustForwardedHeaders",
     ];
 

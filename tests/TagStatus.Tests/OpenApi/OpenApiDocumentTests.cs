@@ -11,7 +11,7 @@ public sealed class OpenApiDocumentTests
     private static readonly string[] FunctionNames =
     [
         Ops.GetTag, Ops.GetTagRecipients, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument,
-        Ops.RotateTagSubscriptionSecret, Ops.SubscribeToAnyTag, Ops.UnsubscribeFromAnyTag, Ops.RotateAnyTagSubscriptionSecret, Ops.ListDeadLetters, Ops.ReplayDeadLetter, Ops.GetHealth,
+        Ops.RotateTagSubscriptionSecret, Ops.SubscribeToAnyTag, Ops.UnsubscribeFromAnyTag, Ops.RotateAnyTagSubscriptionSecret, Ops.ListDeadLetters, Ops.ReplayDeadLetter, Ops.DeleteDeadLetter, Ops.GetHealth,
     ];
 
     private readonly ServedDocument _served = ServedDocument.For();
