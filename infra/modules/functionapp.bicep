@@ -201,6 +201,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Callbacks__AllowInsecureUrls: 'false'
     Callbacks__MaxAnyTagSubscriptions: '20'
     Callbacks__SecretRotationOverlap: '1.00:00:00'
+    Callbacks__DeadLetterDays: '30'
     // Azure's front end terminates TLS and sets these itself: links (Location, nextLink) keep https.
     Api__TrustForwardedHeaders: 'true'
   }

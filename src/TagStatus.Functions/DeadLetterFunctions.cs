@@ -25,3 +25,14 @@ public sealed class ReplayDeadLetterFunction(DeadLetterHandler handler)
         CancellationToken cancellationToken) =>
         handler.ReplayAsync(id, cancellationToken);
 }
+
+/// <summary>Binds <c>DELETE /api/deadletters/{id}</c> to its handler.</summary>
+public sealed class DeleteDeadLetterFunction(DeadLetterHandler handler)
+{
+    [Function("DeleteDeadLetter")]
+    public Task<IActionResult> RunAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "deadletters/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        handler.DeleteAsync(id, cancellationToken);
+}

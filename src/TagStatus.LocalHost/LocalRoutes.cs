@@ -54,6 +54,8 @@ public static class LocalRoutes
             c => Handler<DeadLetterHandler>(c).ListAsync(c.Request, c.RequestAborted)),
         new("ReplayDeadLetter", "POST", "deadletters/{id}/replay", RouteAuth.Function,
             c => Handler<DeadLetterHandler>(c).ReplayAsync(Value(c, "id"), c.RequestAborted)),
+        new("DeleteDeadLetter", "DELETE", "deadletters/{id}", RouteAuth.Function,
+            c => Handler<DeadLetterHandler>(c).DeleteAsync(Value(c, "id"), c.RequestAborted)),
         new("GetOpenApiDocument", "GET", "openapi.json", RouteAuth.Anonymous,
             c => Task.FromResult(Handler<OpenApiHandler>(c).Get(c.Request))),
     ];

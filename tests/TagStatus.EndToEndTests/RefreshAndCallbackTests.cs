@@ -82,6 +82,41 @@ public sealed class RefreshAndCallbackTests
     }
 
     [Fact]
+    public async Task Two_numbers_opting_out_reach_a_recipient_optedOut_subscriber_as_one_signed_event_listing_both()
+    {
+        var tag = E2e.NewTag("optout");
+        // A waiting row keeps the tag pending, so a later read merges instead of leaving a settled tag alone.
+        object[] Rows(bool optOut) =>
+        [
+            Row("+33600000001", stopSms: optOut), Row("+33600000002", stopSms: optOut), Row("+33600000003", "Waiting", settleAfterSeconds: 3600),
+        ];
+        await SeedAsync(tag, Rows(optOut: false));
+        await using var receiver = await CallbackReceiver.StartAsync();
+        using var app = E2e.App();
+        using var subscribed = await app.PostAsync($"api/tags/{tag}/subscriptions", Json.Body($$"""{ "callbackUrl": "{{receiver.Url}}", "events": ["recipient.optedOut"] }"""));
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+        var secret = (await Json.ReadAsync(subscribed)).Str("secret")!;
+        using (var stored = await app.GetAsync($"api/tags/{tag}?maxAge=0"))
+        {
+            Assert.Equal(0, JsonNode.Parse(await stored.Content.ReadAsStringAsync())!.Int("counts.optedOut"));
+        }
+
+        await SeedAsync(tag, Rows(optOut: true));
+        using (var read = await app.GetAsync($"api/tags/{tag}?maxAge=0"))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+
+        var callback = await receiver.NextAsync(Deadline);
+        AssertSigned(callback, secret);
+        var evt = ParseEvent(callback);
+        Assert.Equal("recipient.optedOut", evt.Str("type"));
+        Assert.Equal(tag, evt.Str("tag"));
+        Assert.Equal(["+33600000001", "+33600000002"], evt["data"]!["phoneNumbers"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(2, evt.Int("data.counts.optedOut"));
+    }
+
+    [Fact]
     public async Task A_callback_answered_500_is_retried_with_the_same_id_and_bytes_each_attempt_signed()
     {
         var tag = E2e.NewTag("retry");

@@ -13,8 +13,8 @@ public static class SimulatorAdmin
         Assert.True(response.IsSuccessStatusCode, $"seeding '{tag}' in the simulator answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
-    public static object Row(string phoneNumber, string status = "Delivered", int? settleAfterSeconds = null, string finalStatus = "Delivered") =>
+    public static object Row(string phoneNumber, string status = "Delivered", int? settleAfterSeconds = null, string finalStatus = "Delivered", bool stopSms = false) =>
         settleAfterSeconds is { } seconds
-            ? new { phoneNumber, status, settleAfterSeconds = seconds, finalStatus }
-            : new { phoneNumber, status };
+            ? new { phoneNumber, status, settleAfterSeconds = seconds, finalStatus, stopSms }
+            : new { phoneNumber, status, stopSms };
 }

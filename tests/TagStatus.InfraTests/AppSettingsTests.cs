@@ -51,6 +51,7 @@ public class AppSettingsTests
         "Callbacks__AllowInsecureUrls",
         "Callbacks__MaxAnyTagSubscriptions",
         "Callbacks__SecretRotationOverlap",
+        "Callbacks__DeadLetterDays",
         "Api__TrustForwardedHeaders",
     ];
 

@@ -8,7 +8,12 @@ namespace TagStatus.Api.Contracts;
 
 public sealed record CountsDto(int Total, int Delivered, int NotDelivered, int Waiting, int Unknown)
 {
-    public static CountsDto From(TagCounts counts) => new(counts.Total, counts.Delivered, counts.NotDelivered, counts.Waiting, counts.Unknown);
+    /// <summary>Recipients whose <c>stopSms</c> is true; left out for tags not read again since it was counted.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? OptedOut { get; init; }
+
+    public static CountsDto From(TagCounts counts) =>
+        new(counts.Total, counts.Delivered, counts.NotDelivered, counts.Waiting, counts.Unknown) { OptedOut = counts.OptedOut };
 }
 
 public sealed record RecipientDto(string PhoneNumber, string Status, bool StopSms, DateTimeOffset? StatusAt)
@@ -99,7 +104,8 @@ public sealed record SubscriptionResponse(
 public sealed record SecretResponse(string Secret, DateTimeOffset PreviousSecretValidUntil);
 
 public sealed record DeadLetterDto(
-    string Id, string Tag, string EventId, string EventType, string SubscriptionId, string CallbackTarget, int Status, int Attempts, DateTimeOffset DeadLetteredAt);
+    string Id, string Tag, string EventId, string EventType, string SubscriptionId, string CallbackTarget, int? Status, int Attempts, DateTimeOffset DeadLetteredAt,
+    string Reason);
 
 public sealed record DeadLetterListResponse(IReadOnlyList<DeadLetterDto> Value, string? ContinuationToken);
 

@@ -8,8 +8,9 @@ using TagStatus.Core.Storage;
 namespace TagStatus.Api.Handlers;
 
 /// <summary>
-/// <c>GET /api/deadletters</c> and <c>POST /api/deadletters/{id}/replay</c>: the events receivers refused as malformed
-/// or too large (400, 413), for an operator to look at and send again once the receiver is fixed.
+/// <c>GET /api/deadletters</c>, <c>POST /api/deadletters/{id}/replay</c> and <c>DELETE /api/deadletters/{id}</c>: the
+/// events receivers refused as malformed or too large (400, 413) or never took (attempts ran out), for an operator to
+/// look at, send again once the receiver is fixed, or forget.
 /// </summary>
 public sealed class DeadLetterHandler(DeadLetterService deadLetters)
 {
@@ -24,7 +25,7 @@ public sealed class DeadLetterHandler(DeadLetterService deadLetters)
         try
         {
             var page = await deadLetters.ListAsync(token.Length == 0 ? null : token, top, cancellationToken).ConfigureAwait(false);
-            var items = page.Items.Select(d => new DeadLetterDto(d.Id, d.Tag, d.EventId, d.EventType, d.SubscriptionId, d.CallbackTarget, d.Status, d.Attempts, d.DeadLetteredAt)).ToList();
+            var items = page.Items.Select(d => new DeadLetterDto(d.Id, d.Tag, d.EventId, d.EventType, d.SubscriptionId, d.CallbackTarget, d.Status, d.Attempts, d.DeadLetteredAt, d.Reason)).ToList();
             return ApiResults.Ok(new DeadLetterListResponse(items, page.ContinuationToken), ApiJsonContext.Api.DeadLetterListResponse);
         }
         catch (StoreUnavailableException)
@@ -42,7 +43,7 @@ public sealed class DeadLetterHandler(DeadLetterService deadLetters)
     {
         if (!TableDeadLetterStore.IsId(id))
         {
-            return ApiResults.BadRequest("id", "A dead letter id is the event id, a dot, and the subscription id, as the listing gives it.");
+            return BadId();
         }
 
         try
@@ -56,4 +57,26 @@ public sealed class DeadLetterHandler(DeadLetterService deadLetters)
             return TrackingHandler.StorageUnavailable();
         }
     }
+
+    /// <summary><c>DELETE /api/deadletters/{id}</c>: 204 whether or not it was still there, so a repeat never fails.</summary>
+    public async Task<IActionResult> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!TableDeadLetterStore.IsId(id))
+        {
+            return BadId();
+        }
+
+        try
+        {
+            await deadLetters.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+            return ApiResults.Empty(StatusCodes.Status204NoContent);
+        }
+        catch (StoreUnavailableException)
+        {
+            return TrackingHandler.StorageUnavailable();
+        }
+    }
+
+    private static IActionResult BadId() =>
+        ApiResults.BadRequest("id", "A dead letter id is as the listing gives it: t and 19 digits, a dot, the event id, a dot, the subscription id (or, kept by earlier versions, the event id, a dot, the subscription id).");
 }

@@ -39,6 +39,7 @@ public static class TagStatusOpenApiDocument
         public const string RotateAnyTagSubscriptionSecret = "RotateAnyTagSubscriptionSecret";
         public const string ListDeadLetters = "ListDeadLetters";
         public const string ReplayDeadLetter = "ReplayDeadLetter";
+        public const string DeleteDeadLetter = "DeleteDeadLetter";
         public const string GetOpenApiDocument = "GetOpenApiDocument";
         public const string GetHealth = "GetHealth";
     }
@@ -157,6 +158,10 @@ public static class TagStatusOpenApiDocument
                 ["/deadletters"] = new OpenApiPathItem
                 {
                     Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Get] = ListDeadLetters() },
+                },
+                ["/deadletters/{id}"] = new OpenApiPathItem
+                {
+                    Operations = new Dictionary<OperationType, OpenApiOperation> { [OperationType.Delete] = DeleteDeadLetter() },
                 },
                 ["/deadletters/{id}/replay"] = new OpenApiPathItem
                 {
@@ -359,8 +364,8 @@ public static class TagStatusOpenApiDocument
         OperationId = Operations.SubscribeToTag,
         Summary = "When a tag's delivery changes state",
         Description =
-            "Registers a webhook: the tag is tracked, and each change of state it asks for (events: tag.completed, tag.expired, tag.changed, tag.reopened; "
-            + "all when left out) is POSTed to the callback URL, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature) "
+            "Registers a webhook: the tag is tracked, and each change of state it asks for (events: tag.completed, tag.expired, tag.changed, tag.reopened, recipient.optedOut; "
+            + "the four tag events when left out) is POSTed to the callback URL, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature) "
             + "with the secret returned here, once. Answers 201 with Location; DELETE on it unsubscribes.",
         Parameters = [TagParameter()],
         RequestBody = new OpenApiRequestBody
@@ -398,7 +403,7 @@ public static class TagStatusOpenApiDocument
         OperationId = Operations.SubscribeToAnyTag,
         Summary = "When a campaign settles",
         Description =
-            "Registers a webhook for every tag (or every tag that starts with tagPrefix): each event it asks for (events; all when left out) "
+            "Registers a webhook for every tag (or every tag that starts with tagPrefix): each event it asks for (events; the four tag events when left out) "
             + "is POSTed to the callback URL, signed the Standard Webhooks way with the secret returned here, once. Tags are not tracked by this: "
             + "register them (POST /api/tags) as campaigns are sent. Answers 201 with Location; DELETE on it unsubscribes.",
         RequestBody = new OpenApiRequestBody
@@ -453,8 +458,9 @@ public static class TagStatusOpenApiDocument
     private static OpenApiOperation ListDeadLetters() => Secured(new OpenApiOperation
     {
         OperationId = Operations.ListDeadLetters,
-        Summary = "List the events receivers refused",
-        Description = "Deliveries a receiver answered 400 or 413 to: kept, not retried, until an operator replays them.",
+        Summary = "List the events receivers refused or never took",
+        Description = "Deliveries a receiver answered 400 or 413 to (reason refused), or whose every attempt failed (reason exhausted): kept until an "
+            + "operator replays or deletes them, or Callbacks__DeadLetterDays passes. Oldest first, after any kept by earlier versions.",
         Parameters =
         [
             IntegerQuery("top", "Page Size", "At most this many dead letters", 1, 100, 50),
@@ -475,22 +481,36 @@ public static class TagStatusOpenApiDocument
         },
     }).WithVisibility(Internal);
 
+    private static OpenApiParameter DeadLetterIdParameter() => new OpenApiParameter
+    {
+        Name = "id",
+        In = ParameterLocation.Path,
+        Required = true,
+        Description = "The dead letter's id, as the listing gives it.",
+        Schema = new OpenApiSchema { Type = "string", Pattern = "^(t[0-9]{19}\\.)?[0-9a-f]{32}\\.[0-9a-f]{32}$" },
+    }.WithSummary("Dead Letter ID");
+
+    private static OpenApiOperation DeleteDeadLetter() => Secured(new OpenApiOperation
+    {
+        OperationId = Operations.DeleteDeadLetter,
+        Summary = "Delete a dead letter",
+        Description = "Forgets an event the receiver will never take. 204 also when it is already gone.",
+        Parameters = [DeadLetterIdParameter()],
+        Responses = new OpenApiResponses
+        {
+            ["204"] = new OpenApiResponse { Description = "Deleted, or there was no such dead letter" },
+            ["400"] = Problem("The id breaks a rule"),
+            ["401"] = Unauthorized(),
+            ["503"] = Unavailable("Storage cannot be reached"),
+        },
+    }).WithVisibility(Internal);
+
     private static OpenApiOperation ReplayDeadLetter() => Secured(new OpenApiOperation
     {
         OperationId = Operations.ReplayDeadLetter,
         Summary = "Send a dead letter again",
         Description = "Puts the event back in the outbox as a first attempt, with the same webhook-id and body, and removes it from the dead letters.",
-        Parameters =
-        [
-            new OpenApiParameter
-            {
-                Name = "id",
-                In = ParameterLocation.Path,
-                Required = true,
-                Description = "The dead letter's id, as the listing gives it.",
-                Schema = new OpenApiSchema { Type = "string", Pattern = "^[0-9a-f]{32}\\.[0-9a-f]{32}$" },
-            }.WithSummary("Dead Letter ID"),
-        ],
+        Parameters = [DeadLetterIdParameter()],
         Responses = new OpenApiResponses
         {
             ["202"] = new OpenApiResponse { Description = "Queued for delivery" },
@@ -622,16 +642,18 @@ public static class TagStatusOpenApiDocument
                 ("previousSecretValidUntil", DateTime("Previous Secret Valid Until", "Until then each event is signed with both secrets"), true)),
 
             [Schemas.DeadLetter] = Object(
-                "An event a receiver refused (400 or 413), kept for replay",
-                ("id", String("Dead Letter ID", "The event id, a dot, the subscription id"), true),
+                "An event a receiver refused (400 or 413) or never took (every attempt failed), kept for replay",
+                ("id", String("Dead Letter ID", "t and the UTC ticks it was kept at, a dot, the event id, a dot, the subscription id (the event id, a dot, the subscription id when kept by earlier versions)"), true),
                 ("tag", String("Tag", "The tag of the event"), true),
                 ("eventId", String("Event ID", "The event's id (webhook-id)"), true),
                 ("eventType", String("Event Type", "The event's type"), true),
                 ("subscriptionId", String("Subscription ID", "The subscription it was for"), true),
                 ("callbackTarget", String("Callback Target", "Scheme, host and path of the callback URL (its query is left out: it may hold a signature)"), true),
-                ("status", Integer("Status", "The receiver's answer"), true),
+                ("status", Nullable(Integer("Status", "The receiver's last answer, or null when the last attempt got none")), true),
                 ("attempts", Integer("Attempts", "Attempts made"), true),
-                ("deadLetteredAt", DateTime("Dead Lettered At", "When it was refused"), true)),
+                ("deadLetteredAt", DateTime("Dead Lettered At", "When it was kept"), true),
+                ("reason", String("Reason", "refused (the receiver answered 400 or 413) or exhausted (every attempt failed)",
+                    [.. DeadLetterReasons.All.Select(r => (IOpenApiAny)new OpenApiString(r))]), true)),
 
             [Schemas.DeadLetterList] = Object(
                 "One page of dead letters",
@@ -642,14 +664,24 @@ public static class TagStatusOpenApiDocument
                 "The event POSTed to a subscriber, with the Standard Webhooks headers webhook-id (the body's id), webhook-timestamp (Unix seconds) and "
                 + "webhook-signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>, keyed with the subscription's secret; two during a rotation)",
                 ("id", String("Event ID", "Unique per event; delivery is at least once, so deduplicate on it"), true),
-                ("type", String("Event Type", "tag.completed, tag.expired, tag.changed, or tag.reopened (a settled tag read again found new messages: it is pending again, with a new window)",
+                ("type", String("Event Type", "tag.completed, tag.expired, tag.changed, tag.reopened (a settled tag read again found new messages: it is pending again, with a new window), "
+                    + "or recipient.optedOut (recipients' stopSms turned true: one event per change of the tag, listing the numbers)",
                     [.. TagEvent.Types.Select(t => (IOpenApiAny)new OpenApiString(t))]), true),
                 ("tag", String("Tag", "The tag"), true),
                 ("occurredAt", DateTime("Occurred At", "When the change was seen"), true),
                 ("data", Object(
                     "The tag after the change",
                     ("state", String("State", "pending, complete or expired", StateEnum()), true),
-                    ("counts", CountsSchema().WithSummary("Counts"), true)).WithSummary("Data"), true)),
+                    ("counts", CountsSchema().WithSummary("Counts"), true),
+                    ("phoneNumbers", new OpenApiSchema
+                    {
+                        Type = "array",
+                        MaxItems = TagEvent.MaxOptedOutNumbers,
+                        Description = $"recipient.optedOut only: the numbers that opted out in this change (at most {TagEvent.MaxOptedOutNumbers}, in ordinal order)",
+                        Items = String("Phone Number", "A number that opted out"),
+                    }.WithSummary("Phone Numbers"), false),
+                    ("unlisted", Integer("Unlisted", "recipient.optedOut only: opted-out recipients of this change that phoneNumbers does not list (beyond its cap, or "
+                        + "left by an interrupted save); page the tag's recipients and read stopSms to find them"), false)).WithSummary("Data"), true)),
 
             [Schemas.Health] = Object(
                 "The refresh backlog and the work queues, read now",
@@ -684,7 +716,7 @@ public static class TagStatusOpenApiDocument
             .With(s => s.Extensions[NotificationUrl] = new OpenApiBoolean(true)), true);
 
     private static (string, OpenApiSchema, bool) EventsProperty() =>
-        ("events", EventsSchema("The event types to send; all when left out"), false);
+        ("events", EventsSchema("The event types to send; when left out, the tag's state events (every type but recipient.optedOut)"), false);
 
     private static OpenApiSchema EventsSchema(string description) => new OpenApiSchema
     {
@@ -744,7 +776,8 @@ public static class TagStatusOpenApiDocument
         ("delivered", Integer("Delivered", "Messages delivered"), true),
         ("notDelivered", Integer("Not Delivered", "Messages that will not be delivered"), true),
         ("waiting", Integer("Waiting", "Messages with no delivery report yet"), true),
-        ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true));
+        ("unknown", Integer("Unknown", "Messages in a status the API does not recognise"), true),
+        ("optedOut", Integer("Opted Out", "Messages whose recipient opted out (stopSms true), whatever their status; left out for a tag not read again since this was counted"), false));
 
     private static OpenApiParameter TagParameter() => new OpenApiParameter
     {

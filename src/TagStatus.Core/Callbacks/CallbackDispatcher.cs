@@ -19,10 +19,10 @@ public enum DeliveryOutcome
     /// <summary>The attempt failed; the row records it and a new message comes back after the back-off.</summary>
     Retried,
 
-    /// <summary>Given up, or the subscription ended (410 or unsubscribed): the row is gone.</summary>
+    /// <summary>The subscription ended (410 or unsubscribed): the row is gone.</summary>
     Dropped,
 
-    /// <summary>The receiver refused the event itself (400, 413): moved to the dead letters for an operator to replay.</summary>
+    /// <summary>The receiver refused the event itself (400, 413), or every attempt failed: moved to the dead letters for an operator to replay.</summary>
     DeadLettered,
 
     /// <summary>Nothing to do: the row is gone, another attempt holds it, or it is not due yet (re-queued for then).</summary>
@@ -34,7 +34,7 @@ public enum DeliveryOutcome
 /// Standard Webhooks way with the subscription's secrets of the moment; claimed (ETag) before posting, so a duplicate
 /// message never posts the same event at the same time; retried with exponential back-off through the message's
 /// visibility delay (401 and 403 too: a receiver part-way through a secret rotation recovers); <c>410</c> ends the
-/// subscription; <c>400/413</c> go to the dead letters. The receiver's answer is judged by its status line alone.
+/// subscription; <c>400/413</c>, and a delivery whose attempts ran out, go to the dead letters. The receiver's answer is judged by its status line alone.
 /// </summary>
 public sealed partial class CallbackDispatcher(
     HttpClient http,
@@ -158,7 +158,7 @@ public sealed partial class CallbackDispatcher(
         if (status is { } refused && DeadLettered.Contains(refused))
         {
             // The copy first: a crash between the two leaves the row to be tried again, never a lost event.
-            await deadLetters.AddAsync(delivery, (int)refused, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await deadLetters.AddAsync(delivery, (int)refused, DeadLetterReasons.Refused, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
             Log.DeadLettered(logger, delivery.EventId, target, (int)refused);
             metrics?.RecordDelivery(DeliveryOutcome.DeadLettered);
@@ -167,10 +167,12 @@ public sealed partial class CallbackDispatcher(
 
         if (delivery.Attempts + 1 >= _options.MaxAttempts)
         {
+            // Kept, not lost: an operator can replay it once the receiver is back (copy first, as above).
+            await deadLetters.AddAsync(delivery, (int?)status, DeadLetterReasons.Exhausted, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             await store.RemoveDeliveryAsync(delivery, cancellationToken).ConfigureAwait(false);
             Log.GaveUp(logger, delivery.EventId, target, (int?)status ?? 0, delivery.Attempts + 1);
-            metrics?.RecordDelivery(DeliveryOutcome.Dropped);
-            return DeliveryOutcome.Dropped;
+            metrics?.RecordDelivery(DeliveryOutcome.DeadLettered);
+            return DeliveryOutcome.DeadLettered;
         }
 
         // The row first, then the message: a crash between them leaves a row the sweep finds, never a lost event.
@@ -200,7 +202,7 @@ public sealed partial class CallbackDispatcher(
         [LoggerMessage(5103, LogLevel.Information, "Callback {EventId} to {Target} answered {Status}; next attempt at {NextAttemptAt}")]
         public static partial void Postponed(ILogger logger, string eventId, string target, int status, DateTimeOffset nextAttemptAt);
 
-        [LoggerMessage(5104, LogLevel.Warning, "Callback {EventId} to {Target} dropped after {Attempts} attempts (last status {Status})")]
+        [LoggerMessage(5104, LogLevel.Warning, "Callback {EventId} to {Target} gave up after {Attempts} attempts (last status {Status}): kept in the dead letters for replay")]
         public static partial void GaveUp(ILogger logger, string eventId, string target, int status, int attempts);
 
         [LoggerMessage(5105, LogLevel.Information, "Subscription {SubscriptionId} of tag {Tag} ended: the receiver answered 410 Gone")]

@@ -37,7 +37,7 @@ internal sealed class SubscriptionEntity : ITableEntity
         new Uri(CallbackUrl),
         CreatedAt)
     {
-        Events = Events is null ? TagEvent.Types : Events.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+        Events = Events is null ? TagEvent.StateTypes : Events.Split(' ', StringSplitOptions.RemoveEmptyEntries),
         TagPrefix = TagPrefix,
         Secrets = new SecretGenerations(SecretGeneration ?? 1, PreviousSecretGeneration, PreviousSecretValidUntil),
         ETag = ETag,
@@ -113,8 +113,8 @@ public sealed record CallbackDelivery(string Tag, string EventId, string EventTy
 /// <summary>A webhook subscription: to one tag, or (<paramref name="Tag"/> null) to any tag whose name starts with <see cref="TagPrefix"/>.</summary>
 public sealed record Subscription(string Id, string? Tag, Uri CallbackUrl, DateTimeOffset CreatedAt)
 {
-    /// <summary>The event types sent to it; every type unless it chose.</summary>
-    public IReadOnlyList<string> Events { get; init; } = TagEvent.Types;
+    /// <summary>The event types sent to it; the tag's state events unless it chose.</summary>
+    public IReadOnlyList<string> Events { get; init; } = TagEvent.StateTypes;
 
     public string? TagPrefix { get; init; }
 

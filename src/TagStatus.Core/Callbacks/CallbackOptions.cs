@@ -19,22 +19,32 @@ public sealed class CallbackOptions : IValidatableObject
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    [Range(1, 90)]
+    /// <summary>
+    /// A change's outbox rows (up to two events, each to every subscriber) go in one transaction with the summary, so
+    /// the two caps together stay at most <see cref="MaxSubscribersPerEvent"/>: 2 × 49 rows and the summary fit its 100 actions.
+    /// </summary>
+    public const int MaxSubscribersPerEvent = 49;
+
+    [Range(1, MaxSubscribersPerEvent)]
     public int MaxSubscriptionsPerTag { get; set; } = 20;
 
-    /// <summary>Subscriptions to any tag. Each event's outbox rows go in one transaction with the summary, so the two caps together stay under its 100 actions.</summary>
-    [Range(0, 89)]
+    /// <summary>Subscriptions to any tag; with <see cref="MaxSubscriptionsPerTag"/> at most <see cref="MaxSubscribersPerEvent"/>.</summary>
+    [Range(0, MaxSubscribersPerEvent - 1)]
     public int MaxAnyTagSubscriptions { get; set; } = 20;
+
+    /// <summary>How long a dead letter is kept for an operator; the daily retention run removes older ones.</summary>
+    [Range(1, 3650)]
+    public int DeadLetterDays { get; set; } = 30;
 
     /// <summary>How long after a rotation the previous secret still signs (beside the new one), so receivers can switch over.</summary>
     public TimeSpan SecretRotationOverlap { get; set; } = TimeSpan.FromHours(24);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (MaxSubscriptionsPerTag + MaxAnyTagSubscriptions > 90)
+        if (MaxSubscriptionsPerTag + MaxAnyTagSubscriptions > MaxSubscribersPerEvent)
         {
             yield return new ValidationResult(
-                "Callbacks:MaxSubscriptionsPerTag plus Callbacks:MaxAnyTagSubscriptions must be at most 90 (one event's deliveries share a transaction with the summary).",
+                $"Callbacks:MaxSubscriptionsPerTag plus Callbacks:MaxAnyTagSubscriptions must be at most {MaxSubscribersPerEvent} (a change's deliveries, up to two events, share a transaction with the summary).",
                 [nameof(MaxSubscriptionsPerTag), nameof(MaxAnyTagSubscriptions)]);
         }
 

@@ -17,7 +17,7 @@ public abstract record SubscribeResult
 /// <summary>A rotation's new <c>whsec_…</c> secret, and until when the previous one still signs beside it.</summary>
 public sealed record RotatedSecret(string Secret, DateTimeOffset PreviousValidUntil);
 
-/// <summary>What a subscriber asks for: where, which events (all when null), and for any tag which tags (by prefix).</summary>
+/// <summary>What a subscriber asks for: where, which events (the tag's state events when null), and for any tag which tags (by prefix).</summary>
 public sealed record SubscriptionRequest(string? CallbackUrl, IReadOnlyList<string>? Events = null, string? TagPrefix = null);
 
 /// <summary>Subscribing to one tag's changes (which also tracks it) or to any tag's, rotating a secret, unsubscribing.</summary>
@@ -33,7 +33,7 @@ public sealed class SubscriptionService(
     /// <param name="tag">The tag, or null for a subscription to any tag.</param>
     public async Task<SubscribeResult> SubscribeAsync(Tag? tag, SubscriptionRequest request, CancellationToken cancellationToken)
     {
-        var events = request.Events ?? TagEvent.Types;
+        var events = request.Events ?? TagEvent.StateTypes;
         if (events.Count == 0 || events.Any(e => !TagEvent.Types.Contains(e, StringComparer.Ordinal)))
         {
             return new SubscribeResult.Rejected("events", $"events lists one or more of {string.Join(", ", TagEvent.Types)}.");

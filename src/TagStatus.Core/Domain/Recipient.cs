@@ -13,16 +13,18 @@ public sealed record Recipient(
     DateTimeOffset? StatusAt);
 
 /// <summary>How many recipients of a tag are in each status. Always covers the whole tag.</summary>
-public sealed record TagCounts(int Total, int Delivered, int NotDelivered, int Waiting, int Unknown)
+/// <param name="OptedOut">Recipients whose <c>stopSms</c> is true; null on summaries stored before it was counted.</param>
+public sealed record TagCounts(int Total, int Delivered, int NotDelivered, int Waiting, int Unknown, int? OptedOut = null)
 {
     public static TagCounts Empty { get; } = new(0, 0, 0, 0, 0);
 
     public static TagCounts Of(IEnumerable<Recipient> recipients)
     {
-        int total = 0, delivered = 0, notDelivered = 0, waiting = 0, unknown = 0;
+        int total = 0, delivered = 0, notDelivered = 0, waiting = 0, unknown = 0, optedOut = 0;
         foreach (var recipient in recipients)
         {
             total++;
+            optedOut += recipient.StopSms ? 1 : 0;
             switch (recipient.Status)
             {
                 case DeliveryStatus.Delivered: delivered++; break;
@@ -32,9 +34,12 @@ public sealed record TagCounts(int Total, int Delivered, int NotDelivered, int W
             }
         }
 
-        return new TagCounts(total, delivered, notDelivered, waiting, unknown);
+        return new TagCounts(total, delivered, notDelivered, waiting, unknown, optedOut);
     }
 
     /// <summary>Delivered over total, or null when there is nothing to divide.</summary>
+    /// <summary>The same delivery statuses, whatever the opt-outs (which have their own event).</summary>
+    public bool SameStatusesAs(TagCounts other) => this with { OptedOut = null } == other with { OptedOut = null };
+
     public double? DeliveryRate => Total == 0 ? null : Math.Round((double)Delivered / Total, 4);
 }

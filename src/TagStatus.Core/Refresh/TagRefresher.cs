@@ -94,7 +94,9 @@ public sealed partial class TagRefresher(
         var previous = stored?.Summary;
         var summary = Summarize(tag, previous, merge, pass, reason);
 
-        var companions = await changeObserver.OnChangeAsync(previous, summary, cancellationToken).ConfigureAwait(false);
+        // Opt-outs: the stored rows against the rows this merge writes (issue 15's recipient.optedOut).
+        var optOuts = OptOutChanges.Of(storedRecipients.Select(r => r.Recipient).ToList(), merge.Changed);
+        var companions = await changeObserver.OnChangeAsync(previous, summary, optOuts, cancellationToken).ConfigureAwait(false);
         var rowsWritten = await store.SaveRefreshAsync(Writes(storedRecipients, merge), summary, stored, companions, cancellationToken).ConfigureAwait(false);
         metrics?.RecordRefreshWrite(pass.PagesRead, rowsWritten);
 
@@ -176,12 +178,13 @@ public sealed partial class TagRefresher(
 /// </summary>
 public interface ITagChangeObserver
 {
-    ValueTask<IReadOnlyList<TagCompanionRow>> OnChangeAsync(TagSummary? previous, TagSummary current, CancellationToken cancellationToken);
+    /// <param name="optOuts">What the merge did to <c>stopSms</c>; <see cref="OptOutChanges.None"/> when no recipient was merged.</param>
+    ValueTask<IReadOnlyList<TagCompanionRow>> OnChangeAsync(TagSummary? previous, TagSummary current, OptOutChanges optOuts, CancellationToken cancellationToken);
 }
 
 /// <summary>For hosts without callbacks: nothing rides along.</summary>
 public sealed class NoTagChangeObserver : ITagChangeObserver
 {
-    public ValueTask<IReadOnlyList<TagCompanionRow>> OnChangeAsync(TagSummary? previous, TagSummary current, CancellationToken cancellationToken) =>
+    public ValueTask<IReadOnlyList<TagCompanionRow>> OnChangeAsync(TagSummary? previous, TagSummary current, OptOutChanges optOuts, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<TagCompanionRow>>([]);
 }

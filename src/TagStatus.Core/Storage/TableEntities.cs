@@ -19,6 +19,9 @@ internal sealed class SummaryEntity : ITableEntity
     public int NotDelivered { get; set; }
     public int Waiting { get; set; }
     public int Unknown { get; set; }
+
+    /// <summary>Null on summaries stored before opt-outs were counted.</summary>
+    public int? OptedOut { get; set; }
     public DateTimeOffset FirstSeenAt { get; set; }
     public DateTimeOffset RefreshedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }

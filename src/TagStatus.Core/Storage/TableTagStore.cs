@@ -306,6 +306,7 @@ public sealed partial class TableTagStore(
         NotDelivered = summary.Counts.NotDelivered,
         Waiting = summary.Counts.Waiting,
         Unknown = summary.Counts.Unknown,
+        OptedOut = summary.Counts.OptedOut,
         FirstSeenAt = summary.FirstSeenAt,
         RefreshedAt = summary.RefreshedAt,
         CompletedAt = summary.CompletedAt,
@@ -321,7 +322,7 @@ public sealed partial class TableTagStore(
     private static TagSummary ToSummary(SummaryEntity entity) => new(
         Tag.Parse(entity.Tag),
         TagStates.TryParseApiName(entity.State, out var state) ? state : TagState.Pending,
-        new TagCounts(entity.Total, entity.Delivered, entity.NotDelivered, entity.Waiting, entity.Unknown),
+        new TagCounts(entity.Total, entity.Delivered, entity.NotDelivered, entity.Waiting, entity.Unknown, entity.OptedOut),
         entity.Tracked,
         entity.FirstSeenAt,
         entity.RefreshedAt,

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TagStatus.Core.Callbacks;
 using TagStatus.Core.Storage;
 
 namespace TagStatus.Core.Tracking;
@@ -10,7 +11,8 @@ namespace TagStatus.Core.Tracking;
 /// a few partition-scoped requests per expired tag). However long the app has run, its cost follows what expires.
 /// Idempotent: a replayed run finds nothing left to remove.
 /// </summary>
-public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider time, ILogger<RetentionRunner> logger)
+/// <param name="deadLetters">Prunes dead letters past <c>Callbacks:DeadLetterDays</c> (a key range) in the same run; null where callbacks are not wired.</param>
+public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider time, ILogger<RetentionRunner> logger, DeadLetterService? deadLetters = null)
 {
     /// <summary>Daily at 03:17 UTC (six-field NCRONTAB), in both hosts: daily is all retention needs.</summary>
     public const string Schedule = "0 17 3 * * *";
@@ -31,6 +33,12 @@ public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider 
         var summaries = await store.RemoveExpiredSummariesAsync(now, cancellationToken).ConfigureAwait(false);
         Log.Ran(logger, dropped.Count, string.Join(',', dropped), summaries.TagsRemoved, summaries.TagsBackfilled, summaries.BackfillDone);
         LastSummaries = summaries;
+
+        if (deadLetters is not null)
+        {
+            Log.DeadLettersPruned(logger, await deadLetters.PruneAsync(now, cancellationToken).ConfigureAwait(false));
+        }
+
         return dropped;
     }
 
@@ -41,5 +49,8 @@ public sealed partial class RetentionRunner(IRetentionStore store, TimeProvider 
     {
         [LoggerMessage(4401, LogLevel.Information, "Retention run: {Count} recipient tables past retention deleted ({Tables}); {TagsRemoved} tags past summary retention removed; seen rows backfilled {TagsBackfilled} (backfill done: {BackfillDone})")]
         public static partial void Ran(ILogger logger, int count, string tables, int tagsRemoved, int tagsBackfilled, bool backfillDone);
+
+        [LoggerMessage(4402, LogLevel.Information, "Retention run: {Count} dead letters past Callbacks:DeadLetterDays deleted")]
+        public static partial void DeadLettersPruned(ILogger logger, int count);
     }
 }

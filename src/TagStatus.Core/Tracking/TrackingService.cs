@@ -131,7 +131,7 @@ public sealed partial class TrackingService(
             try
             {
                 // A change of state here (expiry after failed refreshes) is owed to subscribers like any other.
-                var companions = next is null ? [] : await changeObserver.OnChangeAsync(stored?.Summary, next, cancellationToken).ConfigureAwait(false);
+                var companions = next is null ? [] : await changeObserver.OnChangeAsync(stored?.Summary, next, OptOutChanges.None, cancellationToken).ConfigureAwait(false);
                 if (companions.Count > 0)
                 {
                     await store.SaveRefreshAsync([], next!, stored, companions, cancellationToken).ConfigureAwait(false);

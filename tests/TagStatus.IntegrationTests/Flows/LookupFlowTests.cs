@@ -44,7 +44,7 @@ public sealed class LookupFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(LookupSource.Store, second.Source);
         Assert.Equal(callsAfterFirst, Simulator.StatusRequestsFor(Campaign.Value));
         Assert.Equal(first.Summary.Counts, second.Summary.Counts);
-        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), second.Summary.Counts);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0, OptedOut: 0), second.Summary.Counts);
         Assert.True(second.Summary.Tracked, "a lookup that finds waiting recipients starts tracking");
     }
 
@@ -59,7 +59,7 @@ public sealed class LookupFlowTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Equal(LookupSource.Live, later.Source);
         Assert.Equal(TagState.Complete, later.Summary.State);
-        Assert.Equal(new TagCounts(2, 1, 1, 0, 0), later.Summary.Counts);
+        Assert.Equal(new TagCounts(2, 1, 1, 0, 0, OptedOut: 0), later.Summary.Counts);
         var stored = await _app.Get<ITagStore>().GetRecipientsAsync(Campaign, default);
         Assert.Contains(stored, r => r.Recipient.PhoneNumber == "+33600000002" && r.Recipient.Status == DeliveryStatus.NotDelivered);
     }

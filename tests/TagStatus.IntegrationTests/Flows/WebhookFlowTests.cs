@@ -1,7 +1,10 @@
 using System.Text.Json;
+using Azure.Data.Tables;
 using SmsPartner.Simulator;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.Storage;
 using TagStatus.Core.Tracking;
 using TagStatus.IntegrationTests.Support;
 
@@ -126,5 +129,84 @@ public sealed class WebhookFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         await RunMinutesAsync(15);
         Assert.Empty(receiver.Received);
         Assert.Empty(await _app.Get<ICallbackStore>().GetAnyTagSubscriptionsAsync(default));
+    }
+    [Fact]
+    public async Task Two_numbers_opting_out_make_one_event_listing_both_for_the_subscribers_that_asked_and_a_retried_refresh_sends_no_second()
+    {
+        await using var optedOut = await CallbackReceiver.StartAsync();
+        await using var anyTagOptedOut = await CallbackReceiver.StartAsync();
+        await using var stateOnly = await CallbackReceiver.StartAsync();
+        var subscriptions = _app.Get<SubscriptionService>();
+        var created = Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(Spring, new(optedOut.Url.AbsoluteUri, [TagEvent.OptedOut]), default));
+        Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(null, new(anyTagOptedOut.Url.AbsoluteUri, [TagEvent.OptedOut], "promo-"), default));
+        Assert.IsType<SubscribeResult.Created>(await subscriptions.SubscribeAsync(Spring, new(stateOnly.Url.AbsoluteUri), default));
+        RecipientSeed[] Seed(bool optOut) =>
+        [
+            new() { PhoneNumber = "+33600000001", Status = SmsStatuses.Delivered, StopSms = optOut, Date = 1_800_000_000 },
+            new() { PhoneNumber = "+33600000002", Status = SmsStatuses.Delivered, StopSms = optOut, Date = 1_800_000_000 },
+            new() { PhoneNumber = "+33600000003", Status = SmsStatuses.Delivered, Date = 1_800_000_000 },
+            new() { PhoneNumber = "+33600000004", Status = SmsStatuses.Waiting, Date = 1_800_000_000 },
+        ];
+        Simulator.SeedTag(Spring.Value, Seed(optOut: false));
+        await _app.Get<TrackingService>().RegisterAsync(Spring, default);
+        await RunMinutesAsync(5);
+        Assert.Empty(optedOut.Received);
+
+        Simulator.SeedTag(Spring.Value, Seed(optOut: true));
+        await _app.Get<TagRefresher>().RefreshAsync(Spring, RefreshReason.Scheduled, default);
+        await _app.DeliverQueuedAsync();
+        // The same upstream read again, as a retried queue message would: the opt-outs are stored, nothing new to tell.
+        await _app.Get<TagRefresher>().RefreshAsync(Spring, RefreshReason.Scheduled, default);
+        await RunMinutesAsync(5);
+
+        foreach (var receiver in new[] { optedOut, anyTagOptedOut })
+        {
+            var received = Assert.Single(receiver.Received);
+            using var body = JsonDocument.Parse(received.Body);
+            Assert.Equal(TagEvent.OptedOut, body.RootElement.GetProperty("type").GetString());
+            Assert.Equal(Spring.Value, body.RootElement.GetProperty("tag").GetString());
+            var data = body.RootElement.GetProperty("data");
+            Assert.Equal(["+33600000001", "+33600000002"], data.GetProperty("phoneNumbers").EnumerateArray().Select(n => n.GetString()));
+            Assert.Equal(0, data.GetProperty("unlisted").GetInt32());
+            Assert.Equal(2, data.GetProperty("counts").GetProperty("optedOut").GetInt32());
+        }
+
+        Assert.True(optedOut.Received.Single().IsSignedWith(created.Secret));
+        Assert.Equal(optedOut.Received.Single().EventId, anyTagOptedOut.Received.Single().EventId);
+        Assert.DoesNotContain(stateOnly.Received, r => Read(r).Type == TagEvent.OptedOut);
+        var stored = await _app.GetTagAsync(Spring.Value);
+        Assert.Equal(2, (int?)stored.Json["counts"]!["optedOut"]);
+    }
+    [Fact]
+    public async Task Opt_outs_whose_rows_were_saved_without_their_summary_are_still_reported_once()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        Assert.IsType<SubscribeResult.Created>(await _app.Get<SubscriptionService>().SubscribeAsync(Spring, new(receiver.Url.AbsoluteUri, [TagEvent.OptedOut]), default));
+        RecipientSeed[] Seed(bool optOut) =>
+        [
+            new() { PhoneNumber = "+33600000001", Status = SmsStatuses.Delivered, StopSms = optOut, Date = 1_800_000_000 },
+            new() { PhoneNumber = "+33600000002", Status = SmsStatuses.Waiting, Date = 1_800_000_000 },
+        ];
+        Simulator.SeedTag(Spring.Value, Seed(optOut: false));
+        await _app.Get<TagRefresher>().RefreshAsync(Spring, RefreshReason.Register, default);
+
+        // A save that wrote the opted-out row and died before its summary (and the event riding with it).
+        var summary = (await _app.Get<ITagStore>().GetSummaryAsync(Spring, default))!.Summary;
+        var rows = azurite.Service.GetTableClient($"{_app.TablePrefix}{RecipientMonths.TableStem}{summary.RecipientsMonth}");
+        TableEntity row = await rows.GetEntityAsync<TableEntity>(TableKeys.ForTag(Spring), TableKeys.ForRecipient("+33600000001", 0));
+        row["StopSms"] = true;
+        await rows.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge);
+        Simulator.SeedTag(Spring.Value, Seed(optOut: true));
+
+        await _app.Get<TagRefresher>().RefreshAsync(Spring, RefreshReason.Scheduled, default);
+        await _app.Get<TagRefresher>().RefreshAsync(Spring, RefreshReason.Scheduled, default);
+        await _app.DeliverQueuedAsync();
+
+        var received = Assert.Single(receiver.Received);
+        using var body = JsonDocument.Parse(received.Body);
+        var data = body.RootElement.GetProperty("data");
+        Assert.Empty(data.GetProperty("phoneNumbers").EnumerateArray());
+        Assert.Equal(1, data.GetProperty("unlisted").GetInt32());
+        Assert.Equal(1, data.GetProperty("counts").GetProperty("optedOut").GetInt32());
     }
 }

@@ -153,6 +153,10 @@ public sealed class AppHarness : IAsyncDisposable
     public Task<HttpAnswer> GetCompletionAsync(string tag) =>
         CallAsync($"/api/tags/{Uri.EscapeDataString(tag)}/completion", "", null, request => Get<TrackingHandler>().CompletionAsync(request, tag, default));
 
+    /// <summary><c>DELETE /api/deadletters/{id}</c> through the real handler.</summary>
+    public Task<HttpAnswer> DeleteDeadLetterAsync(string id) =>
+        CallAsync($"/api/deadletters/{Uri.EscapeDataString(id)}", "", request => request.Method = "DELETE", _ => Get<DeadLetterHandler>().DeleteAsync(id, default));
+
     private static async Task<HttpAnswer> CallAsync(string path, string query, Action<HttpRequest>? configure, Func<HttpRequest, Task<IActionResult>> handle)
     {
         var context = new DefaultHttpContext();

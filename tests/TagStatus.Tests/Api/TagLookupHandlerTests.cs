@@ -83,7 +83,7 @@ public sealed class TagLookupHandlerTests
               "tag": "montag",
               "state": "complete",
               "tracked": true,
-              "counts": { "total": 2, "delivered": 2, "notDelivered": 0, "waiting": 0, "unknown": 0 },
+              "counts": { "total": 2, "delivered": 2, "notDelivered": 0, "waiting": 0, "unknown": 0, "optedOut": 0 },
               "deliveryRate": 1,
               "firstSeenAt": "2026-11-27T09:00:00Z",
               "refreshedAt": "2026-11-27T10:00:00Z",
@@ -155,7 +155,7 @@ public sealed class TagLookupHandlerTests
         var answer = await GetAsync("montag", new Uri((string)first.Json["nextLink"]!).Query);
 
         var json = answer.Json;
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"total":5,"delivered":2,"notDelivered":1,"waiting":1,"unknown":1}"""), json["counts"]));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"total":5,"delivered":2,"notDelivered":1,"waiting":1,"unknown":1,"optedOut":1}"""), json["counts"]));
         Assert.Equal(0.4, (double?)json["deliveryRate"]);
         var only = Assert.Single(json["recipients"]!.AsArray());
         Assert.Equal("+33600000003", (string?)only!["phoneNumber"]);

@@ -202,7 +202,7 @@ public sealed class CallbackDispatcherTests
         var delivery = Delivery(attempts: 2);
         Due(delivery);
         var order = new List<string>();
-        _deadLetters.Setup(d => d.AddAsync(delivery, (int)status, _time.GetUtcNow(), It.IsAny<CancellationToken>()))
+        _deadLetters.Setup(d => d.AddAsync(delivery, (int)status, DeadLetterReasons.Refused, _time.GetUtcNow(), It.IsAny<CancellationToken>()))
             .Callback(() => order.Add("dead-letter")).Returns(Task.CompletedTask);
         _store.Setup(s => s.RemoveDeliveryAsync(delivery, It.IsAny<CancellationToken>())).Callback(() => order.Add("remove")).ReturnsAsync(true);
 
@@ -219,7 +219,7 @@ public sealed class CallbackDispatcherTests
     public async Task A_dead_letter_store_failure_keeps_the_row_for_another_attempt()
     {
         Due(Delivery());
-        _deadLetters.Setup(d => d.AddAsync(It.IsAny<PendingDelivery>(), It.IsAny<int>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
+        _deadLetters.Setup(d => d.AddAsync(It.IsAny<PendingDelivery>(), It.IsAny<int?>(), It.IsAny<string>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreUnavailableException("Table Storage failed (HTTP 503)."));
 
         await Assert.ThrowsAsync<StoreUnavailableException>(() => DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.BadRequest)), default));
@@ -311,16 +311,32 @@ public sealed class CallbackDispatcherTests
     }
 
     [Fact]
-    public async Task The_last_allowed_attempt_that_fails_drops_the_delivery()
+    public async Task The_last_allowed_attempt_that_fails_keeps_the_delivery_as_an_exhausted_dead_letter()
+    {
+        var delivery = Delivery(attempts: _options.MaxAttempts - 1);
+        Due(delivery);
+        var order = new List<string>();
+        _deadLetters.Setup(d => d.AddAsync(delivery, 500, DeadLetterReasons.Exhausted, _time.GetUtcNow(), It.IsAny<CancellationToken>()))
+            .Callback(() => order.Add("dead-letter")).Returns(Task.CompletedTask);
+        _store.Setup(s => s.RemoveDeliveryAsync(delivery, It.IsAny<CancellationToken>())).Callback(() => order.Add("remove")).ReturnsAsync(true);
+
+        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.InternalServerError)), default);
+
+        Assert.Equal(DeliveryOutcome.DeadLettered, report);
+        Assert.Equal(["dead-letter", "remove"], order); // the copy first: a crash between leaves the row to try again
+        Assert.Empty(_postponed);
+    }
+
+    [Fact]
+    public async Task A_last_attempt_with_no_answer_is_kept_with_no_status()
     {
         var delivery = Delivery(attempts: _options.MaxAttempts - 1);
         Due(delivery);
 
-        var report = await DeliverAsync(Dispatcher(CallbackReceiver.Answering(HttpStatusCode.InternalServerError)), default);
+        Assert.Equal(DeliveryOutcome.DeadLettered, await DeliverAsync(Dispatcher(CallbackReceiver.Throwing(new HttpRequestException("reset"))), default));
 
-        Assert.Equal(DeliveryOutcome.Dropped, report);
+        _deadLetters.Verify(d => d.AddAsync(delivery, null, DeadLetterReasons.Exhausted, _time.GetUtcNow(), It.IsAny<CancellationToken>()), Times.Once);
         Assert.Equal([delivery], _removed);
-        Assert.Empty(_postponed);
     }
 
     [Fact]

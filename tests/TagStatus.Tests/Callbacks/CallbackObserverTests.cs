@@ -38,7 +38,7 @@ public sealed class CallbackObserverTests
             new Subscription("mon-prefix", null, new Uri("https://hooks.example.com/e"), T0) { TagPrefix = "mon" },
             new Subscription("other-prefix", null, new Uri("https://hooks.example.com/f"), T0) { TagPrefix = "promo" });
 
-        var rows = await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default);
+        var rows = await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default);
 
         var deliveries = rows.Cast<CallbackDelivery>().ToList();
         Assert.Equal(["own-all", "any-completed", "mon-prefix"], deliveries.Select(d => d.Subscription.Id));
@@ -51,7 +51,7 @@ public sealed class CallbackObserverTests
     {
         Subscribers("a1", "b2", "c3");
 
-        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default)).Cast<CallbackDelivery>().ToList();
+        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default)).Cast<CallbackDelivery>().ToList();
 
         Assert.Equal(["a1", "b2", "c3"], rows.Select(r => r.Subscription.Id));
         Assert.All(rows, r => Assert.Equal("tag.completed", r.EventType));
@@ -64,7 +64,7 @@ public sealed class CallbackObserverTests
     {
         Subscribers("a1", "b2");
 
-        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default)).Cast<CallbackDelivery>().ToList();
+        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default)).Cast<CallbackDelivery>().ToList();
 
         Assert.Single(rows.Select(r => r.EventId).Distinct());
         Assert.Equal(rows[0].Body, rows[1].Body);
@@ -76,7 +76,7 @@ public sealed class CallbackObserverTests
     {
         Subscribers("a1");
 
-        var row = (CallbackDelivery)Assert.Single(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default));
+        var row = (CallbackDelivery)Assert.Single(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default));
 
         var json = JsonNode.Parse(row.Body)!;
         Assert.Equal(row.EventId, (string?)json["id"]);
@@ -93,8 +93,8 @@ public sealed class CallbackObserverTests
         Subscribers("a1");
         var observer = new CallbackObserver(_callbacks.Object);
 
-        var first = (CallbackDelivery)Assert.Single(await observer.OnChangeAsync(Pending, Complete, default));
-        var second = (CallbackDelivery)Assert.Single(await observer.OnChangeAsync(Pending, Complete, default));
+        var first = (CallbackDelivery)Assert.Single(await observer.OnChangeAsync(Pending, Complete, OptOutChanges.None, default));
+        var second = (CallbackDelivery)Assert.Single(await observer.OnChangeAsync(Pending, Complete, OptOutChanges.None, default));
 
         Assert.NotEqual(first.EventId, second.EventId);
     }
@@ -104,14 +104,93 @@ public sealed class CallbackObserverTests
     {
         Subscribers();
 
-        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, default));
+        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptOutChanges.None, default));
     }
 
     [Fact]
     public async Task No_change_writes_nothing_and_reads_no_subscription()
     {
         // Strict mock: any read of the subscriptions would throw.
-        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Pending with { RefreshedAt = Pending.RefreshedAt.AddMinutes(1) }, default));
-        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(null, Pending, default));
+        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Pending with { RefreshedAt = Pending.RefreshedAt.AddMinutes(1) }, OptOutChanges.None, default));
+        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(null, Pending, OptOutChanges.None, default));
+    }
+    private static OptOutChanges OptedOut(params string[] numbers) => new(numbers, StoredOptedOutRows: 0);
+
+    private static readonly TagSummary PendingLater = Pending with { RefreshedAt = Pending.RefreshedAt.AddMinutes(1), Counts = Pending.Counts with { OptedOut = 2 } };
+
+    [Fact]
+    public async Task Opt_outs_make_one_event_listing_every_number_for_the_subscribers_that_asked_for_it_only()
+    {
+        _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(
+        [
+            new Subscription("own-default", "montag", new Uri("https://hooks.example.com/a"), T0),
+            new Subscription("own-optout", "montag", new Uri("https://hooks.example.com/b"), T0) { Events = [TagEvent.OptedOut] },
+        ]);
+        AnyTagSubscribers(
+            new Subscription("any-optout-mon", null, new Uri("https://hooks.example.com/c"), T0) { Events = [TagEvent.OptedOut], TagPrefix = "mon" },
+            new Subscription("any-optout-promo", null, new Uri("https://hooks.example.com/d"), T0) { Events = [TagEvent.OptedOut], TagPrefix = "promo" },
+            new Subscription("any-all", null, new Uri("https://hooks.example.com/e"), T0) { Events = TagEvent.Types });
+
+        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending with { Counts = Pending.Counts with { OptedOut = 0 } }, PendingLater, OptedOut("+33600000001", "+33600000002"), default))
+            .Cast<CallbackDelivery>().ToList();
+
+        Assert.Equal(["own-optout", "any-optout-mon", "any-all"], rows.Select(r => r.Subscription.Id));
+        Assert.All(rows, r => Assert.Equal(TagEvent.OptedOut, r.EventType));
+        Assert.Single(rows.Select(r => r.EventId).Distinct());
+        var json = JsonNode.Parse(rows[0].Body)!;
+        Assert.Equal("recipient.optedOut", (string?)json["type"]);
+        Assert.Equal(["+33600000001", "+33600000002"], json["data"]!["phoneNumbers"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(0, (int?)json["data"]!["unlisted"]);
+        Assert.Equal(2, (int?)json["data"]!["counts"]!["optedOut"]);
+    }
+
+    [Fact]
+    public async Task A_change_that_settles_the_tag_and_opts_numbers_out_makes_two_events()
+    {
+        _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync([new Subscription("all", "montag", new Uri("https://hooks.example.com/a"), T0) { Events = TagEvent.Types }]);
+
+        var rows = (await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, Complete, OptedOut("+33600000001"), default)).Cast<CallbackDelivery>().ToList();
+
+        Assert.Equal([TagEvent.Completed, TagEvent.OptedOut], rows.Select(r => r.EventType));
+        Assert.NotEqual(rows[0].EventId, rows[1].EventId);
+        Assert.Null(JsonNode.Parse(rows[0].Body)!["data"]!["phoneNumbers"]);
+    }
+
+    [Fact]
+    public async Task Beyond_the_cap_the_event_lists_the_first_numbers_and_counts_the_rest()
+    {
+        _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync([new Subscription("optout", "montag", new Uri("https://hooks.example.com/a"), T0) { Events = [TagEvent.OptedOut] }]);
+        var numbers = Enumerable.Range(0, TagEvent.MaxOptedOutNumbers + 7).Select(i => $"+3361{i:D7}").ToArray();
+
+        var row = (CallbackDelivery)Assert.Single(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, PendingLater, OptedOut(numbers), default));
+
+        var data = JsonNode.Parse(row.Body)!["data"]!;
+        Assert.Equal(numbers.Take(TagEvent.MaxOptedOutNumbers), data["phoneNumbers"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(7, (int?)data["unlisted"]);
+    }
+
+    [Fact]
+    public async Task Opt_outs_an_interrupted_save_left_unreported_are_counted_in_an_event_of_their_own()
+    {
+        _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync([new Subscription("optout", "montag", new Uri("https://hooks.example.com/a"), T0) { Events = [TagEvent.OptedOut] }]);
+        var reported = Pending with { Counts = Pending.Counts with { OptedOut = 0 } };
+
+        var row = (CallbackDelivery)Assert.Single(await new CallbackObserver(_callbacks.Object).OnChangeAsync(reported, PendingLater, new OptOutChanges([], StoredOptedOutRows: 2), default));
+
+        var data = JsonNode.Parse(row.Body)!["data"]!;
+        Assert.Empty(data["phoneNumbers"]!.AsArray());
+        Assert.Equal(2, (int?)data["unlisted"]);
+    }
+
+    [Fact]
+    public async Task A_first_read_and_a_change_of_opt_outs_alone_make_no_state_event()
+    {
+        // Strict mock: a first read reads no subscription at all; opt-out counts alone are not a tag.changed.
+        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(null, PendingLater, OptedOut("+33600000001"), default));
+        Subscribers("default-events");
+        Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, PendingLater, OptedOut("+33600000001"), default));
     }
 }

@@ -40,7 +40,7 @@ public sealed class FunctionsCompositionTests
     {
         using var provider = Compose(LocalSettings());
 
-        Assert.Equal(19, FunctionClasses.Length);
+        Assert.Equal(20, FunctionClasses.Length);
         foreach (var type in FunctionClasses)
         {
             Assert.NotNull(ActivatorUtilities.CreateInstance(provider, type));

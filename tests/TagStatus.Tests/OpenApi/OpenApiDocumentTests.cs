@@ -11,7 +11,7 @@ public sealed class OpenApiDocumentTests
     private static readonly string[] FunctionNames =
     [
         Ops.GetTag, Ops.GetTagRecipients, Ops.RegisterTag, Ops.ListTags, Ops.UntrackTag, Ops.GetTagCompletion, Ops.SubscribeToTag, Ops.UnsubscribeFromTag, Ops.GetOpenApiDocument,
-        Ops.RotateTagSubscriptionSecret, Ops.SubscribeToAnyTag, Ops.UnsubscribeFromAnyTag, Ops.RotateAnyTagSubscriptionSecret, Ops.ListDeadLetters, Ops.ReplayDeadLetter, Ops.GetHealth,
+        Ops.RotateTagSubscriptionSecret, Ops.SubscribeToAnyTag, Ops.UnsubscribeFromAnyTag, Ops.RotateAnyTagSubscriptionSecret, Ops.ListDeadLetters, Ops.ReplayDeadLetter, Ops.DeleteDeadLetter, Ops.GetHealth,
     ];
 
     private readonly ServedDocument _served = ServedDocument.For();
@@ -217,12 +217,13 @@ public sealed class OpenApiDocumentTests
     }
 
     [Fact]
-    public void Event_types_are_the_ones_the_service_sends_reopened_included()
+    public void Event_types_are_the_ones_the_service_sends_reopened_and_opted_out_included()
     {
         var type = _served.Definition(TagStatusOpenApiDocument.Schemas.TagEvent)["properties"]!["type"]!;
 
         Assert.Equal(Core.Callbacks.TagEvent.Types, type["enum"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Contains("tag.reopened", Core.Callbacks.TagEvent.Types);
+        Assert.Contains("recipient.optedOut", Core.Callbacks.TagEvent.Types);
     }
 
     [Theory]

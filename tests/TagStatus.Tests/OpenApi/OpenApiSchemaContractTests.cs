@@ -21,7 +21,7 @@ public sealed class OpenApiSchemaContractTests
 
     public static TheoryData<string, string> Samples()
     {
-        var counts = new CountsDto(2, 1, 0, 1, 0);
+        var counts = new CountsDto(2, 1, 0, 1, 0) { OptedOut = 1 };
         var full = new TagResponse("montag", "pending", true, counts, 0.5, At, At, At, At, "live", false, 2, false, null);
         var empty = new TagResponse("montag", "pending", false, new CountsDto(0, 0, 0, 0, 0), null, At, At, null, null, "store", true, null, true, "SMS Partner announced no total, so the 0 rows read cannot be known to be all of them.");
         RecipientDto[] recipients = [new("+33600000001", "delivered", false, At), new("+33600000002", "waiting", true, null)];
@@ -49,7 +49,7 @@ public sealed class OpenApiSchemaContractTests
             { Schemas.RotatedSecret, Write(new SecretResponse("whsec_c2VjcmV0", At), ApiJsonContext.Api.SecretResponse) },
             {
                 Schemas.DeadLetterList,
-                Write(new DeadLetterListResponse([new DeadLetterDto(new string('b', 32) + "." + new string('c', 32), "montag", new string('b', 32), "tag.completed", new string('c', 32), "https://example.net/hook", 400, 3, At)], "tok"), ApiJsonContext.Api.DeadLetterListResponse)
+                Write(new DeadLetterListResponse([new DeadLetterDto(new string('b', 32) + "." + new string('c', 32), "montag", new string('b', 32), "tag.completed", new string('c', 32), "https://example.net/hook", 400, 3, At, "refused"), new DeadLetterDto("t0639000000000000000." + new string('b', 32) + "." + new string('c', 32), "montag", new string('b', 32), "recipient.optedOut", new string('c', 32), "https://example.net/hook", null, 12, At, "exhausted")], "tok"), ApiJsonContext.Api.DeadLetterListResponse)
             },
             { Schemas.Subscription, Write(new SubscriptionResponse(new string('a', 32), "montag", "https://example.net/hook", ["tag.completed"], null, At, "whsec_c2VjcmV0"), ApiJsonContext.Api.SubscriptionResponse) },
             { Schemas.Health, Write(new HealthResponse(At, 3, false, 42.5, [new("tagstatus-refresh", 2), new("tagstatus-refresh-poison", 0)]), ApiJsonContext.Api.HealthResponse) },
@@ -62,6 +62,14 @@ public sealed class OpenApiSchemaContractTests
             {
                 Schemas.TagEvent,
                 Encoding(new TagEvent(new string('c', 32), TagEvent.Reopened, "montag", At, new TagEventData("pending", new TagEventCounts(4, 2, 0, 2, 0))).ToUtf8Json())
+            },
+            {
+                Schemas.TagEvent,
+                Encoding(new TagEvent(new string('d', 32), TagEvent.OptedOut, "montag", At, new TagEventData("pending", new TagEventCounts(4, 2, 0, 2, 0) { OptedOut = 2 })
+                {
+                    PhoneNumbers = ["+33600000001", "+33600000002"],
+                    Unlisted = 0,
+                }).ToUtf8Json())
             },
         };
     }

@@ -38,7 +38,7 @@ public sealed class TagRefresherTests
         Assert.All(saved.Changed, w => Assert.Null(w.ExpectedETag));
         Assert.Equal(_f.Now, saved.Summary.FirstSeenAt);
         Assert.Equal(_f.Now, saved.Summary.RefreshedAt);
-        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), saved.Summary.Counts);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0, OptedOut: 0), saved.Summary.Counts);
         Assert.Equal(TagState.Pending, saved.Summary.State);
         Assert.Null(result.PreviousState);
         Assert.Equal(2, result.RecipientsChanged);
@@ -110,7 +110,7 @@ public sealed class TagRefresherTests
         Assert.Equal(new ETag("after"), _f.Saved[1].ExpectedETag);
         Assert.Empty(_f.Saved[1].Changed);
         Assert.Equal([DeliveryStatus.Delivered, DeliveryStatus.Waiting], result.Snapshot.Recipients.Select(r => r.Status));
-        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), result.Snapshot.Summary.Counts);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0, OptedOut: 0), result.Snapshot.Summary.Counts);
         _f.Client.Verify(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>()), Times.Exactly(2));
     }
@@ -227,7 +227,7 @@ public sealed class TagRefresherTests
     {
         var companion = new Mock<TagCompanionRow>().Object;
         var observer = new Mock<ITagChangeObserver>();
-        observer.Setup(o => o.OnChangeAsync(It.IsAny<TagSummary?>(), It.IsAny<TagSummary>(), It.IsAny<CancellationToken>()))
+        observer.Setup(o => o.OnChangeAsync(It.IsAny<TagSummary?>(), It.IsAny<TagSummary>(), It.IsAny<OptOutChanges>(), It.IsAny<CancellationToken>()))
             .Returns(new ValueTask<IReadOnlyList<TagCompanionRow>>([companion]));
         var refresher = new TagRefresher(_f.Client.Object, _f.Store.Object, _f.Rules, observer.Object, _f.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<TagRefresher>.Instance);
         var before = _f.Stored(TagState.Pending, _f.Now.AddMinutes(-5), [Recipient("+33600000001", DeliveryStatus.Waiting)]);
@@ -235,7 +235,7 @@ public sealed class TagRefresherTests
 
         await refresher.RefreshAsync(MonTag, RefreshReason.Scheduled, default);
 
-        observer.Verify(o => o.OnChangeAsync(before, It.Is<TagSummary>(s => s.State == TagState.Complete), It.IsAny<CancellationToken>()), Times.Once);
+        observer.Verify(o => o.OnChangeAsync(before, It.Is<TagSummary>(s => s.State == TagState.Complete), It.IsAny<OptOutChanges>(), It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.SaveRefreshAsync(
             It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(),
             It.Is<IReadOnlyList<TagCompanionRow>>(rows => rows.Count == 1 && rows[0] == companion), It.IsAny<CancellationToken>()), Times.Once);

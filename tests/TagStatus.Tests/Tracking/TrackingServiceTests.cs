@@ -58,7 +58,7 @@ public sealed class TrackingServiceTests
         Assert.Null(saved.ExpectedETag);
         Assert.Equal(TagState.Pending, summary.State);
         Assert.True(summary.Tracked);
-        Assert.Equal(new TagCounts(2, 1, 0, 1, 0), summary.Counts);
+        Assert.Equal(new TagCounts(2, 1, 0, 1, 0, OptedOut: 0), summary.Counts);
         Assert.Equal(_f.Now.AddMinutes(1), summary.NextRefreshAt);
         Assert.Empty(_summaries);
     }
