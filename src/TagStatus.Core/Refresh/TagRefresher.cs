@@ -35,8 +35,16 @@ public sealed partial class TagRefresher(
     ITagChangeObserver changeObserver,
     TimeProvider time,
     ILogger<TagRefresher> logger,
-    TagStatusMetrics? metrics = null)
+    TagStatusMetrics? metrics = null,
+    int rowsPerRange = TagRefresher.DefaultRowsPerRange)
 {
+    /// <summary>
+    /// Rows merged and stored as one range: a tag of at most this many is one range (and its merged rows are returned
+    /// inline); a bigger one is held about two ranges at a time. Large enough that a range's transactions keep storage
+    /// busy (20 of 100 rows), small enough that a 100,000-recipient tag is 50 ranges.
+    /// </summary>
+    public const int DefaultRowsPerRange = 2_000;
+
     // Each lost race means another writer committed; this bounds the wait under heavy contention.
     private const int MaxConflictRetries = 8;
 
@@ -76,15 +84,39 @@ public sealed partial class TagRefresher(
 
     private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, StoredSummary? stored, CancellationToken cancellationToken)
     {
-        // Always read the rows: a save that died between its recipients and its summary leaves rows to merge, not re-add.
-        var storedRecipients = await store.GetRecipientsAsync(tag, cancellationToken).ConfigureAwait(false);
-
-        var merge = RecipientMerge.Merge(storedRecipients.Select(r => r.Recipient).ToList(), pass);
+        var now = time.GetUtcNow();
         var previous = stored?.Summary;
-        var summary = Summarize(tag, previous, merge, pass, reason);
+        var firstSeenAt = previous?.FirstSeenAt ?? now;
+        var ranges = RecipientRanges.Split(pass.WitnessedByNumber(), rowsPerRange);
 
+        // Range by range in key order: each range's stored rows are read, merged and their changes written before the next
+        // range is merged (the next one is read while this one is written), so a big tag holds about two ranges, not all
+        // of it. The summary goes last, only once every range is stored: a failure halfway leaves rows it never announced,
+        // which the next refresh reads and merges (never re-adds); a lost race anywhere re-reads and merges again.
+        var totals = new MergeTotals();
+        var held = ranges.Count == 1 ? new List<Recipient>() : null;
+        var rowsWritten = 0;
+        var current = await ReadRangeAsync(tag, ranges[0], pass.IsFull, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; ; i++)
+        {
+            var writing = store.SaveRecipientsAsync(tag, stored, firstSeenAt, Writes(current.Stored, current.Merge), cancellationToken);
+            totals.Add(current.Merge);
+            held?.AddRange(current.Merge.Recipients);
+            if (i + 1 == ranges.Count)
+            {
+                rowsWritten += await writing.ConfigureAwait(false);
+                break;
+            }
+
+            var reading = ReadRangeAsync(tag, ranges[i + 1], pass.IsFull, cancellationToken);
+            await Task.WhenAll(writing, reading).ConfigureAwait(false);
+            rowsWritten += await writing.ConfigureAwait(false);
+            current = await reading.ConfigureAwait(false);
+        }
+
+        var summary = Summarize(tag, previous, totals, pass, reason, now);
         var companions = await changeObserver.OnChangeAsync(previous, summary, cancellationToken).ConfigureAwait(false);
-        var rowsWritten = await store.SaveRefreshAsync(Writes(storedRecipients, merge), summary, stored, companions, cancellationToken).ConfigureAwait(false);
+        rowsWritten += await store.SaveRefreshAsync([], summary, stored, companions, cancellationToken).ConfigureAwait(false);
         metrics?.RecordRefreshWrite(pass.PagesRead, rowsWritten);
 
         if (previous?.State != summary.State)
@@ -97,16 +129,52 @@ public sealed partial class TagRefresher(
             Log.PartialRead(logger, tag.Value, pass.DistinctCount, pass.AnnouncedTotal, pass.End);
         }
 
-        return new RefreshResult(new TagSnapshot(summary, merge.Recipients), previous?.State, merge.Changed.Count + merge.Removed.Count, rowsWritten);
+        return new RefreshResult(new TagSnapshot(summary, held), previous?.State, totals.RowsChanged, rowsWritten);
+    }
+
+    /// <summary>
+    /// One range: its stored rows (always read: a save that died between its recipients and its summary leaves rows to
+    /// merge, not re-add) and the merge of the pass's rows of its numbers into them.
+    /// </summary>
+    private async Task<(IReadOnlyList<StoredRecipient> Stored, MergeResult Merge)> ReadRangeAsync(Tag tag, PassRange range, bool fullPass, CancellationToken cancellationToken)
+    {
+        var storedRows = await store.GetRecipientsAsync(tag, range.Range, cancellationToken).ConfigureAwait(false);
+        return (storedRows, RecipientMerge.Merge([.. storedRows.Select(r => r.Recipient)], range.Seen, fullPass));
+    }
+
+    /// <summary>What the summary needs of the merged ranges, added up range by range.</summary>
+    private sealed class MergeTotals
+    {
+        private int _total, _delivered, _notDelivered, _waiting, _unknown;
+
+        public RecipientsVersion Version { get; private set; }
+
+        public bool Grew { get; private set; }
+
+        public int RowsChanged { get; private set; }
+
+        public TagCounts Counts => new(_total, _delivered, _notDelivered, _waiting, _unknown);
+
+        public void Add(MergeResult merge)
+        {
+            var counts = TagCounts.Of(merge.Recipients);
+            _total += counts.Total;
+            _delivered += counts.Delivered;
+            _notDelivered += counts.NotDelivered;
+            _waiting += counts.Waiting;
+            _unknown += counts.Unknown;
+            Version = Version.With(merge.Recipients);
+            Grew |= merge.Grew;
+            RowsChanged += merge.Changed.Count + merge.Removed.Count;
+        }
     }
 
     /// <summary>The summary after a read: counts of the merged rows, the state by the rules, a new window when the tag reopens.</summary>
-    private TagSummary Summarize(Tag tag, TagSummary? previous, MergeResult merge, UpstreamPass pass, RefreshReason reason)
+    private TagSummary Summarize(Tag tag, TagSummary? previous, MergeTotals merged, UpstreamPass pass, RefreshReason reason, DateTimeOffset now)
     {
-        var now = time.GetUtcNow();
-        var reopened = TagStateRules.Reopens(previous, merge.Grew, pass.AnnouncedTotal);
+        var reopened = TagStateRules.Reopens(previous, merged.Grew, pass.AnnouncedTotal);
         var windowStart = previous is null || reopened ? now : previous.WindowStart;
-        var counts = TagCounts.Of(merge.Recipients);
+        var counts = merged.Counts;
         var state = rules.After(previous?.State, reopened, counts, pass.IsFull, windowStart, now);
         var tracked = reopened || reason switch
         {
@@ -128,12 +196,17 @@ public sealed partial class TagRefresher(
             UpstreamTotal: pass.AnnouncedTotal,
             PartialReason: pass.PartialReason,
             WindowStartedAt: windowStart,
-            RecipientsVersion: RecipientsVersions.Of(merge.Recipients));
+            RecipientsVersion: merged.Version.ToString());
     }
 
     /// <summary>Changed rows conditional on the ETag they were read with; rows the pass proved were never messages, deleted.</summary>
     private static List<RecipientWrite> Writes(IReadOnlyList<StoredRecipient> stored, MergeResult merge)
     {
+        if (merge.Changed.Count == 0 && merge.Removed.Count == 0)
+        {
+            return [];
+        }
+
         var etags = stored.ToDictionary(r => (r.Recipient.PhoneNumber, r.Recipient.Occurrence), r => r.ETag);
         ETag? ETagOf(Recipient r) => etags.TryGetValue((r.PhoneNumber, r.Occurrence), out var etag) ? etag : null;
         return

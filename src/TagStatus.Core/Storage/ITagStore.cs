@@ -35,6 +35,18 @@ public interface ITagStore
 
     Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken);
 
+    /// <summary>The tag's stored rows in one range of numbers (<see cref="RecipientRanges"/>): one partition-scoped RowKey-range query.</summary>
+    Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, RecipientRange range, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes changed recipients ahead of their summary (a refresh stores its ranges one by one, then calls
+    /// <see cref="SaveRefreshAsync"/>), each conditional on the ETag it was read with, into the table the summary will name:
+    /// the stored summary's (<paramref name="replacing"/>), or for a new tag the month of <paramref name="firstSeenAt"/>.
+    /// Returns the rows written.
+    /// </summary>
+    /// <exception cref="StoreConflictException">A row changed since it was read: read again and redo the merge.</exception>
+    Task<int> SaveRecipientsAsync(Tag tag, StoredSummary? replacing, DateTimeOffset firstSeenAt, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken);
+
     /// <summary>
     /// One page of the tag's recipients (of <paramref name="statuses"/> only, when given): one query of the tag's
     /// partition, resumed where <paramref name="continuationToken"/> (a token of an earlier page) says.

@@ -51,14 +51,28 @@ public sealed partial class TableTagStore(
         return new StoredSummary(summary, entity.ETag);
     }
 
-    public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken) =>
+        GetRecipientsAsync(tag, RecipientRange.All, cancellationToken);
+
+    public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, RecipientRange range, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var (table, month) = await RecipientsTableOfAsync(tag, cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)}");
+        if (range.FromKey is { } from)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"RowKey ge {from}");
+        }
+
+        if (range.ToKey is { } to)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"RowKey lt {to}");
+        }
+
         var result = new List<StoredRecipient>();
         try
         {
-            await foreach (var entity in StorageFailures.Guarded(QueryRecipients(table, tag, statuses: null, MaxPerQuery, cancellationToken)).ConfigureAwait(false))
+            await foreach (var entity in StorageFailures.Guarded(table.QueryAsync<RecipientEntity>(filter, MaxPerQuery, cancellationToken: cancellationToken)).ConfigureAwait(false))
             {
                 result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
             }
@@ -69,6 +83,21 @@ public sealed partial class TableTagStore(
         }
 
         return result;
+    }
+
+    public async Task<int> SaveRecipientsAsync(Tag tag, StoredSummary? replacing, DateTimeOffset firstSeenAt, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken)
+    {
+        if (changed.Count == 0)
+        {
+            return 0;
+        }
+
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var previous = replacing?.Summary;
+        // The table the summary will name: its stored month, or for a new tag the month it is first seen in.
+        var home = previous ?? new TagSummary(tag, TagState.Pending, TagCounts.Empty, Tracked: false, firstSeenAt, firstSeenAt, CompletedAt: null, NextRefreshAt: null);
+        var recipients = await RecipientsTableForWriteAsync(WithRecipientsMonth(home, previous), cancellationToken).ConfigureAwait(false);
+        return await WriteRecipientsAsync(recipients, TableKeys.ForTag(tag), changed, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<int> SaveRefreshAsync(
@@ -89,13 +118,7 @@ public sealed partial class TableTagStore(
         await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
 
         // Recipients first: the summary written last never announces counts its rows do not back.
-        // A few transactions in flight: each is independent (its own rows, each conditional on its ETag), and the summary
-        // still goes only after all of them. One at a time leaves storage idle while the next batch is serialized.
-        await Parallel.ForEachAsync(changed.Chunk(MaxBatch), new ParallelOptions { MaxDegreeOfParallelism = RecipientBatchesInFlight, CancellationToken = cancellationToken }, async (chunk, ct) =>
-        {
-            var actions = chunk.Select(write => ToAction(partition, write)).ToList();
-            Interlocked.Add(ref written, await SubmitAsync(recipients, actions, ct).ConfigureAwait(false));
-        }).ConfigureAwait(false);
+        written += await WriteRecipientsAsync(recipients, partition, changed, cancellationToken).ConfigureAwait(false);
 
         if (companions.Count + 1 > MaxBatch)
         {
@@ -230,6 +253,21 @@ public sealed partial class TableTagStore(
         {
             return 0;
         }
+    }
+
+    /// <summary>
+    /// A few transactions in flight: each is independent (its own rows, each conditional on its ETag), and the summary
+    /// still goes only after all of them. One at a time leaves storage idle while the next batch is serialized.
+    /// </summary>
+    private static async Task<int> WriteRecipientsAsync(TableClient table, string partition, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken)
+    {
+        var written = 0;
+        await Parallel.ForEachAsync(changed.Chunk(MaxBatch), new ParallelOptions { MaxDegreeOfParallelism = RecipientBatchesInFlight, CancellationToken = cancellationToken }, async (chunk, ct) =>
+        {
+            var actions = chunk.Select(write => ToAction(partition, write)).ToList();
+            Interlocked.Add(ref written, await SubmitAsync(table, actions, ct).ConfigureAwait(false));
+        }).ConfigureAwait(false);
+        return written;
     }
 
     private static async Task<int> SubmitAsync(TableClient table, List<TableTransactionAction> actions, CancellationToken cancellationToken)

@@ -34,6 +34,29 @@ internal sealed class InMemoryTagStore : ITagStore
         }
     }
 
+    public Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, RecipientRange range, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<StoredRecipient> rows = _rows.TryGetValue(tag, out var byKey) ? [.. byKey.Values.Where(r => range.Contains(r.Recipient.PhoneNumber))] : [];
+            return Task.FromResult(rows);
+        }
+    }
+
+    public Task<int> SaveRecipientsAsync(Tag tag, StoredSummary? replacing, DateTimeOffset firstSeenAt, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = _rows.GetOrAdd(tag, _ => []);
+            foreach (var write in changed)
+            {
+                Apply(rows, write);
+            }
+
+            return Task.FromResult(changed.Count);
+        }
+    }
+
     public Task<RecipientPage> GetRecipientPageAsync(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
         Task.FromResult(InMemoryPaging.Page(Recipients(tag), statuses, pageSize, continuationToken));
 
