@@ -87,7 +87,8 @@ public sealed partial class TagRefresher(
         var now = time.GetUtcNow();
         var previous = stored?.Summary;
         var firstSeenAt = previous?.FirstSeenAt ?? now;
-        var ranges = RecipientRanges.Split(pass.WitnessedByNumber(), rowsPerRange);
+        var seen = pass.WitnessedByNumber();
+        var ranges = RecipientRanges.Split(seen, rowsPerRange);
 
         // Range by range in key order: each range's stored rows are read, merged and their changes written before the next
         // range is merged (the next one is read while this one is written), so a big tag holds about two ranges, not all
@@ -96,7 +97,7 @@ public sealed partial class TagRefresher(
         var totals = new MergeTotals();
         var held = ranges.Count == 1 ? new List<Recipient>() : null;
         var rowsWritten = 0;
-        var current = await ReadRangeAsync(tag, ranges[0], pass.IsFull, cancellationToken).ConfigureAwait(false);
+        var current = await ReadRangeAsync(tag, ranges[0], seen, pass.IsFull, cancellationToken).ConfigureAwait(false);
         for (var i = 0; ; i++)
         {
             var writing = store.SaveRecipientsAsync(tag, stored, firstSeenAt, Writes(current.Stored, current.Merge), cancellationToken);
@@ -108,7 +109,7 @@ public sealed partial class TagRefresher(
                 break;
             }
 
-            var reading = ReadRangeAsync(tag, ranges[i + 1], pass.IsFull, cancellationToken);
+            var reading = ReadRangeAsync(tag, ranges[i + 1], seen, pass.IsFull, cancellationToken);
             await Task.WhenAll(writing, reading).ConfigureAwait(false);
             rowsWritten += await writing.ConfigureAwait(false);
             current = await reading.ConfigureAwait(false);
@@ -136,10 +137,11 @@ public sealed partial class TagRefresher(
     /// One range: its stored rows (always read: a save that died between its recipients and its summary leaves rows to
     /// merge, not re-add) and the merge of the pass's rows of its numbers into them.
     /// </summary>
-    private async Task<(IReadOnlyList<StoredRecipient> Stored, MergeResult Merge)> ReadRangeAsync(Tag tag, PassRange range, bool fullPass, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<StoredRecipient> Stored, MergeResult Merge)> ReadRangeAsync(
+        Tag tag, PassRange range, IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, bool fullPass, CancellationToken cancellationToken)
     {
         var storedRows = await store.GetRecipientsAsync(tag, range.Range, cancellationToken).ConfigureAwait(false);
-        return (storedRows, RecipientMerge.Merge([.. storedRows.Select(r => r.Recipient)], range.Seen, fullPass));
+        return (storedRows, RecipientMerge.Merge([.. storedRows.Select(r => r.Recipient)], range.SeenIn(seen), fullPass));
     }
 
     /// <summary>What the summary needs of the merged ranges, added up range by range.</summary>

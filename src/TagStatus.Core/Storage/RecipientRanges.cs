@@ -25,8 +25,21 @@ public sealed record RecipientRange(string? FromNumber, string? ToNumber)
     }
 }
 
-/// <summary>One range of a pass: the range of keys, and the rows the pass proves for the numbers in it.</summary>
-public sealed record PassRange(RecipientRange Range, IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> Seen);
+/// <summary>One range of a pass: the range of keys, and the numbers of the pass in it.</summary>
+public sealed record PassRange(RecipientRange Range, ArraySegment<string> Numbers)
+{
+    /// <summary>The rows the pass proves for this range's numbers, out of the pass's whole <paramref name="seen"/>.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> SeenIn(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen)
+    {
+        var part = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(Numbers.Count, StringComparer.Ordinal);
+        foreach (var number in Numbers)
+        {
+            part.Add(number, seen[number]);
+        }
+
+        return part;
+    }
+}
 
 public static class RecipientRanges
 {
@@ -60,17 +73,9 @@ public static class RecipientRanges
         ranges.Add(RangeOf(start, numbers.Length));
         return ranges;
 
-        PassRange RangeOf(int from, int to)
-        {
-            var part = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(to - from, StringComparer.Ordinal);
-            for (var i = from; i < to; i++)
-            {
-                part.Add(numbers[i], seen[numbers[i]]);
-            }
-
-            // The first range starts at the first key, the last ends after the last: stored numbers the pass no longer
-            // shows fall in some range whatever their key.
-            return new PassRange(new RecipientRange(from == 0 ? null : numbers[from], to == numbers.Length ? null : numbers[to]), part);
-        }
+        // The first range starts at the first key, the last ends after the last: stored numbers the pass no longer shows
+        // fall in some range whatever their key.
+        PassRange RangeOf(int from, int to) =>
+            new(new RecipientRange(from == 0 ? null : numbers[from], to == numbers.Length ? null : numbers[to]), new ArraySegment<string>(numbers, from, to - from));
     }
 }
