@@ -43,6 +43,8 @@ public readonly record struct RecipientsVersion(UInt128 Sum)
 
     public RecipientsVersion Plus(RecipientsVersion other) => new(Sum + other.Sum);
 
+    public static RecipientsVersion Parse(string hex) => new(BinaryPrimitives.ReadUInt128BigEndian(Convert.FromHexString(hex)));
+
     public override string ToString()
     {
         Span<byte> bytes = stackalloc byte[16];

@@ -88,28 +88,49 @@ public sealed partial class TagRefresher(
         var previous = stored?.Summary;
         var firstSeenAt = previous?.FirstSeenAt ?? now;
         var seen = pass.WitnessedByNumber();
-        var ranges = RecipientRanges.Split(seen, rowsPerRange);
+        var layout = await LayoutOfAsync(tag, previous, cancellationToken).ConfigureAwait(false);
+        var ranges = (layout is null ? null : RecipientRanges.SplitAt(seen, [.. layout.Ranges.Select(r => r.FromNumber)], 2 * rowsPerRange))
+            ?? RecipientRanges.Split(seen, rowsPerRange);
+        var digests = ranges.Select(range => range.Digest(seen, pass.IsFull)).ToList();
+        // A range whose upstream rows are what the last full write merged, over rows nobody wrote since, merges to what is
+        // stored: it is neither read nor written (a big tag waiting for a few stragglers costs its pages and its summary).
+        var unchanged = ranges.Select((range, i) => layout is not null && ranges.Count == layout.Ranges.Count && layout.Ranges[i].Digest == digests[i]).ToList();
 
         // Range by range in key order: each range's stored rows are read, merged and their changes written before the next
         // range is merged (the next one is read while this one is written), so a big tag holds about two ranges, not all
         // of it. The summary goes last, only once every range is stored: a failure halfway leaves rows it never announced,
         // which the next refresh reads and merges (never re-adds); a lost race anywhere re-reads and merges again.
         var totals = new MergeTotals();
-        var held = ranges.Count == 1 ? new List<Recipient>() : null;
+        var states = new List<RangeState>(ranges.Count);
+        List<Recipient>? held = ranges.Count == 1 && !unchanged[0] ? [] : null;
         var rowsWritten = 0;
-        var current = await ReadRangeAsync(tag, ranges[0], seen, pass.IsFull, cancellationToken).ConfigureAwait(false);
+        var layoutForgotten = layout is null;
+        await using var reader = new RangeReader(store, tag, ranges, unchanged);
+        var current = await ReadRangeAsync(reader, 0, seen, pass.IsFull, cancellationToken).ConfigureAwait(false);
         for (var i = 0; ; i++)
         {
-            var writing = store.SaveRecipientsAsync(tag, stored, firstSeenAt, Writes(current.Stored, current.Merge), cancellationToken);
-            totals.Add(current.Merge);
-            held?.AddRange(current.Merge.Recipients);
+            var (counts, version) = current is { Merge: var merged }
+                ? (TagCounts.Of(merged.Recipients), default(RecipientsVersion).With(merged.Recipients))
+                : (layout!.Ranges[i].Counts, layout.Ranges[i].Version);
+            var writes = current is { } read ? Writes(read.Stored, read.Merge) : [];
+            if (writes.Count > 0 && !layoutForgotten)
+            {
+                // Before any row moves: a write that dies halfway must leave no layout that would skip the rows it wrote.
+                await store.ForgetRangeLayoutAsync(tag, cancellationToken).ConfigureAwait(false);
+                layoutForgotten = true;
+            }
+
+            var writing = store.SaveRecipientsAsync(tag, stored, firstSeenAt, writes, cancellationToken);
+            totals.Add(counts, version, current?.Merge);
+            held?.AddRange(current!.Value.Merge.Recipients);
+            states.Add(new RangeState(ranges[i].Range.FromNumber, digests[i], counts, version));
             if (i + 1 == ranges.Count)
             {
                 rowsWritten += await writing.ConfigureAwait(false);
                 break;
             }
 
-            var reading = ReadRangeAsync(tag, ranges[i + 1], seen, pass.IsFull, cancellationToken);
+            var reading = ReadRangeAsync(reader, i + 1, seen, pass.IsFull, cancellationToken);
             await Task.WhenAll(writing, reading).ConfigureAwait(false);
             rowsWritten += await writing.ConfigureAwait(false);
             current = await reading.ConfigureAwait(false);
@@ -117,6 +138,12 @@ public sealed partial class TagRefresher(
 
         var summary = Summarize(tag, previous, totals, pass, reason, now);
         var companions = await changeObserver.OnChangeAsync(previous, summary, cancellationToken).ConfigureAwait(false);
+        if (ranges.Count > 1)
+        {
+            // Stored in the summary's own transaction: it describes exactly the rows this summary announces.
+            companions = [.. companions, new RangeLayout(summary.RecipientsVersion!, states)];
+        }
+
         rowsWritten += await store.SaveRefreshAsync([], summary, stored, companions, cancellationToken).ConfigureAwait(false);
         metrics?.RecordRefreshWrite(pass.PagesRead, rowsWritten);
 
@@ -133,15 +160,90 @@ public sealed partial class TagRefresher(
         return new RefreshResult(new TagSnapshot(summary, held), previous?.State, totals.RowsChanged, rowsWritten);
     }
 
+    /// <summary>The layout of the tag's last full write, if it still describes the stored rows (only big tags have one).</summary>
+    private async Task<RangeLayout?> LayoutOfAsync(Tag tag, TagSummary? previous, CancellationToken cancellationToken)
+    {
+        if (previous is not { RecipientsVersion: { } version } || previous.Counts.Total <= rowsPerRange)
+        {
+            return null;
+        }
+
+        var layout = await store.GetRangeLayoutAsync(tag, cancellationToken).ConfigureAwait(false);
+        return layout?.RecipientsVersion == version ? layout : null;
+    }
+
     /// <summary>
     /// One range: its stored rows (always read: a save that died between its recipients and its summary leaves rows to
-    /// merge, not re-add) and the merge of the pass's rows of its numbers into them.
+    /// merge, not re-add) and the merge of the pass's rows of its numbers into them; null for a range left unchanged.
     /// </summary>
-    private async Task<(IReadOnlyList<StoredRecipient> Stored, MergeResult Merge)> ReadRangeAsync(
-        Tag tag, PassRange range, IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, bool fullPass, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyList<StoredRecipient> Stored, MergeResult Merge)?> ReadRangeAsync(
+        RangeReader reader, int index, IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, bool fullPass, CancellationToken cancellationToken)
     {
-        var storedRows = await store.GetRecipientsAsync(tag, range.Range, cancellationToken).ConfigureAwait(false);
-        return (storedRows, RecipientMerge.Merge([.. storedRows.Select(r => r.Recipient)], range.SeenIn(seen), fullPass));
+        if (reader.Unchanged[index])
+        {
+            return null;
+        }
+
+        var storedRows = await reader.ReadAsync(index, cancellationToken).ConfigureAwait(false);
+        return (storedRows, RecipientMerge.Merge([.. storedRows.Select(r => r.Recipient)], reader.Ranges[index].SeenIn(seen), fullPass));
+    }
+
+    /// <summary>
+    /// The stored rows range by range, from one query per run of consecutive ranges to read (the whole partition when none
+    /// is skipped), cut where each range ends: as few queries as a whole-tag read, while holding one range.
+    /// </summary>
+    private sealed class RangeReader(ITagStore store, Tag tag, IReadOnlyList<PassRange> ranges, IReadOnlyList<bool> unchanged) : IAsyncDisposable
+    {
+        private IAsyncEnumerator<StoredRecipient>? _rows;
+        private StoredRecipient? _next;
+
+        public IReadOnlyList<PassRange> Ranges => ranges;
+
+        public IReadOnlyList<bool> Unchanged => unchanged;
+
+        /// <summary>The rows of range <paramref name="index"/>; ranges to read are asked for in order, one at a time.</summary>
+        public async Task<IReadOnlyList<StoredRecipient>> ReadAsync(int index, CancellationToken cancellationToken)
+        {
+            if (_rows is null || unchanged[index - 1])
+            {
+                await DisposeAsync().ConfigureAwait(false);
+                var last = index;
+                while (last + 1 < ranges.Count && !unchanged[last + 1])
+                {
+                    last++;
+                }
+
+                _rows = store.ReadRecipientsAsync(tag, new RecipientRange(ranges[index].Range.FromNumber, ranges[last].Range.ToNumber), cancellationToken).GetAsyncEnumerator(cancellationToken);
+            }
+
+            var range = ranges[index].Range;
+            var rows = new List<StoredRecipient>();
+            while (_next is not null || await _rows.MoveNextAsync().ConfigureAwait(false))
+            {
+                var row = _next ?? _rows.Current;
+                if (!range.EndsAfter(row.Recipient.PhoneNumber))
+                {
+                    _next = row; // the first row of a later range
+                    break;
+                }
+
+                rows.Add(row);
+                _next = null;
+            }
+
+            return rows;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_rows is not null)
+            {
+                await _rows.DisposeAsync().ConfigureAwait(false);
+                _rows = null;
+            }
+
+            _next = null;
+        }
     }
 
     /// <summary>What the summary needs of the merged ranges, added up range by range.</summary>
@@ -157,17 +259,17 @@ public sealed partial class TagRefresher(
 
         public TagCounts Counts => new(_total, _delivered, _notDelivered, _waiting, _unknown);
 
-        public void Add(MergeResult merge)
+        /// <param name="merge">The range's merge, or null for a range left unchanged (nothing grew or changed there).</param>
+        public void Add(TagCounts counts, RecipientsVersion version, MergeResult? merge)
         {
-            var counts = TagCounts.Of(merge.Recipients);
             _total += counts.Total;
             _delivered += counts.Delivered;
             _notDelivered += counts.NotDelivered;
             _waiting += counts.Waiting;
             _unknown += counts.Unknown;
-            Version = Version.With(merge.Recipients);
-            Grew |= merge.Grew;
-            RowsChanged += merge.Changed.Count + merge.Removed.Count;
+            Version = Version.Plus(version);
+            Grew |= merge?.Grew ?? false;
+            RowsChanged += merge is null ? 0 : merge.Changed.Count + merge.Removed.Count;
         }
     }
 

@@ -35,8 +35,11 @@ public interface ITagStore
 
     Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken);
 
-    /// <summary>The tag's stored rows in one range of numbers (<see cref="RecipientRanges"/>): one partition-scoped RowKey-range query.</summary>
-    Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, RecipientRange range, CancellationToken cancellationToken);
+    /// <summary>
+    /// The tag's stored rows in a range of numbers (<see cref="RecipientRanges"/>), in row-key order, streamed: one
+    /// partition-scoped RowKey-range query read a page at a time as the caller goes on.
+    /// </summary>
+    IAsyncEnumerable<StoredRecipient> ReadRecipientsAsync(Tag tag, RecipientRange range, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes changed recipients ahead of their summary (a refresh stores its ranges one by one, then calls
@@ -78,6 +81,12 @@ public interface ITagStore
         StoredSummary? replacing,
         IReadOnlyList<TagCompanionRow> companions,
         CancellationToken cancellationToken);
+
+    /// <summary>The ranges the tag was last merged in, as its last full write left them (null when none is stored).</summary>
+    Task<RangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the tag's range layout (a refresh does, before it writes any row); gone already is fine.</summary>
+    Task ForgetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken);
 
     /// <summary>Writes a summary alone (tracking switched on or off, a failed refresh recorded), schedule rows as above.</summary>
     /// <exception cref="StoreConflictException">The summary changed since it was read.</exception>

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using TagStatus.Core.Domain;
 
 namespace TagStatus.Core.Storage;
@@ -16,6 +19,9 @@ public sealed record RecipientRange(string? FromNumber, string? ToNumber)
     internal string? FromKey => FromNumber is null ? null : TableKeys.RecipientKeyPrefix(FromNumber);
 
     internal string? ToKey => ToNumber is null ? null : TableKeys.RecipientKeyPrefix(ToNumber);
+
+    /// <summary>Whether the rows of <paramref name="phoneNumber"/> come before this range's end (rows are read in key order).</summary>
+    public bool EndsAfter(string phoneNumber) => ToKey is null || string.CompareOrdinal(TableKeys.RecipientKeyPrefix(phoneNumber), ToKey) < 0;
 
     /// <summary>Whether the rows of <paramref name="phoneNumber"/> are in this range.</summary>
     public bool Contains(string phoneNumber)
@@ -39,6 +45,28 @@ public sealed record PassRange(RecipientRange Range, ArraySegment<string> Number
 
         return part;
     }
+
+    /// <summary>
+    /// A digest of everything the merge of this range takes from the pass: its numbers' rows in order, and whether the pass
+    /// was full. Equal digests over unchanged stored rows merge to the same rows.
+    /// </summary>
+    public string Digest(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, bool fullPass)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(fullPass ? "full\n"u8 : "partial\n"u8);
+        var line = new StringBuilder();
+        foreach (var number in Numbers.Order(StringComparer.Ordinal))
+        {
+            foreach (var row in seen[number])
+            {
+                line.Clear().Append(number).Append(';').Append(row.RawStatus).Append(';').Append(row.StopSms ? '1' : '0').Append(';')
+                    .Append(row.StatusAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)).Append('\n');
+                hash.AppendData(Encoding.UTF8.GetBytes(line.ToString()));
+            }
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 16));
+    }
 }
 
 public static class RecipientRanges
@@ -51,9 +79,7 @@ public static class RecipientRanges
     public static IReadOnlyList<PassRange> Split(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, int rowsPerRange)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerRange, 1);
-        var numbers = seen.Keys.ToArray();
-        var keys = Array.ConvertAll(numbers, TableKeys.RecipientKeyPrefix);
-        Array.Sort(keys, numbers, StringComparer.Ordinal);
+        var (numbers, keys) = InKeyOrder(seen);
 
         var ranges = new List<PassRange>();
         var start = 0;
@@ -77,5 +103,53 @@ public static class RecipientRanges
         // fall in some range whatever their key.
         PassRange RangeOf(int from, int to) =>
             new(new RecipientRange(from == 0 ? null : numbers[from], to == numbers.Length ? null : numbers[to]), new ArraySegment<string>(numbers, from, to - from));
+    }
+
+    /// <summary>
+    /// The pass's numbers in the ranges of an earlier pass (<paramref name="fromNumbers"/>: each range's first number, null
+    /// for the first), so ranges keep their bounds from pass to pass and an unchanged range can be recognised; null when
+    /// a range would hold more than <paramref name="maxRowsPerRange"/> rows (the tag grew: split it afresh).
+    /// </summary>
+    public static IReadOnlyList<PassRange>? SplitAt(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, IReadOnlyList<string?> fromNumbers, int maxRowsPerRange)
+    {
+        if (fromNumbers.Count == 0 || fromNumbers[0] is not null || fromNumbers.Skip(1).Any(n => n is null))
+        {
+            return null;
+        }
+
+        var (numbers, keys) = InKeyOrder(seen);
+        var ranges = new List<PassRange>(fromNumbers.Count);
+        var start = 0;
+        for (var r = 0; r < fromNumbers.Count; r++)
+        {
+            var to = r + 1 < fromNumbers.Count ? fromNumbers[r + 1] : null;
+            var toKey = to is null ? null : TableKeys.RecipientKeyPrefix(to);
+            var end = start;
+            var rows = 0;
+            while (end < numbers.Length && (toKey is null || string.CompareOrdinal(keys[end], toKey) < 0))
+            {
+                rows += seen[numbers[end]].Count;
+                end++;
+            }
+
+            if (rows > maxRowsPerRange)
+            {
+                return null;
+            }
+
+            ranges.Add(new PassRange(new RecipientRange(fromNumbers[r], to), new ArraySegment<string>(numbers, start, end - start)));
+            start = end;
+        }
+
+        return ranges;
+    }
+
+    /// <summary>The pass's numbers sorted as their row keys sort, with those keys' prefixes.</summary>
+    private static (string[] Numbers, string[] Keys) InKeyOrder(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen)
+    {
+        var numbers = seen.Keys.ToArray();
+        var keys = Array.ConvertAll(numbers, TableKeys.RecipientKeyPrefix);
+        Array.Sort(keys, numbers, StringComparer.Ordinal);
+        return (numbers, keys);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
@@ -51,10 +52,18 @@ public sealed partial class TableTagStore(
         return new StoredSummary(summary, entity.ETag);
     }
 
-    public Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken) =>
-        GetRecipientsAsync(tag, RecipientRange.All, cancellationToken);
+    public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        var result = new List<StoredRecipient>();
+        await foreach (var row in ReadRecipientsAsync(tag, RecipientRange.All, cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(row);
+        }
 
-    public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, RecipientRange range, CancellationToken cancellationToken)
+        return result;
+    }
+
+    public async IAsyncEnumerable<StoredRecipient> ReadRecipientsAsync(Tag tag, RecipientRange range, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var (table, month) = await RecipientsTableOfAsync(tag, cancellationToken).ConfigureAwait(false);
@@ -69,20 +78,54 @@ public sealed partial class TableTagStore(
             filter += " and " + TableClient.CreateQueryFilter($"RowKey lt {to}");
         }
 
-        var result = new List<StoredRecipient>();
-        try
+        // One query, read page by page as the caller goes on: rows come in row-key order, and only a page is held here.
+        var rows = StorageFailures.Guarded(table.QueryAsync<RecipientEntity>(filter, MaxPerQuery, cancellationToken: cancellationToken)).GetAsyncEnumerator(cancellationToken);
+        await using (rows.ConfigureAwait(false))
         {
-            await foreach (var entity in StorageFailures.Guarded(table.QueryAsync<RecipientEntity>(filter, MaxPerQuery, cancellationToken: cancellationToken)).ConfigureAwait(false))
+            while (true)
             {
-                result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
+                bool more;
+                try
+                {
+                    more = await rows.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (StoreUnavailableException e) when (IsMissingTable(e))
+                {
+                    more = month is null ? throw new RecipientsExpiredException(tag.Value, month) : false;
+                }
+
+                if (!more)
+                {
+                    yield break;
+                }
+
+                yield return new StoredRecipient(ToRecipient(rows.Current), rows.Current.ETag);
             }
         }
-        catch (StoreUnavailableException e) when (IsMissingTable(e))
-        {
-            return month is null ? throw new RecipientsExpiredException(tag.Value, month) : result;
-        }
+    }
 
-        return result;
+    public async Task<RangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var response = await StorageFailures.Guard(() => _tags.GetEntityIfExistsAsync<TableEntity>(TableKeys.ForTag(tag), RangeLayout.Row, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.HasValue && response.Value is { } entity ? RangeLayout.FromEntity(entity) : null;
+    }
+
+    public async Task ForgetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _tags.DeleteEntityAsync(TableKeys.ForTag(tag), RangeLayout.Row, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // Already gone.
+        }
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
+        {
+            throw StorageFailures.Unavailable(e);
+        }
     }
 
     public async Task<int> SaveRecipientsAsync(Tag tag, StoredSummary? replacing, DateTimeOffset firstSeenAt, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken)

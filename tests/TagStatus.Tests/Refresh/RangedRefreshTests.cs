@@ -79,8 +79,8 @@ public sealed class RangedRefreshTests
         var rangeWrites = 0;
         var store = new Mock<ITagStore>();
         store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).Returns((Tag t, CancellationToken c) => memory.GetSummaryAsync(t, c));
-        store.Setup(s => s.GetRecipientsAsync(MonTag, It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()))
-            .Returns((Tag t, RecipientRange r, CancellationToken c) => memory.GetRecipientsAsync(t, r, c));
+        store.Setup(s => s.ReadRecipientsAsync(MonTag, It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()))
+            .Returns((Tag t, RecipientRange r, CancellationToken c) => memory.ReadRecipientsAsync(t, r, c));
         store.Setup(s => s.SaveRecipientsAsync(MonTag, It.IsAny<StoredSummary?>(), It.IsAny<DateTimeOffset>(), It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<CancellationToken>()))
             .Returns((Tag t, StoredSummary? s, DateTimeOffset at, IReadOnlyList<RecipientWrite> w, CancellationToken c) =>
                 ++rangeWrites == failOnRangeWrite ? throw new StoreUnavailableException("down") : memory.SaveRecipientsAsync(t, s, at, w, c));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -37,9 +38,8 @@ internal sealed class LookupFixture
         Store.Setup(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync((StoredSummary?)null);
         Store.Setup(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync([]);
         // A range reads what the whole-tag setup of a test holds, cut to the range: tests set up rows once, for any split.
-        Store.Setup(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()))
-            .Returns(async (Tag tag, RecipientRange range, CancellationToken ct) =>
-                (IReadOnlyList<StoredRecipient>)[.. (await Store.Object.GetRecipientsAsync(tag, ct)).Where(r => range.Contains(r.Recipient.PhoneNumber))]);
+        Store.Setup(s => s.ReadRecipientsAsync(It.IsAny<Tag>(), It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()))
+            .Returns((Tag tag, RecipientRange range, CancellationToken ct) => RangeOf(tag, range, ct));
         Store.Setup(s => s.SaveRecipientsAsync(It.IsAny<Tag>(), It.IsAny<StoredSummary?>(), It.IsAny<DateTimeOffset>(), It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<CancellationToken>()))
             .Callback((Tag _, StoredSummary? _, DateTimeOffset _, IReadOnlyList<RecipientWrite> changed, CancellationToken _) => PendingWrites.AddRange(changed))
             .ReturnsAsync((Tag _, StoredSummary? _, DateTimeOffset _, IReadOnlyList<RecipientWrite> changed, CancellationToken _) => changed.Count);
@@ -83,6 +83,14 @@ internal sealed class LookupFixture
     public TagLookupService Lookup { get; }
 
     public List<SavedRefresh> Saved { get; } = [];
+
+    private async IAsyncEnumerable<StoredRecipient> RangeOf(Tag tag, RecipientRange range, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var row in InMemoryTagStore.InKeyOrder(await Store.Object.GetRecipientsAsync(tag, cancellationToken)).Where(r => range.Contains(r.Recipient.PhoneNumber)))
+        {
+            yield return row;
+        }
+    }
 
     /// <summary>Rows a refresh wrote range by range (<see cref="ITagStore.SaveRecipientsAsync"/>) ahead of its summary.</summary>
     public List<RecipientWrite> PendingWrites { get; } = [];
