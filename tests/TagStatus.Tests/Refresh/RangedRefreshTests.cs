@@ -131,3 +131,56 @@ public sealed class RangedRefreshTests
         Assert.NotEqual(whole, RecipientsVersions.Of(rows.Skip(1)));
     }
 }
+
+/// <summary>A big tag waiting for a few stragglers: ranges whose upstream rows did not move are neither read nor written.</summary>
+public sealed class UnchangedRangeTests
+{
+    private static readonly Tag MonTag = Tag.Parse("montag");
+    private readonly InMemoryTagStore _store = new();
+
+    private TagRefresher Refresher() => new(
+        new Mock<ISmsPartnerClient>().Object, _store, new TagStateRules(Options.Create(new TrackingOptions())), new NoTagChangeObserver(),
+        new FakeTimeProvider(T0.AddHours(1)), NullLogger<TagRefresher>.Instance, rowsPerRange: 10);
+
+    private static UpstreamPass Pass(Func<int, string> status) =>
+        UpstreamPass.OnePage([.. Enumerable.Range(0, 100).Select(i => Upstream($"+336{i:D8}", status(i)))], 100);
+
+    [Fact]
+    public async Task An_unchanged_pass_reads_and_writes_no_row_and_a_straggler_costs_its_own_range()
+    {
+        await Refresher().SaveAsync(MonTag, Pass(i => i == 42 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+        var stored = _store.Recipients(MonTag);
+        var readsBefore = _store.RangeReads;
+
+        var unchanged = await Refresher().SaveAsync(MonTag, Pass(i => i == 42 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+
+        Assert.Equal(readsBefore, _store.RangeReads);
+        Assert.Equal(0, unchanged.RecipientsChanged);
+        Assert.Equal(2, unchanged.RowsWritten); // the summary and its layout, one transaction; no recipient row
+        Assert.Equal(new TagCounts(100, 99, 0, 1, 0), unchanged.Snapshot.Summary.Counts);
+        Assert.Equal(RecipientsVersions.Of(stored), unchanged.Snapshot.Summary.RecipientsVersion);
+
+        var settled = await Refresher().SaveAsync(MonTag, Pass(_ => "Delivered"), RefreshReason.Scheduled, default);
+
+        Assert.Equal(readsBefore + 1, _store.RangeReads); // one query: the straggler's range only
+        Assert.Equal(1, settled.RecipientsChanged);
+        Assert.Equal(TagState.Complete, settled.Snapshot.Summary.State);
+        Assert.Equal(TagCounts.Of(_store.Recipients(MonTag)), settled.Snapshot.Summary.Counts);
+        Assert.Equal(RecipientsVersions.Of(_store.Recipients(MonTag)), settled.Snapshot.Summary.RecipientsVersion);
+    }
+
+    [Fact]
+    public async Task A_layout_is_not_trusted_once_rows_moved_without_it()
+    {
+        await Refresher().SaveAsync(MonTag, Pass(i => i % 10 == 0 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+        // A write that died after its rows: the layout was forgotten before them, so the next pass reads every range.
+        await _store.ForgetRangeLayoutAsync(MonTag, default);
+        var readsBefore = _store.RangeReads;
+
+        var result = await Refresher().SaveAsync(MonTag, Pass(i => i % 10 == 0 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+
+        Assert.Equal(readsBefore + 1, _store.RangeReads); // one query for the run of every range
+        Assert.Equal(TagCounts.Of(_store.Recipients(MonTag)), result.Snapshot.Summary.Counts);
+        Assert.NotNull(await _store.GetRangeLayoutAsync(MonTag, default));
+    }
+}
