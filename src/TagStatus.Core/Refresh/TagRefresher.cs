@@ -89,12 +89,13 @@ public sealed partial class TagRefresher(
         var firstSeenAt = previous?.FirstSeenAt ?? now;
         var seen = pass.WitnessedByNumber();
         var layout = await LayoutOfAsync(tag, previous, cancellationToken).ConfigureAwait(false);
-        var ranges = (layout is null ? null : RecipientRanges.SplitAt(seen, [.. layout.Ranges.Select(r => r.FromNumber)], 2 * rowsPerRange))
-            ?? RecipientRanges.Split(seen, rowsPerRange);
+        // The last write's bounds when they still fit (a range that outgrew them is split afresh, and nothing is skipped).
+        var kept = layout is null ? null : RecipientRanges.SplitAt(seen, [.. layout.Ranges.Select(r => r.FromNumber)], 2 * rowsPerRange);
+        var ranges = kept ?? RecipientRanges.Split(seen, rowsPerRange);
         var digests = ranges.Select(range => range.Digest(seen, pass.IsFull)).ToList();
-        // A range whose upstream rows are what the last full write merged, over rows nobody wrote since, merges to what is
-        // stored: it is neither read nor written (a big tag waiting for a few stragglers costs its pages and its summary).
-        var unchanged = ranges.Select((range, i) => layout is not null && ranges.Count == layout.Ranges.Count && layout.Ranges[i].Digest == digests[i]).ToList();
+        // A range whose upstream rows are what the last write merged in the same bounds, over rows nobody wrote since, merges
+        // to what is stored: it is neither read nor written (a big tag waiting for a few stragglers costs its pages and its summary).
+        var unchanged = ranges.Select((_, i) => kept is not null && layout!.Ranges[i].Digest == digests[i]).ToList();
 
         // Range by range in key order: each range's stored rows are read, merged and their changes written before the next
         // range is merged (the next one is read while this one is written), so a big tag holds about two ranges, not all
