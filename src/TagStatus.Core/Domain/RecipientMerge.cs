@@ -32,14 +32,21 @@ public static class RecipientMerge
     public static MergeResult Merge(IReadOnlyList<Recipient> stored, IReadOnlyList<UpstreamRecipient> upstream) =>
         Merge(stored, UpstreamPass.OnePage(upstream, announcedTotal: null));
 
-    public static MergeResult Merge(IReadOnlyList<Recipient> stored, UpstreamPass pass)
+    public static MergeResult Merge(IReadOnlyList<Recipient> stored, UpstreamPass pass) =>
+        Merge(stored, pass.WitnessedByNumber(), pass.IsFull);
+
+    /// <summary>
+    /// Merges the rows a pass proves (<paramref name="seen"/>, per number: <see cref="UpstreamPass.WitnessedByNumber"/>, or
+    /// the part of it for one range of numbers) into the stored rows of the same numbers. The rules are per number, so a
+    /// tag merged range by range ends exactly as merged whole, provided each range gets every stored row of its numbers.
+    /// </summary>
+    public static MergeResult Merge(IReadOnlyList<Recipient> stored, IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, bool fullPass)
     {
-        var seen = pass.WitnessedByNumber();
         var mine = IsSorted(stored) ? stored : [.. stored.Order(RecipientOrder.Instance)];
         var seenNumbers = seen.Keys.ToArray();
         Array.Sort(seenNumbers, StringComparer.Ordinal);
 
-        var merged = new List<Recipient>(Math.Max(stored.Count, pass.DistinctCount));
+        var merged = new List<Recipient>(Math.Max(stored.Count, seen.Count));
         var changed = new List<Recipient>();
         var removed = new List<Recipient>();
         var grew = false;
@@ -62,7 +69,7 @@ public static class RecipientMerge
                 rows = seen[seenNumbers[u++]];
             }
 
-            grew |= MergeNumber(phone, new Slice(mine, first, s - first), rows, pass.IsFull, merged, changed, removed);
+            grew |= MergeNumber(phone, new Slice(mine, first, s - first), rows, fullPass, merged, changed, removed);
         }
 
         return new MergeResult(merged, changed, removed) { Grew = grew };

@@ -35,5 +35,9 @@ public sealed record TagSummary(
     public int EstimatedPages => Math.Max(1, (Counts.Total + EstimatedRowsPerPage - 1) / EstimatedRowsPerPage);
 }
 
-/// <summary>A tag with every one of its recipients.</summary>
-public sealed record TagSnapshot(TagSummary Summary, IReadOnlyList<Recipient> Recipients);
+/// <summary>A tag as a refresh stored it.</summary>
+/// <param name="Recipients">
+/// Every recipient, ordered by number then occurrence, when the tag was merged as one range; null for a bigger tag,
+/// merged range by range without holding all of it (its lookups page through the store anyway).
+/// </param>
+public sealed record TagSnapshot(TagSummary Summary, IReadOnlyList<Recipient>? Recipients);

@@ -36,8 +36,16 @@ public sealed partial class TagRefresher(
     TimeProvider time,
     ILogger<TagRefresher> logger,
     TagStatusMetrics? metrics = null,
-    IRetentionStore? retention = null)
+    IRetentionStore? retention = null,
+    int rowsPerRange = TagRefresher.DefaultRowsPerRange)
 {
+    /// <summary>
+    /// Rows merged and stored as one range: a tag of at most this many is one range (and its merged rows are returned
+    /// inline); a bigger one is held about two ranges at a time. Large enough that a range's transactions keep storage
+    /// busy (20 of 100 rows), small enough that a 100,000-recipient tag is 50 ranges.
+    /// </summary>
+    public const int DefaultRowsPerRange = 2_000;
+
     // Each lost race means another writer committed; this bounds the wait under heavy contention.
     private const int MaxConflictRetries = 8;
 
@@ -87,17 +95,74 @@ public sealed partial class TagRefresher(
 
     private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, StoredSummary? stored, CancellationToken cancellationToken)
     {
-        // Always read the rows: a save that died between its recipients and its summary leaves rows to merge, not re-add.
-        var storedRecipients = await store.GetRecipientsAsync(tag, cancellationToken).ConfigureAwait(false);
-
-        var merge = RecipientMerge.Merge(storedRecipients.Select(r => r.Recipient).ToList(), pass);
+        var now = time.GetUtcNow();
         var previous = stored?.Summary;
-        var summary = Summarize(tag, previous, merge, pass, reason);
+        var firstSeenAt = previous?.FirstSeenAt ?? now;
+        var seen = pass.WitnessedByNumber();
+        var layout = await LayoutOfAsync(tag, previous, cancellationToken).ConfigureAwait(false);
+        // The last write's bounds when they still fit (a range that outgrew them is split afresh, and nothing is skipped).
+        var kept = layout is null ? null : RecipientRanges.SplitAt(seen, [.. layout.Ranges.Select(r => r.FromNumber)], 2 * rowsPerRange);
+        var ranges = kept ?? RecipientRanges.Split(seen, rowsPerRange);
+        var digests = ranges.Select(range => range.Digest(seen, pass.IsFull)).ToList();
+        // A range whose upstream rows are what the last write merged in the same bounds, over rows nobody wrote since, merges
+        // to what is stored: it is neither read nor written (a big tag waiting for a few stragglers costs its pages and its summary).
+        var unchanged = ranges.Select((_, i) => kept is not null && layout!.Ranges[i].Digest == digests[i]).ToList();
 
-        // Opt-outs: the stored rows against the rows this merge writes (issue 15's recipient.optedOut).
-        var optOuts = OptOutChanges.Of(storedRecipients.Select(r => r.Recipient).ToList(), merge.Changed);
+        // Range by range in key order: each range's stored rows are read, merged and their changes written before the next
+        // range is merged (the next one is read while this one is written), so a big tag holds about two ranges, not all
+        // of it. The summary goes last, only once every range is stored: a failure halfway leaves rows it never announced,
+        // which the next refresh reads and merges (never re-adds); a lost race anywhere re-reads and merges again.
+        var totals = new MergeTotals();
+        var optOuts = OptOutChanges.None;
+        var states = new List<RangeState>(ranges.Count);
+        List<Recipient>? held = ranges.Count == 1 && !unchanged[0] ? [] : null;
+        var rowsWritten = 0;
+        var layoutForgotten = layout is null;
+        await using var reader = new RangeReader(store, tag, ranges, unchanged);
+        var current = await ReadRangeAsync(reader, 0, seen, pass.IsFull, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; ; i++)
+        {
+            var (counts, version) = current is { Merge: var merged }
+                ? (TagCounts.Of(merged.Recipients), default(RecipientsVersion).With(merged.Recipients))
+                : (layout!.Ranges[i].Counts, layout.Ranges[i].Version);
+            var writes = current is { } read ? Writes(read.Stored, read.Merge) : [];
+            if (writes.Count > 0 && !layoutForgotten)
+            {
+                // Before any row moves: a write that dies halfway must leave no layout that would skip the rows it wrote.
+                await store.ForgetRangeLayoutAsync(tag, cancellationToken).ConfigureAwait(false);
+                layoutForgotten = true;
+            }
+
+            var writing = store.SaveRecipientsAsync(tag, stored, firstSeenAt, writes, cancellationToken);
+            totals.Add(counts, version, current?.Merge);
+            // Opt-outs (recipient.optedOut): a range's stored rows against the rows its merge writes; a range left unchanged
+            // wrote nothing, and its stored opt-outs are the ones its layout counted.
+            optOuts = optOuts.Add(current is { } changedRange
+                ? OptOutChanges.Of([.. changedRange.Stored.Select(r => r.Recipient)], changedRange.Merge.Changed)
+                : new OptOutChanges([], counts.OptedOut ?? 0));
+            held?.AddRange(current!.Value.Merge.Recipients);
+            states.Add(new RangeState(ranges[i].Range.FromNumber, digests[i], counts, version));
+            if (i + 1 == ranges.Count)
+            {
+                rowsWritten += await writing.ConfigureAwait(false);
+                break;
+            }
+
+            var reading = ReadRangeAsync(reader, i + 1, seen, pass.IsFull, cancellationToken);
+            await Task.WhenAll(writing, reading).ConfigureAwait(false);
+            rowsWritten += await writing.ConfigureAwait(false);
+            current = await reading.ConfigureAwait(false);
+        }
+
+        var summary = Summarize(tag, previous, totals, pass, reason, now);
         var companions = await changeObserver.OnChangeAsync(previous, summary, optOuts, cancellationToken).ConfigureAwait(false);
-        var rowsWritten = await store.SaveRefreshAsync(Writes(storedRecipients, merge), summary, stored, companions, cancellationToken).ConfigureAwait(false);
+        if (ranges.Count > 1)
+        {
+            // Stored in the summary's own transaction: it describes exactly the rows this summary announces.
+            companions = [.. companions, new RangeLayout(summary.RecipientsVersion!, states)];
+        }
+
+        rowsWritten += await store.SaveRefreshAsync([], summary, stored, companions, cancellationToken).ConfigureAwait(false);
         metrics?.RecordRefreshWrite(pass.PagesRead, rowsWritten);
 
         if (previous?.State != summary.State)
@@ -110,16 +175,130 @@ public sealed partial class TagRefresher(
             Log.PartialRead(logger, tag.Value, pass.DistinctCount, pass.AnnouncedTotal, pass.End);
         }
 
-        return new RefreshResult(new TagSnapshot(summary, merge.Recipients), previous?.State, merge.Changed.Count + merge.Removed.Count, rowsWritten);
+        return new RefreshResult(new TagSnapshot(summary, held), previous?.State, totals.RowsChanged, rowsWritten);
+    }
+
+    /// <summary>The layout of the tag's last full write, if it still describes the stored rows (only big tags have one).</summary>
+    private async Task<RangeLayout?> LayoutOfAsync(Tag tag, TagSummary? previous, CancellationToken cancellationToken)
+    {
+        if (previous is not { RecipientsVersion: { } version } || previous.Counts.Total <= rowsPerRange)
+        {
+            return null;
+        }
+
+        var layout = await store.GetRangeLayoutAsync(tag, cancellationToken).ConfigureAwait(false);
+        return layout?.RecipientsVersion == version ? layout : null;
+    }
+
+    /// <summary>
+    /// One range: its stored rows (always read: a save that died between its recipients and its summary leaves rows to
+    /// merge, not re-add) and the merge of the pass's rows of its numbers into them; null for a range left unchanged.
+    /// </summary>
+    private static async Task<(IReadOnlyList<StoredRecipient> Stored, MergeResult Merge)?> ReadRangeAsync(
+        RangeReader reader, int index, IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, bool fullPass, CancellationToken cancellationToken)
+    {
+        if (reader.Unchanged[index])
+        {
+            return null;
+        }
+
+        var storedRows = await reader.ReadAsync(index, cancellationToken).ConfigureAwait(false);
+        return (storedRows, RecipientMerge.Merge([.. storedRows.Select(r => r.Recipient)], reader.Ranges[index].SeenIn(seen), fullPass));
+    }
+
+    /// <summary>
+    /// The stored rows range by range, from one query per run of consecutive ranges to read (the whole partition when none
+    /// is skipped), cut where each range ends: as few queries as a whole-tag read, while holding one range.
+    /// </summary>
+    private sealed class RangeReader(ITagStore store, Tag tag, IReadOnlyList<PassRange> ranges, IReadOnlyList<bool> unchanged) : IAsyncDisposable
+    {
+        private IAsyncEnumerator<StoredRecipient>? _rows;
+        private StoredRecipient? _next;
+
+        public IReadOnlyList<PassRange> Ranges => ranges;
+
+        public IReadOnlyList<bool> Unchanged => unchanged;
+
+        /// <summary>The rows of range <paramref name="index"/>; ranges to read are asked for in order, one at a time.</summary>
+        public async Task<IReadOnlyList<StoredRecipient>> ReadAsync(int index, CancellationToken cancellationToken)
+        {
+            if (_rows is null || unchanged[index - 1])
+            {
+                await DisposeAsync().ConfigureAwait(false);
+                var last = index;
+                while (last + 1 < ranges.Count && !unchanged[last + 1])
+                {
+                    last++;
+                }
+
+                _rows = store.ReadRecipientsAsync(tag, new RecipientRange(ranges[index].Range.FromNumber, ranges[last].Range.ToNumber), cancellationToken).GetAsyncEnumerator(cancellationToken);
+            }
+
+            var range = ranges[index].Range;
+            var rows = new List<StoredRecipient>();
+            while (_next is not null || await _rows.MoveNextAsync().ConfigureAwait(false))
+            {
+                var row = _next ?? _rows.Current;
+                if (!range.EndsAfter(row.Recipient.PhoneNumber))
+                {
+                    _next = row; // the first row of a later range
+                    break;
+                }
+
+                rows.Add(row);
+                _next = null;
+            }
+
+            return rows;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_rows is not null)
+            {
+                await _rows.DisposeAsync().ConfigureAwait(false);
+                _rows = null;
+            }
+
+            _next = null;
+        }
+    }
+
+    /// <summary>What the summary needs of the merged ranges, added up range by range.</summary>
+    private sealed class MergeTotals
+    {
+        private int _total, _delivered, _notDelivered, _waiting, _unknown;
+        private int? _optedOut = 0;
+
+        public RecipientsVersion Version { get; private set; }
+
+        public bool Grew { get; private set; }
+
+        public int RowsChanged { get; private set; }
+
+        public TagCounts Counts => new(_total, _delivered, _notDelivered, _waiting, _unknown, _optedOut);
+
+        /// <param name="merge">The range's merge, or null for a range left unchanged (nothing grew or changed there).</param>
+        public void Add(TagCounts counts, RecipientsVersion version, MergeResult? merge)
+        {
+            _total += counts.Total;
+            _delivered += counts.Delivered;
+            _notDelivered += counts.NotDelivered;
+            _waiting += counts.Waiting;
+            _unknown += counts.Unknown;
+            _optedOut += counts.OptedOut; // unknown (null) when a range's stored layout predates the count
+            Version = Version.Plus(version);
+            Grew |= merge?.Grew ?? false;
+            RowsChanged += merge is null ? 0 : merge.Changed.Count + merge.Removed.Count;
+        }
     }
 
     /// <summary>The summary after a read: counts of the merged rows, the state by the rules, a new window when the tag reopens.</summary>
-    private TagSummary Summarize(Tag tag, TagSummary? previous, MergeResult merge, UpstreamPass pass, RefreshReason reason)
+    private TagSummary Summarize(Tag tag, TagSummary? previous, MergeTotals merged, UpstreamPass pass, RefreshReason reason, DateTimeOffset now)
     {
-        var now = time.GetUtcNow();
-        var reopened = TagStateRules.Reopens(previous, merge.Grew, pass.AnnouncedTotal);
+        var reopened = TagStateRules.Reopens(previous, merged.Grew, pass.AnnouncedTotal);
         var windowStart = previous is null || reopened ? now : previous.WindowStart;
-        var counts = TagCounts.Of(merge.Recipients);
+        var counts = merged.Counts;
         var state = rules.After(previous?.State, reopened, counts, pass.IsFull, windowStart, now);
         var tracked = reopened || reason switch
         {
@@ -141,12 +320,17 @@ public sealed partial class TagRefresher(
             UpstreamTotal: pass.AnnouncedTotal,
             PartialReason: pass.PartialReason,
             WindowStartedAt: windowStart,
-            RecipientsVersion: RecipientsVersions.Of(merge.Recipients));
+            RecipientsVersion: merged.Version.ToString());
     }
 
     /// <summary>Changed rows conditional on the ETag they were read with; rows the pass proved were never messages, deleted.</summary>
     private static List<RecipientWrite> Writes(IReadOnlyList<StoredRecipient> stored, MergeResult merge)
     {
+        if (merge.Changed.Count == 0 && merge.Removed.Count == 0)
+        {
+            return [];
+        }
+
         var etags = stored.ToDictionary(r => (r.Recipient.PhoneNumber, r.Recipient.Occurrence), r => r.ETag);
         ETag? ETagOf(Recipient r) => etags.TryGetValue((r.PhoneNumber, r.Occurrence), out var etag) ? etag : null;
         return

@@ -41,6 +41,21 @@ public interface ITagStore
     Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The tag's stored rows in a range of numbers (<see cref="RecipientRanges"/>), in row-key order, streamed: one
+    /// partition-scoped RowKey-range query read a page at a time as the caller goes on.
+    /// </summary>
+    IAsyncEnumerable<StoredRecipient> ReadRecipientsAsync(Tag tag, RecipientRange range, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes changed recipients ahead of their summary (a refresh stores its ranges one by one, then calls
+    /// <see cref="SaveRefreshAsync"/>), each conditional on the ETag it was read with, into the table the summary will name:
+    /// the stored summary's (<paramref name="replacing"/>), or for a new tag the month of <paramref name="firstSeenAt"/>.
+    /// Returns the rows written.
+    /// </summary>
+    /// <exception cref="StoreConflictException">A row changed since it was read: read again and redo the merge.</exception>
+    Task<int> SaveRecipientsAsync(Tag tag, StoredSummary? replacing, DateTimeOffset firstSeenAt, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken);
+
+    /// <summary>
     /// One page of the tag's recipients (of <paramref name="statuses"/> only, when given): one query of the tag's
     /// partition, resumed where <paramref name="continuationToken"/> (a token of an earlier page) says.
     /// </summary>
@@ -71,6 +86,12 @@ public interface ITagStore
         StoredSummary? replacing,
         IReadOnlyList<TagCompanionRow> companions,
         CancellationToken cancellationToken);
+
+    /// <summary>The ranges the tag was last merged in, as its last full write left them (null when none is stored).</summary>
+    Task<RangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the tag's range layout (a refresh does, before it writes any row); gone already is fine.</summary>
+    Task ForgetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken);
 
     /// <summary>Writes a summary alone (tracking switched on or off, a failed refresh recorded), schedule rows as above.</summary>
     /// <exception cref="StoreConflictException">The summary changed since it was read.</exception>

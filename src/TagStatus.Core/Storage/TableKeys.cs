@@ -32,7 +32,13 @@ internal static class TableKeys
     public static string ForTag(Tag tag) => Encode(tag.Value);
 
     public static string ForRecipient(string phoneNumber, int occurrence) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Encode(phoneNumber)}~{occurrence:D4}");
+        string.Create(CultureInfo.InvariantCulture, $"{RecipientKeyPrefix(phoneNumber)}{occurrence:D4}");
+
+    /// <summary>
+    /// What every row key of a number starts with. Row keys sort as these prefixes do (a prefix ends in <c>~</c>, which
+    /// no encoded number holds, so none is the start of another), so a range of them is a RowKey range.
+    /// </summary>
+    public static string RecipientKeyPrefix(string phoneNumber) => Encode(phoneNumber) + "~";
 
     /// <summary>The listing key of the first instant after <paramref name="firstSeenAfter"/>: newer tags sort before it.</summary>
     public static string IndexBound(DateTimeOffset firstSeenAfter) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
@@ -53,22 +54,93 @@ public sealed partial class TableTagStore(
 
     public async Task<IReadOnlyList<StoredRecipient>> GetRecipientsAsync(Tag tag, CancellationToken cancellationToken)
     {
-        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var (table, month) = await RecipientsTableOfAsync(tag, cancellationToken).ConfigureAwait(false);
         var result = new List<StoredRecipient>();
-        try
+        await foreach (var row in ReadRecipientsAsync(tag, RecipientRange.All, cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var entity in StorageFailures.Guarded(QueryRecipients(table, tag, statuses: null, MaxPerQuery, cancellationToken)).ConfigureAwait(false))
-            {
-                result.Add(new StoredRecipient(ToRecipient(entity), entity.ETag));
-            }
-        }
-        catch (StoreUnavailableException e) when (IsMissingTable(e))
-        {
-            return month is null ? throw new RecipientsExpiredException(tag.Value, month) : result;
+            result.Add(row);
         }
 
         return result;
+    }
+
+    public async IAsyncEnumerable<StoredRecipient> ReadRecipientsAsync(Tag tag, RecipientRange range, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var (table, month) = await RecipientsTableOfAsync(tag, cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)}");
+        if (range.FromKey is { } from)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"RowKey ge {from}");
+        }
+
+        if (range.ToKey is { } to)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"RowKey lt {to}");
+        }
+
+        // One query, read page by page as the caller goes on: rows come in row-key order, and only a page is held here.
+        var rows = StorageFailures.Guarded(table.QueryAsync<RecipientEntity>(filter, MaxPerQuery, cancellationToken: cancellationToken)).GetAsyncEnumerator(cancellationToken);
+        await using (rows.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await rows.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (StoreUnavailableException e) when (IsMissingTable(e))
+                {
+                    more = month is null ? throw new RecipientsExpiredException(tag.Value, month) : false;
+                }
+
+                if (!more)
+                {
+                    yield break;
+                }
+
+                yield return new StoredRecipient(ToRecipient(rows.Current), rows.Current.ETag);
+            }
+        }
+    }
+
+    public async Task<RangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var response = await StorageFailures.Guard(() => _tags.GetEntityIfExistsAsync<TableEntity>(TableKeys.ForTag(tag), RangeLayout.Row, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.HasValue && response.Value is { } entity ? RangeLayout.FromEntity(entity) : null;
+    }
+
+    public async Task ForgetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _tags.DeleteEntityAsync(TableKeys.ForTag(tag), RangeLayout.Row, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // Already gone.
+        }
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
+        {
+            throw StorageFailures.Unavailable(e);
+        }
+    }
+
+    public async Task<int> SaveRecipientsAsync(Tag tag, StoredSummary? replacing, DateTimeOffset firstSeenAt, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken)
+    {
+        if (changed.Count == 0)
+        {
+            return 0;
+        }
+
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var previous = replacing?.Summary;
+        // The table the summary will name: its stored month, or for a new tag the month it is first seen in.
+        var home = previous ?? new TagSummary(tag, TagState.Pending, TagCounts.Empty, Tracked: false, firstSeenAt, firstSeenAt, CompletedAt: null, NextRefreshAt: null);
+        var recipients = await RecipientsTableForWriteAsync(WithRecipientsMonth(home, previous), cancellationToken).ConfigureAwait(false);
+        return await WriteRecipientsAsync(recipients, TableKeys.ForTag(tag), changed, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<int> SaveRefreshAsync(
@@ -90,13 +162,7 @@ public sealed partial class TableTagStore(
         await ScheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);
 
         // Recipients first: the summary written last never announces counts its rows do not back.
-        // A few transactions in flight: each is independent (its own rows, each conditional on its ETag), and the summary
-        // still goes only after all of them. One at a time leaves storage idle while the next batch is serialized.
-        await Parallel.ForEachAsync(changed.Chunk(MaxBatch), new ParallelOptions { MaxDegreeOfParallelism = RecipientBatchesInFlight, CancellationToken = cancellationToken }, async (chunk, ct) =>
-        {
-            var actions = chunk.Select(write => ToAction(partition, write)).ToList();
-            Interlocked.Add(ref written, await SubmitAsync(recipients, actions, ct).ConfigureAwait(false));
-        }).ConfigureAwait(false);
+        written += await WriteRecipientsAsync(recipients, partition, changed, cancellationToken).ConfigureAwait(false);
 
         if (companions.Count + 1 > MaxBatch)
         {
@@ -232,6 +298,21 @@ public sealed partial class TableTagStore(
         {
             return 0;
         }
+    }
+
+    /// <summary>
+    /// A few transactions in flight: each is independent (its own rows, each conditional on its ETag), and the summary
+    /// still goes only after all of them. One at a time leaves storage idle while the next batch is serialized.
+    /// </summary>
+    private static async Task<int> WriteRecipientsAsync(TableClient table, string partition, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken)
+    {
+        var written = 0;
+        await Parallel.ForEachAsync(changed.Chunk(MaxBatch), new ParallelOptions { MaxDegreeOfParallelism = RecipientBatchesInFlight, CancellationToken = cancellationToken }, async (chunk, ct) =>
+        {
+            var actions = chunk.Select(write => ToAction(partition, write)).ToList();
+            Interlocked.Add(ref written, await SubmitAsync(table, actions, ct).ConfigureAwait(false));
+        }).ConfigureAwait(false);
+        return written;
     }
 
     private static async Task<int> SubmitAsync(TableClient table, List<TableTransactionAction> actions, CancellationToken cancellationToken)

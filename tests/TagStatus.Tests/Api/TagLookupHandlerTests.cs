@@ -264,7 +264,7 @@ public sealed class TagLookupHandlerTests
 
         Assert.Equal(304, again.Status);
         _f.Store.Verify(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
-        _f.Store.Verify(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
+        _f.Store.Verify(s => s.ReadRecipientsAsync(It.IsAny<Tag>(), It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]

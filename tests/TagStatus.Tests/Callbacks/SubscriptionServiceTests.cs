@@ -32,8 +32,8 @@ public sealed class SubscriptionServiceTests
         _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
             .Callback((TagSummary summary, ETag? _, CancellationToken _) => _order.Add(summary.Tracked ? "save-tracked" : "save"))
             .Returns(Task.CompletedTask);
-        // The touch after subscribing writes no recipient; a refresh's save (recorded by the fixture) does.
-        _f.Store.Setup(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
+        // The touch after subscribing writes no recipient; a refresh's save (recorded by the fixture) does, ahead of its summary.
+        _f.Store.Setup(s => s.SaveRefreshAsync(It.Is<IReadOnlyList<RecipientWrite>>(w => w.Count == 0 && _f.PendingWrites.Count == 0), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .Callback((IReadOnlyList<RecipientWrite> _, TagSummary summary, StoredSummary? _, IReadOnlyList<TagCompanionRow> owed, CancellationToken _) =>
             {
                 _order.Add("touch");

@@ -21,7 +21,7 @@ public sealed class TagRefresherTests
         _f.Store.Setup(s => s.SaveRefreshAsync(
                 It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .Callback((IReadOnlyList<RecipientWrite> changed, TagSummary summary, StoredSummary? etag, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
-                _f.Saved.Add(new SavedRefresh(changed, summary, etag?.ETag)))
+                _f.Record(changed, summary, etag))
             .Returns(() => ++calls <= times ? Task.FromException<int>(new StoreConflictException("raced")) : Task.FromResult(1));
     }
 
@@ -68,7 +68,7 @@ public sealed class TagRefresherTests
 
         var result = await _f.Refresher.RefreshAsync(MonTag, RefreshReason.Scheduled, default);
 
-        Assert.Equal([DeliveryStatus.Delivered, DeliveryStatus.NotDelivered], result.Snapshot.Recipients.Select(r => r.Status));
+        Assert.Equal([DeliveryStatus.Delivered, DeliveryStatus.NotDelivered], result.Snapshot.Recipients!.Select(r => r.Status));
         Assert.Equal(TagState.Complete, result.Snapshot.Summary.State);
         Assert.Equal("+33600000002", Assert.Single(Assert.Single(_f.Saved).Changed).Recipient.PhoneNumber);
     }
@@ -109,7 +109,7 @@ public sealed class TagRefresherTests
         Assert.Equal(("+33600000002", (ETag?)null), (firstWrite.Recipient.PhoneNumber, firstWrite.ExpectedETag));
         Assert.Equal(new ETag("after"), _f.Saved[1].ExpectedETag);
         Assert.Empty(_f.Saved[1].Changed);
-        Assert.Equal([DeliveryStatus.Delivered, DeliveryStatus.Waiting], result.Snapshot.Recipients.Select(r => r.Status));
+        Assert.Equal([DeliveryStatus.Delivered, DeliveryStatus.Waiting], result.Snapshot.Recipients!.Select(r => r.Status));
         Assert.Equal(new TagCounts(2, 1, 0, 1, 0, OptedOut: 0), result.Snapshot.Summary.Counts);
         _f.Client.Verify(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>()), Times.Exactly(2));
@@ -248,12 +248,11 @@ public sealed class TagRefresherTests
         _f.Store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync((StoredSummary?)null);
         _f.Store.Setup(s => s.GetRecipientsAsync(MonTag, It.IsAny<CancellationToken>()))
             .ReturnsAsync([new StoredRecipient(Recipient("+33600000001", DeliveryStatus.Waiting), new ETag("orphan"))]);
-        _f.Store.Setup(s => s.SaveRefreshAsync(
-                It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
-            .Returns((IReadOnlyList<RecipientWrite> changed, TagSummary _, StoredSummary? _, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
+        _f.Store.Setup(s => s.SaveRecipientsAsync(MonTag, It.IsAny<StoredSummary?>(), It.IsAny<DateTimeOffset>(), It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<CancellationToken>()))
+            .Returns((Tag _, StoredSummary? _, DateTimeOffset _, IReadOnlyList<RecipientWrite> changed, CancellationToken _) =>
                 changed.Any(w => w.Recipient.PhoneNumber == "+33600000001" && w.ExpectedETag is null)
                     ? Task.FromException<int>(new StoreConflictException("The row already exists."))
-                    : Task.FromResult(changed.Count + 1));
+                    : Task.FromResult(changed.Count));
         _f.Upstream(Upstream("+33600000001", "Delivered"));
 
         var result = await _f.Refresher.RefreshAsync(MonTag, RefreshReason.Lookup, default);

@@ -44,7 +44,8 @@ internal sealed class UpstreamHarness
         Callbacks.Setup(c => c.GetSubscriptionsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync([new Subscription("0123456789abcdef0123456789abcdef", MonTag.Value, new Uri("https://hooks.example.com/x"), Data.T0)]);
         Rules = new TagStateRules(Options.Create(Tracking));
-        Refresher = new TagRefresher(client, Store, Rules, new CallbackObserver(Callbacks.Object), Time, NullLogger<TagRefresher>.Instance);
+        // Ranges of a few rows, so every sequence and property test here also proves the merge range by range.
+        Refresher = new TagRefresher(client, Store, Rules, new CallbackObserver(Callbacks.Object), Time, NullLogger<TagRefresher>.Instance, rowsPerRange: 2);
         Lookup = new TagLookupService(
             Store, Refresher, client, new Mock<IPassStore>().Object, new Mock<IWorkQueue>().Object,
             Options.Create(new LookupOptions { MaxInlinePages = 20, WaitForRefreshSeconds = 0 }), Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);

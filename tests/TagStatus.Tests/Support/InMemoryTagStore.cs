@@ -13,6 +13,7 @@ namespace TagStatus.Tests.Support;
 internal sealed class InMemoryTagStore : ITagStore
 {
     private readonly ConcurrentDictionary<Tag, StoredSummary> _summaries = new();
+    private readonly ConcurrentDictionary<Tag, RangeLayout> _layouts = new();
     private readonly ConcurrentDictionary<Tag, Dictionary<(string Phone, int Occurrence), StoredRecipient>> _rows = new();
     private readonly Lock _gate = new();
     private readonly List<DueTag> _due = [];
@@ -31,6 +32,51 @@ internal sealed class InMemoryTagStore : ITagStore
         {
             IReadOnlyList<StoredRecipient> rows = _rows.TryGetValue(tag, out var byKey) ? [.. byKey.Values] : [];
             return Task.FromResult(rows);
+        }
+    }
+
+    public IAsyncEnumerable<StoredRecipient> ReadRecipientsAsync(Tag tag, RecipientRange range, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            RangeReads++;
+            IReadOnlyList<StoredRecipient> rows = _rows.TryGetValue(tag, out var byKey) ? [.. byKey.Values.Where(r => range.Contains(r.Recipient.PhoneNumber))] : [];
+            return InKeyOrder(rows).ToAsyncEnumerable();
+        }
+    }
+
+    /// <summary>Rows as Table Storage returns them: by row key.</summary>
+    public static IEnumerable<StoredRecipient> InKeyOrder(IEnumerable<StoredRecipient> rows) =>
+        rows.OrderBy(r => TableKeys.ForRecipient(r.Recipient.PhoneNumber, r.Recipient.Occurrence), StringComparer.Ordinal);
+
+    public Task<RangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        LayoutReads++;
+        return Task.FromResult(_layouts.TryGetValue(tag, out var layout) ? layout : null);
+    }
+
+    public Task ForgetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    {
+        _layouts.TryRemove(tag, out _);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Queries of recipient rows by range, for tests of what an unchanged range costs.</summary>
+    public int RangeReads { get; private set; }
+
+    public int LayoutReads { get; private set; }
+
+    public Task<int> SaveRecipientsAsync(Tag tag, StoredSummary? replacing, DateTimeOffset firstSeenAt, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = _rows.GetOrAdd(tag, _ => []);
+            foreach (var write in changed)
+            {
+                Apply(rows, write);
+            }
+
+            return Task.FromResult(changed.Count);
         }
     }
 
@@ -81,7 +127,12 @@ internal sealed class InMemoryTagStore : ITagStore
             }
 
             SaveSummary(summary, replacing?.ETag);
-            Companions.AddRange(companions);
+            Companions.AddRange(companions.Where(row => row is not RangeLayout));
+            if (companions.OfType<RangeLayout>().LastOrDefault() is { } layout)
+            {
+                _layouts[summary.Tag] = layout;
+            }
+
             return Task.FromResult(changed.Count + 1 + companions.Count);
         }
     }

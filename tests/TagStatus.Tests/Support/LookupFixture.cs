@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -36,12 +37,17 @@ internal sealed class LookupFixture
 
         Store.Setup(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync((StoredSummary?)null);
         Store.Setup(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync([]);
+        // A range reads what the whole-tag setup of a test holds, cut to the range: tests set up rows once, for any split.
+        Store.Setup(s => s.ReadRecipientsAsync(It.IsAny<Tag>(), It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()))
+            .Returns((Tag tag, RecipientRange range, CancellationToken ct) => RangeOf(tag, range, ct));
+        Store.Setup(s => s.SaveRecipientsAsync(It.IsAny<Tag>(), It.IsAny<StoredSummary?>(), It.IsAny<DateTimeOffset>(), It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<CancellationToken>()))
+            .Callback((Tag _, StoredSummary? _, DateTimeOffset _, IReadOnlyList<RecipientWrite> changed, CancellationToken _) => PendingWrites.AddRange(changed))
+            .ReturnsAsync((Tag _, StoredSummary? _, DateTimeOffset _, IReadOnlyList<RecipientWrite> changed, CancellationToken _) => changed.Count);
         Store.Setup(s => s.SaveRefreshAsync(
                 It.IsAny<IReadOnlyList<RecipientWrite>>(), It.IsAny<TagSummary>(), It.IsAny<StoredSummary?>(), It.IsAny<IReadOnlyList<TagCompanionRow>>(), It.IsAny<CancellationToken>()))
             .Callback((IReadOnlyList<RecipientWrite> changed, TagSummary summary, StoredSummary? etag, IReadOnlyList<TagCompanionRow> _, CancellationToken _) =>
             {
-                Saved.Add(new SavedRefresh(changed, summary, etag?.ETag));
-                foreach (var write in changed)
+                foreach (var write in Record(changed, summary, etag).Changed)
                 {
                     var key = (write.Recipient.PhoneNumber, write.Recipient.Occurrence);
                     if (write.Delete)
@@ -79,6 +85,26 @@ internal sealed class LookupFixture
     public TagLookupService Lookup { get; }
 
     public List<SavedRefresh> Saved { get; } = [];
+
+    private async IAsyncEnumerable<StoredRecipient> RangeOf(Tag tag, RecipientRange range, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var row in InMemoryTagStore.InKeyOrder(await Store.Object.GetRecipientsAsync(tag, cancellationToken)).Where(r => range.Contains(r.Recipient.PhoneNumber)))
+        {
+            yield return row;
+        }
+    }
+
+    /// <summary>Rows a refresh wrote range by range (<see cref="ITagStore.SaveRecipientsAsync"/>) ahead of its summary.</summary>
+    public List<RecipientWrite> PendingWrites { get; } = [];
+
+    /// <summary>A summary write, with the rows written ahead of it since the last one (and any it carried itself).</summary>
+    public SavedRefresh Record(IReadOnlyList<RecipientWrite> changed, TagSummary summary, StoredSummary? replacing)
+    {
+        var saved = new SavedRefresh([.. PendingWrites, .. changed], summary, replacing?.ETag);
+        PendingWrites.Clear();
+        Saved.Add(saved);
+        return saved;
+    }
 
     /// <summary>The recipient rows as stored (and as saved since): what a page of the lookup shows.</summary>
     public Dictionary<(string Phone, int Occurrence), Recipient> Rows { get; } = [];

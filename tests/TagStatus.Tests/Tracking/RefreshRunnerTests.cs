@@ -227,7 +227,7 @@ public sealed class RefreshRunnerTests
         await Runner().RunAsync(default);
 
         _store.Verify(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
-        _store.Verify(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
+        _store.Verify(s => s.ReadRecipientsAsync(It.IsAny<Tag>(), It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]

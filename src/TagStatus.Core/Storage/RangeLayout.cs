@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure.Data.Tables;
+using TagStatus.Core.Domain;
+
+namespace TagStatus.Core.Storage;
+
+/// <summary>What the last full write of one range left: the digest of the pass's rows it merged, and the rows' counts and version.</summary>
+/// <param name="FromNumber">The range's first number (null for the first range): the boundaries of the next pass.</param>
+public sealed record RangeState(string? FromNumber, string Digest, TagCounts Counts, RecipientsVersion Version);
+
+/// <summary>
+/// The ranges a big tag was last merged in (<c>Tags</c> table, the tag's partition, row <c>ranges</c>), written in the
+/// summary's own transaction, so a range whose upstream rows have the digest they had then is neither read nor written.
+/// It holds only while the stored rows are the ones it describes: <see cref="RecipientsVersion"/> must equal the
+/// summary's, and a refresh forgets it before it writes any row (<see cref="ITagStore.ForgetRangeLayoutAsync"/>), so a
+/// write that dies halfway leaves no layout to trust.
+/// </summary>
+public sealed record RangeLayout(string RecipientsVersion, IReadOnlyList<RangeState> Ranges) : TagCompanionRow
+{
+    internal const string Row = "ranges";
+    private const int MaxPropertyChars = 32_000;
+
+    internal override ITableEntity ToEntity(string partitionKey)
+    {
+        var json = JsonSerializer.Serialize(Ranges.Select(r => new Stored(r.FromNumber, r.Digest, [r.Counts.Total, r.Counts.Delivered, r.Counts.NotDelivered, r.Counts.Waiting, r.Counts.Unknown, r.Counts.OptedOut ?? -1], r.Version.ToString())));
+        var entity = new TableEntity(partitionKey, Row) { ["RecipientsVersion"] = RecipientsVersion };
+        for (var part = 0; part * MaxPropertyChars < json.Length; part++)
+        {
+            entity["R" + part.ToString(CultureInfo.InvariantCulture)] = json.Substring(part * MaxPropertyChars, Math.Min(MaxPropertyChars, json.Length - (part * MaxPropertyChars)));
+        }
+
+        return entity;
+    }
+
+    internal static RangeLayout? FromEntity(TableEntity entity)
+    {
+        var json = string.Concat(Enumerable.Range(0, int.MaxValue).Select(part => entity.GetString("R" + part.ToString(CultureInfo.InvariantCulture))).TakeWhile(text => text is not null));
+        if (entity.GetString("RecipientsVersion") is not { } version || json.Length == 0)
+        {
+            return null;
+        }
+
+        var ranges = JsonSerializer.Deserialize<List<Stored>>(json) ?? [];
+        return new RangeLayout(version, [.. ranges.Select(r => new RangeState(r.F, r.D, new TagCounts(r.C[0], r.C[1], r.C[2], r.C[3], r.C[4], r.C.Length > 5 && r.C[5] >= 0 ? r.C[5] : null), Domain.RecipientsVersion.Parse(r.V)))]);
+    }
+
+    /// <summary>Short names: a 100,000-recipient tag is 50 of these.</summary>
+    private sealed record Stored(string? F, string D, int[] C, string V);
+}

@@ -1,0 +1,64 @@
+using TagStatus.Core.Domain;
+using TagStatus.Core.Refresh;
+using TagStatus.Core.Storage;
+using TagStatus.IntegrationTests.Support;
+
+namespace TagStatus.IntegrationTests.Flows;
+
+/// <summary>
+/// A big tag merged range by range against Azurite, its requests recorded on the storage clients: every recipient
+/// query is one partition and a RowKey range, an unchanged pass reads and writes no recipient row, and a straggler
+/// costs its own range.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class RangedRefreshFlowTests(AzuriteFixture azurite)
+{
+    private const int Recipients = 5_000; // three ranges of TagRefresher.DefaultRowsPerRange
+    private static readonly Tag BigTag = Tag.Parse("big-ranged");
+
+    private static UpstreamPass Pass(Func<int, string> status) =>
+        UpstreamPass.OnePage([.. Enumerable.Range(0, Recipients).Select(i => new UpstreamRecipient($"+336{i:D8}", status(i), false, null))], Recipients);
+
+    private static List<(string Method, Uri Uri)> RecipientRequests(RecordingPolicy recorder, AppHarness app) =>
+        [.. recorder.Requests.Where(r => Uri.UnescapeDataString(r.Uri.AbsolutePath).Contains(app.TablePrefix + RecipientMonths.TableStem, StringComparison.Ordinal))];
+
+    private static int Transactions(RecordingPolicy recorder) => recorder.Requests.Count(r => r.Method == "POST" && r.Uri.AbsolutePath.EndsWith("$batch", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task An_unchanged_big_tag_costs_its_summary_and_a_straggler_costs_its_own_range()
+    {
+        var recorder = new RecordingPolicy();
+        await using var app = await AppHarness.StartAsync(azurite, storagePolicy: recorder);
+        var refresher = app.Get<TagRefresher>();
+        var store = app.Get<ITagStore>();
+
+        recorder.Clear();
+        var first = await refresher.SaveAsync(BigTag, Pass(i => i == 4_321 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+        Assert.Equal(Recipients / 100, Transactions(recorder) - 1); // every row in 100-row transactions, then the summary's
+        Assert.All(recorder.TableQueries(), query => Assert.Matches(@"^PartitionKey eq '[^']*'( and RowKey (ge|lt) '[^']*')*$", query.Filter));
+        Assert.Equal(Recipients, first.Snapshot.Summary.Counts.Total);
+
+        recorder.Clear();
+        var unchanged = await refresher.SaveAsync(BigTag, Pass(i => i == 4_321 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+
+        Assert.Empty(RecipientRequests(recorder, app)); // no recipient row read or written
+        Assert.Equal(1, Transactions(recorder)); // the summary and its range layout, one transaction
+        Assert.Equal(first.Snapshot.Summary.RecipientsVersion, unchanged.Snapshot.Summary.RecipientsVersion);
+        Assert.Equal(first.Snapshot.Summary.Counts, unchanged.Snapshot.Summary.Counts);
+
+        recorder.Clear();
+        var settled = await refresher.SaveAsync(BigTag, Pass(_ => "Delivered"), RefreshReason.Scheduled, default);
+
+        var reads = RecipientRequests(recorder, app).Where(r => r.Method == "GET").ToList();
+        var rangeQuery = Assert.Single(recorder.TableQueries().Where(q => q.Table.StartsWith(app.TablePrefix + RecipientMonths.TableStem, StringComparison.Ordinal)).Select(q => q.Filter).Distinct());
+        Assert.Matches(@"^PartitionKey eq '[^']*'( and RowKey (ge|lt) '[^']*'){1,2}$", rangeQuery); // one range, not the partition
+        Assert.InRange(reads.Count, 1, 2); // its pages: at most 2,000 rows
+        Assert.Equal(2, Transactions(recorder)); // the straggler's row, then the summary
+        Assert.Equal(1, settled.RecipientsChanged);
+        Assert.Equal(TagState.Complete, settled.Snapshot.Summary.State);
+        var rows = await store.GetRecipientsAsync(BigTag, default);
+        Assert.Equal(Recipients, rows.Count);
+        Assert.Equal(TagCounts.Of(rows.Select(r => r.Recipient)), settled.Snapshot.Summary.Counts);
+        Assert.Equal(RecipientsVersions.Of(rows.Select(r => r.Recipient)), settled.Snapshot.Summary.RecipientsVersion);
+    }
+}
