@@ -35,6 +35,10 @@ public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
         var tagCount = Setting("DAY_TAGS", 60);
         var maxRecipients = Setting("DAY_MAX_RECIPIENTS", 300);
         var settle = TimeSpan.FromMinutes(Setting("DAY_SETTLE_MINUTES", 45));
+        var profile = DaySettleProfile.Named(Environment.GetEnvironmentVariable("DAY_PROFILE"));
+        // Refresh messages handled at once, as the queue trigger takes a batch (host.json batchSize 16); CI keeps 1.
+        var concurrency = Setting("DAY_CONCURRENCY", 1);
+        var storage = new RecordingPolicy();
         var apiKey = SecretScan.NewSecret("smspartner");
         var signingKey = SecretScan.NewSecret("signing");
         await using var receiver = await CallbackReceiver.StartAsync();
@@ -51,7 +55,8 @@ public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
                 settings["Tracking:Margin"] = "00:30:00";
                 settings["SmsPartner:MaxPages"] = "10000";
             },
-            new SimulatorOptions { ApiKey = apiKey, PageSize = 1000 });
+            new SimulatorOptions { ApiKey = apiKey, PageSize = 1000 },
+            storage);
         var simulator = app.Simulator.State;
         var store = app.Get<ITagStore>();
 
@@ -63,7 +68,7 @@ public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
         {
             var tag = Tag.Parse($"day{i:D4}");
             var size = (int)Math.Round(5 * Math.Pow(maxRecipients / 5.0, random.NextDouble()));
-            simulator.GenerateTag(tag.Value, new GenerateSpec { Count = size, WaitingRatio = 1.0, SettleAfterSecondsMin = 30, SettleAfterSecondsMax = (int)settle.TotalSeconds, Seed = i });
+            simulator.GenerateTag(tag.Value, profile.Spec(size, settle, seed: i));
             if (i % 50 == 49)
             {
                 simulator.SeedTag(tag.Value, [new RecipientSeed { PhoneNumber = "+33699999999", Status = SmsStatuses.Waiting }]);
@@ -81,6 +86,7 @@ public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
             }
         }
 
+        var progress = new DayProgress(output, storage, tagCount);
         var latencies = new List<double>();
         var oldestDueAges = new List<double>();
         var busiestMinute = 0L;
@@ -93,27 +99,45 @@ public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
             app.Advance(TimeSpan.FromMinutes(1));
             minutes++;
             var callsBefore = simulator.StatusRequests;
-            await app.RunTimerAndQueuesAsync();
-            for (var l = 0; l < 5; l++)
+            await progress.TimeAsync(DayProgress.Timer, () => app.Get<RefreshRunner>().RunAsync(default));
+            await progress.TimeAsync(DayProgress.Refreshes, () => Parallel.ForEachAsync(
+                app.Queue.TakeRefreshes(), new ParallelOptions { MaxDegreeOfParallelism = concurrency },
+                async (message, _) => await app.Get<RefreshQueueProcessor>().ProcessAsync(message, default)));
+            await progress.TimeAsync(DayProgress.Deliveries, app.DeliverQueuedAsync);
+            await progress.TimeAsync(DayProgress.Lookups, async () =>
             {
-                var watch = Stopwatch.StartNew();
-                var answer = await Lookups.GetAsync(app, tags[random.Next(tags.Count)].Value, "?maxAge=60&pageSize=10");
-                latencies.Add(watch.Elapsed.TotalMilliseconds);
-                Assert.Equal(200, answer.Status);
-            }
+                for (var l = 0; l < 5; l++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    var answer = await Lookups.GetAsync(app, tags[random.Next(tags.Count)].Value, "?maxAge=60&pageSize=10");
+                    latencies.Add(watch.Elapsed.TotalMilliseconds);
+                    Assert.Equal(200, answer.Status);
+                }
+            });
 
             busiestMinute = Math.Max(busiestMinute, simulator.StatusRequests - callsBefore);
             var oldest = await store.GetDueTagsAsync(app.Clock.GetUtcNow(), 1, default);
             oldestDueAges.Add(oldest.Count == 0 ? 0 : (app.Clock.GetUtcNow() - oldest[0].DueAt).TotalSeconds);
-            if (minutes % 10 == 0)
+            var report = progress.IsDue(minutes);
+            if (minutes % 10 == 0 || report)
             {
-                foreach (var tag in pending.ToList())
+                await progress.TimeAsync(DayProgress.Checks, async () =>
                 {
-                    if ((await store.GetSummaryAsync(tag, default))!.Summary.State.IsSettled())
+                    foreach (var tag in pending.ToList())
                     {
-                        pending.Remove(tag);
+                        var summary = (await store.GetSummaryAsync(tag, default))!.Summary;
+                        progress.RowsStored[tag.Value] = summary.Counts.Total;
+                        if (summary.State.IsSettled())
+                        {
+                            pending.Remove(tag);
+                        }
                     }
-                }
+                });
+            }
+
+            if (report)
+            {
+                progress.Report(minutes, tagCount - pending.Count, simulator.StatusRequests - upstreamCalls, busiestMinute, oldestDueAges[^1], app.Logs.Count);
             }
         }
 
@@ -140,7 +164,7 @@ public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
         latencies.Sort();
         oldestDueAges.Sort();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"day: {tagCount} tags of 5..{maxRecipients} ({tags.Sum(t => simulator.GetRows(t.Value)!.Count)} recipients), settled in {minutes} simulated minutes, " +
+            $"day: {tagCount} tags of 5..{maxRecipients} ({tags.Sum(t => simulator.GetRows(t.Value)!.Count)} recipients), profile {profile.Name} over {settle.TotalMinutes} min, concurrency {concurrency}, settled in {minutes} simulated minutes, " +
             $"{wall.TotalSeconds:F0} s wall; {complete} complete, {tagCount - complete} expired, counts = truth for all; " +
             $"{finals.Count}/{subscribed.Count} subscribers got one final event; upstream calls {simulator.StatusRequests - upstreamCalls}, busiest minute {busiestMinute} (budget {CallsPerMinute}); " +
             $"lookups {latencies.Count}: p50 {latencies[latencies.Count / 2]:F1} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:F1} ms; " +
