@@ -14,13 +14,14 @@ namespace TagStatus.FaultTests.Support;
 /// </summary>
 public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storage, int tagCount)
 {
+    public const string Sends = "send";
     public const string Timer = "timer";
     public const string Refreshes = "refresh";
     public const string Deliveries = "deliver";
     public const string Lookups = "lookups";
     public const string Checks = "checks";
 
-    private static readonly string[] Steps = [Timer, Refreshes, Deliveries, Lookups, Checks];
+    private static readonly string[] Steps = [Sends, Timer, Refreshes, Deliveries, Lookups, Checks];
 
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private readonly Dictionary<string, TimeSpan> _spent = Steps.ToDictionary(s => s, _ => TimeSpan.Zero, StringComparer.Ordinal);
@@ -41,9 +42,13 @@ public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storag
 
     public Task TimeAsync<T>(string step, Func<Task<T>> work) => TimeAsync(step, async () => { await work(); });
 
-    public bool IsDue(int simulatedMinutes) => simulatedMinutes % 60 == 0 || _wall.Elapsed - _lastReport >= _every;
+    public TimeSpan Wall => _wall.Elapsed;
 
-    public void Report(int simulatedMinutes, int settled, long upstreamCalls, long busiestMinute, double oldestDueAgeSeconds, int logRecords)
+    public bool IsWallDue => _wall.Elapsed - _lastReport >= _every;
+
+    public bool IsDue(int simulatedMinutes) => simulatedMinutes % 60 == 0 || IsWallDue;
+
+    public void Report(int simulatedMinutes, int sent, int settled, long upstreamCalls, long busiestMinute, double oldestDueAgeSeconds, int logRecords)
     {
         _lastReport = _wall.Elapsed;
         var requests = storage.Requests.ToArray();
@@ -52,7 +57,7 @@ public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storag
         var pointReads = requests.Count(r => r.Method == "GET") - queries;
         var batches = requests.Count(r => r.Uri.AbsolutePath.EndsWith("$batch", StringComparison.Ordinal));
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"day progress: sim {simulatedMinutes / 60:D2}:{simulatedMinutes % 60:D2}, settled {settled}/{tagCount}, rows stored {RowsStored.Values.Sum():N0}, " +
+            $"day progress: sim {simulatedMinutes / 60:D2}:{simulatedMinutes % 60:D2}, sent {sent}/{tagCount}, settled {settled}, rows stored {RowsStored.Values.Sum():N0}, " +
             $"upstream calls {upstreamCalls:N0} (busiest minute {busiestMinute}), oldest due age {oldestDueAgeSeconds:F0} s, wall {_wall.Elapsed.TotalSeconds:F0} s " +
             $"[{string.Join(", ", Steps.Select(step => $"{step} {_spent[step].TotalSeconds:F0}"))}] s; " +
             $"cpu test {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F0} s, azurite {AzuriteCpuSeconds()} s; " +
