@@ -12,7 +12,7 @@ namespace TagStatus.FaultTests.Support;
 /// says where the wall time went: per step of the minute (Stopwatch), CPU of this process (app, simulator, harness) and of
 /// Azurite (<c>DAY_AZURITE_PID</c>, from /proc), and storage requests by kind since the last line.
 /// </summary>
-public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storage, int tagCount)
+public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storage, int tagCount) : IDisposable
 {
     public const string Sends = "send";
     public const string Timer = "timer";
@@ -28,7 +28,20 @@ public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storag
     private readonly TimeSpan _every = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("DAY_PROGRESS_SECONDS"), CultureInfo.InvariantCulture, out var s) ? s : 60);
     private readonly string? _file = Environment.GetEnvironmentVariable("DAY_PROGRESS_FILE");
     private readonly int? _azuritePid = int.TryParse(Environment.GetEnvironmentVariable("DAY_AZURITE_PID"), CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    private readonly Lock _writing = new();
     private TimeSpan _lastReport;
+    private string _step = "";
+    private TimeSpan _stepStarted;
+    private Timer? _heartbeat;
+
+    /// <summary>
+    /// Also writes a shorter line from a timer when a step runs longer than the interval (a big tag's first write can take
+    /// minutes at full size), with the upstream calls <paramref name="upstreamCalls"/> counts so far.
+    /// </summary>
+    public void StartHeartbeat(Func<long> upstreamCalls) =>
+        _heartbeat = new Timer(_ => Heartbeat(upstreamCalls()), null, _every, _every);
+
+    public void Dispose() => _heartbeat?.Dispose();
 
     /// <summary>Stored rows per tag, as its summary last counted them.</summary>
     public Dictionary<string, int> RowsStored { get; } = new(StringComparer.Ordinal);
@@ -36,8 +49,10 @@ public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storag
     public async Task TimeAsync(string step, Func<Task> work)
     {
         var started = Stopwatch.GetTimestamp();
+        (_step, _stepStarted) = (step, _wall.Elapsed);
         await work();
         _spent[step] += Stopwatch.GetElapsedTime(started);
+        _step = "";
     }
 
     public Task TimeAsync<T>(string step, Func<Task<T>> work) => TimeAsync(step, async () => { await work(); });
@@ -48,25 +63,43 @@ public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storag
 
     public bool IsDue(int simulatedMinutes) => simulatedMinutes % 60 == 0 || IsWallDue;
 
-    public void Report(int simulatedMinutes, int sent, int settled, long upstreamCalls, long busiestMinute, double oldestDueAgeSeconds, int logRecords)
-    {
-        _lastReport = _wall.Elapsed;
-        var requests = storage.Requests.ToArray();
-        storage.Clear();
-        var queries = requests.Count(r => r.Method == "GET" && r.Uri.AbsolutePath.EndsWith("()", StringComparison.Ordinal));
-        var pointReads = requests.Count(r => r.Method == "GET") - queries;
-        var batches = requests.Count(r => r.Uri.AbsolutePath.EndsWith("$batch", StringComparison.Ordinal));
-        var line = string.Create(CultureInfo.InvariantCulture,
+    public void Report(int simulatedMinutes, int sent, int settled, long upstreamCalls, long busiestMinute, double oldestDueAgeSeconds, int logRecords) =>
+        Write(string.Create(CultureInfo.InvariantCulture,
             $"day progress: sim {simulatedMinutes / 60:D2}:{simulatedMinutes % 60:D2}, sent {sent}/{tagCount}, settled {settled}, rows stored {RowsStored.Values.Sum():N0}, " +
             $"upstream calls {upstreamCalls:N0} (busiest minute {busiestMinute}), oldest due age {oldestDueAgeSeconds:F0} s, wall {_wall.Elapsed.TotalSeconds:F0} s " +
             $"[{string.Join(", ", Steps.Select(step => $"{step} {_spent[step].TotalSeconds:F0}"))}] s; " +
-            $"cpu test {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F0} s, azurite {AzuriteCpuSeconds()} s; " +
-            $"storage since last line: {queries} queries, {pointReads} point reads, {batches} batches, {requests.Length - queries - pointReads - batches} other; " +
-            $"log records {logRecords:N0}; load {LoadAverage()}");
-        output.WriteLine(line);
-        if (_file is not null)
+            $"log records {logRecords:N0}; "));
+
+    private void Heartbeat(long upstreamCalls)
+    {
+        var step = _step;
+        if (step.Length > 0 && IsWallDue)
         {
-            File.AppendAllText(_file, line + Environment.NewLine);
+            Write(string.Create(CultureInfo.InvariantCulture,
+                $"day progress: in step {step} for {(_wall.Elapsed - _stepStarted).TotalSeconds:F0} s, upstream calls {upstreamCalls:N0}, wall {_wall.Elapsed.TotalSeconds:F0} s; "));
+        }
+    }
+
+    /// <summary>Adds what every line carries (CPU, storage requests since the last line, load) and writes it out.</summary>
+    private void Write(string head)
+    {
+        lock (_writing)
+        {
+            _lastReport = _wall.Elapsed;
+            var requests = storage.Requests.ToArray();
+            storage.Clear();
+            var queries = requests.Count(r => r.Method == "GET" && r.Uri.AbsolutePath.EndsWith("()", StringComparison.Ordinal));
+            var pointReads = requests.Count(r => r.Method == "GET") - queries;
+            var batches = requests.Count(r => r.Uri.AbsolutePath.EndsWith("$batch", StringComparison.Ordinal));
+            var line = head + string.Create(CultureInfo.InvariantCulture,
+                $"cpu test {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F0} s, azurite {AzuriteCpuSeconds()} s; " +
+                $"storage since last line: {queries} queries, {pointReads} point reads, {batches} batches, {requests.Length - queries - pointReads - batches} other; " +
+                $"load {LoadAverage()}");
+            output.WriteLine(line);
+            if (_file is not null)
+            {
+                File.AppendAllText(_file, line + Environment.NewLine);
+            }
         }
     }
 
