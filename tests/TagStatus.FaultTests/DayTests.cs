@@ -125,7 +125,7 @@ public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
         while ((pending.Count > 0 || tags.Count < tagCount) && minutes < sendMinutes + settle.TotalMinutes + 180)
         {
             app.Advance(TimeSpan.FromMinutes(1));
-            minutes++;
+            progress.Minute = ++minutes;
             var callsBefore = simulator.StatusRequests;
             await progress.TimeAsync(DayProgress.Sends, SendDueCampaignsAsync);
             await progress.TimeAsync(DayProgress.Timer, () => app.Get<RefreshRunner>().RunAsync(default));

@@ -59,6 +59,9 @@ public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storag
 
     public TimeSpan Wall => _wall.Elapsed;
 
+    /// <summary>The simulated minute under way, for the heartbeat.</summary>
+    public int Minute { get; set; }
+
     public bool IsWallDue => _wall.Elapsed - _lastReport >= _every;
 
     public bool IsDue(int simulatedMinutes) => simulatedMinutes % 60 == 0 || IsWallDue;
@@ -76,7 +79,7 @@ public sealed class DayProgress(ITestOutputHelper output, RecordingPolicy storag
         if (step.Length > 0 && IsWallDue)
         {
             Write(string.Create(CultureInfo.InvariantCulture,
-                $"day progress: in step {step} for {(_wall.Elapsed - _stepStarted).TotalSeconds:F0} s, upstream calls {upstreamCalls:N0}, wall {_wall.Elapsed.TotalSeconds:F0} s; "));
+                $"day progress: sim {Minute / 60:D2}:{Minute % 60:D2}, in step {step} for {(_wall.Elapsed - _stepStarted).TotalSeconds:F0} s, upstream calls {upstreamCalls:N0}, wall {_wall.Elapsed.TotalSeconds:F0} s; "));
         }
     }
 
