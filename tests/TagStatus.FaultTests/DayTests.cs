@@ -20,7 +20,8 @@ namespace TagStatus.FaultTests;
 /// every minute, until every tag settles. Every tag ends complete or expired with the simulator's truth, every
 /// subscriber gets its final event, and no simulated minute sends SMS Partner more calls than the budget's minute
 /// (5 calls/s). CI runs 60 tags of up to 300 settling within 45 min; bench/day.sh runs a bigger day (DAY_TAGS,
-/// DAY_MAX_RECIPIENTS, DAY_SETTLE_MINUTES); its figures are in bench/README.md.
+/// DAY_MAX_RECIPIENTS, DAY_SETTLE_MINUTES, DAY_PROFILE, DAY_SEND_MINUTES, DAY_CONCURRENCY), writing a progress line as
+/// it goes (<see cref="DayProgress"/>); its figures are in bench/README.md.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class DayTests(AzuriteFixture azurite, ITestOutputHelper output)
