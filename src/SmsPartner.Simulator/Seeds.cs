@@ -46,6 +46,14 @@ public sealed class GenerateSpec
 
     public int SettleAfterSecondsMax { get; set; } = 120;
 
+    /// <summary>
+    /// Share of the waiting rows that are stragglers: they settle after <see cref="SettleAfterSecondsMax"/>, up to
+    /// <see cref="StragglerSettleAfterSecondsMax"/> (a phone switched off for hours while most of a campaign lands in minutes).
+    /// </summary>
+    public double StragglerRatio { get; set; }
+
+    public int StragglerSettleAfterSecondsMax { get; set; }
+
     /// <summary>Share of rows with <c>stopSMS</c> true.</summary>
     public double StopSmsRatio { get; set; }
 

@@ -320,7 +320,7 @@ public sealed class SimulatorState
             throw new ArgumentException("generate.count must be between 0 and 10000000.");
         }
 
-        if (!IsRatio(spec.WaitingRatio) || !IsRatio(spec.NotDeliveredRatio) || !IsRatio(spec.StopSmsRatio))
+        if (!IsRatio(spec.WaitingRatio) || !IsRatio(spec.NotDeliveredRatio) || !IsRatio(spec.StopSmsRatio) || !IsRatio(spec.StragglerRatio))
         {
             throw new ArgumentException("Ratios must be between 0 and 1.");
         }
@@ -328,6 +328,11 @@ public sealed class SimulatorState
         if (spec.SettleAfterSecondsMin < 0 || spec.SettleAfterSecondsMax < spec.SettleAfterSecondsMin)
         {
             throw new ArgumentException("Need 0 <= settleAfterSecondsMin <= settleAfterSecondsMax.");
+        }
+
+        if (spec.StragglerRatio > 0 && spec.StragglerSettleAfterSecondsMax <= spec.SettleAfterSecondsMax)
+        {
+            throw new ArgumentException("Stragglers need stragglerSettleAfterSecondsMax > settleAfterSecondsMax.");
         }
 
         var random = new Random(spec.Seed ?? Random.Shared.Next());
@@ -338,6 +343,12 @@ public sealed class SimulatorState
             var final = random.NextDouble() < spec.NotDeliveredRatio ? SmsStatuses.NotDelivered : SmsStatuses.Delivered;
             var waiting = random.NextDouble() < spec.WaitingRatio;
             var settle = random.Next(spec.SettleAfterSecondsMin, spec.SettleAfterSecondsMax + 1);
+            // Drawn only when stragglers are asked for, so the rows of every existing seed stay as they were.
+            if (spec.StragglerRatio > 0 && random.NextDouble() < spec.StragglerRatio)
+            {
+                settle = random.Next(spec.SettleAfterSecondsMax + 1, spec.StragglerSettleAfterSecondsMax + 1);
+            }
+
             var stop = random.NextDouble() < spec.StopSmsRatio;
             var phone = spec.PhonePrefix + (i + 1).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
             rows[i] = waiting

@@ -87,4 +87,29 @@ public sealed class ClockTests : SimulatorTestBase
             Sim.State.GetRows("a")!.Select(r => (r.PhoneNumber, r.Status)),
             Sim.State.GetRows("b")!.Select(r => (r.PhoneNumber, r.Status)));
     }
+
+    [Fact]
+    public void Stragglers_settle_after_the_rest_and_before_their_own_maximum()
+    {
+        Sim.State.GenerateTag("late", new GenerateSpec
+        {
+            Count = 1000, WaitingRatio = 1.0, SettleAfterSecondsMin = 10, SettleAfterSecondsMax = 60,
+            StragglerRatio = 0.1, StragglerSettleAfterSecondsMax = 600, Seed = 5,
+        });
+
+        Sim.State.AdvanceClock(TimeSpan.FromSeconds(60));
+        var stillWaiting = Sim.State.GetRows("late")!.Count(r => r.Status == SmsStatuses.Waiting);
+        Sim.State.AdvanceClock(TimeSpan.FromSeconds(540));
+
+        Assert.InRange(stillWaiting, 60, 140);
+        Assert.DoesNotContain(Sim.State.GetRows("late")!, r => r.Status == SmsStatuses.Waiting);
+    }
+
+    [Fact]
+    public void Stragglers_need_a_maximum_past_the_rest()
+    {
+        var spec = new GenerateSpec { Count = 10, SettleAfterSecondsMax = 60, StragglerRatio = 0.1, StragglerSettleAfterSecondsMax = 60 };
+
+        Assert.Throws<ArgumentException>(() => Sim.State.GenerateTag("late", spec));
+    }
 }
