@@ -320,7 +320,8 @@ public sealed partial class TagRefresher(
             UpstreamTotal: pass.AnnouncedTotal,
             PartialReason: pass.PartialReason,
             WindowStartedAt: windowStart,
-            RecipientsVersion: merged.Version.ToString());
+            RecipientsVersion: merged.Version.ToString(),
+            LastPassPages: pass.IsFull ? pass.PagesRead : previous?.LastPassPages);
     }
 
     /// <summary>Changed rows conditional on the ETag they were read with; rows the pass proved were never messages, deleted.</summary>

@@ -32,6 +32,9 @@ internal sealed class SummaryEntity : ITableEntity
     public DateTimeOffset? WindowStartedAt { get; set; }
     public string? RecipientsVersion { get; set; }
     public string? RecipientsMonth { get; set; }
+
+    /// <summary>Null on summaries stored before pages were counted.</summary>
+    public int? LastPassPages { get; set; }
 }
 
 /// <summary>One recipient row (<c>Recipients</c> table, partition = tag, row = number and occurrence).</summary>

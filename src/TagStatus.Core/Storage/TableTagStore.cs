@@ -398,6 +398,7 @@ public sealed partial class TableTagStore(
         WindowStartedAt = summary.WindowStartedAt,
         RecipientsVersion = summary.RecipientsVersion,
         RecipientsMonth = summary.RecipientsMonth,
+        LastPassPages = summary.LastPassPages,
     };
 
     private static TagSummary ToSummary(SummaryEntity entity) => new(
@@ -414,7 +415,8 @@ public sealed partial class TableTagStore(
         entity.PartialReason,
         entity.WindowStartedAt,
         entity.RecipientsVersion,
-        entity.RecipientsMonth);
+        entity.RecipientsMonth,
+        entity.LastPassPages);
 }
 
 /// <summary>Creates the tables once per process, on first use rather than at start-up.</summary>

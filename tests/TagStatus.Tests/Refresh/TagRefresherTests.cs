@@ -45,6 +45,20 @@ public sealed class TagRefresherTests
     }
 
     [Fact]
+    public async Task A_full_pass_counts_its_pages_so_the_tag_is_estimated_at_sms_partners_page_size_not_at_twenty_rows()
+    {
+        // Two pages of 30 rows: 60 rows would be 3 pages at 20 a page.
+        var pages = Enumerable.Range(0, 2).Select(p => (IReadOnlyList<UpstreamRecipient>)[.. Enumerable.Range(0, 30).Select(i => Upstream($"+336{(p * 30) + i:D8}", "Waiting"))]).ToArray();
+        _f.Upstream(UpstreamPass.Of(60, PassEnd.ReachedTotal, pages));
+
+        await _f.Refresher.RefreshAsync(MonTag, RefreshReason.Scheduled, default);
+
+        var summary = Assert.Single(_f.Saved).Summary;
+        Assert.Equal((2, 2), (summary.LastPassPages, summary.EstimatedPages));
+        Assert.Equal(3, (summary with { LastPassPages = null }).EstimatedPages); // before a pass was counted
+    }
+
+    [Fact]
     public async Task Changed_rows_are_written_with_the_etag_they_were_read_with()
     {
         _f.Stored(TagState.Pending, _f.Now.AddMinutes(-5), [Recipient("+33600000001", DeliveryStatus.Waiting), Recipient("+33600000002", DeliveryStatus.Delivered)], etag: "sum-7");
