@@ -266,7 +266,7 @@ public sealed partial class TagLookupService(
             // A pass of the tag is already open (a queued refresh): it goes on by its own messages. One too old to finish
             // was abandoned (its messages failed for good, or no step will take it): it goes, and this read takes over,
             // or every later lookup of the tag would answer 202 for ever.
-            if (await passes.GetCursorAsync(tag, cancellationToken).ConfigureAwait(false) is { } open && now - open.StartedAt > tracking.Value.MaxPassAge)
+            if (await passes.GetCursorAsync(tag, cancellationToken).ConfigureAwait(false) is { } open && tracking.Value.PassOutlived(open.StartedAt, open.Pages, now))
             {
                 Log.AbandonedPassTakenOver(logger, tag.Value, open.Pages, open.StartedAt);
                 await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);

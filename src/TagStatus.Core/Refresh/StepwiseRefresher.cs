@@ -95,7 +95,7 @@ public sealed partial class StepwiseRefresher(
     private async Task<PassCursor?> CurrentCursorAsync(Tag tag, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var cursor = await passes.GetCursorAsync(tag, cancellationToken).ConfigureAwait(false);
-        if (cursor is not null && now - cursor.StartedAt > options.Value.MaxPassAge)
+        if (cursor is not null && options.Value.PassOutlived(cursor.StartedAt, cursor.Pages, now))
         {
             Log.PassRestarted(logger, tag.Value, cursor.Pages, cursor.StartedAt);
             await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);

@@ -88,6 +88,8 @@ public sealed partial class TagRefresher(
                 {
                     Log.Restarted(logger, tag.Value, expired.Summary.FirstSeenAt);
                     await retention.RestartExpiredTagAsync(expired, cancellationToken).ConfigureAwait(false);
+                    // A tracked name stays tracked: its new campaign is followed like the old one was.
+                    reason = expired.Summary.Tracked && reason == RefreshReason.Scheduled ? RefreshReason.Register : reason;
                 }
             }
         }

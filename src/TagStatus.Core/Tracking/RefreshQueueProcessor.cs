@@ -54,8 +54,9 @@ public sealed partial class RefreshQueueProcessor(
             return QueuedRefreshOutcome.Dropped;
         }
 
-        var claimed = new DueTag(tag, message.DueAt, Pages: 1);
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+        // The claimed row's key is its tag and time; its pages ride on a renewed claim, where the timer counts them in flight.
+        var claimed = new DueTag(tag, message.DueAt, Pages: stored?.Summary.EstimatedPages ?? 1);
         if (!(message.Requested ? IsStillWanted(message, stored?.Summary) : message.FollowUp ? stored?.Summary.Tracked == true : IsDue(stored?.Summary)))
         {
             // Untracked, past its re-checks, or read by a lookup since it was queued. The claim moved the tag's own row,

@@ -46,7 +46,7 @@ public sealed partial class RefreshRunner(
             due = await store.GetDueTagsAsync(now, settings.MaxClaimsPerRun, cancellationToken).ConfigureAwait(false);
             monitor?.RecordBacklog(due, now);
             inFlight = await PagesInFlightAsync(now, cancellationToken).ConfigureAwait(false);
-            var share = new RunShare(settings, inFlight);
+            var share = new RunShare(settings, inFlight, now);
             foreach (var row in due)
             {
                 if (!share.Admits(row))
@@ -104,9 +104,10 @@ public sealed partial class RefreshRunner(
     /// A run's share of the upstream budget: <see cref="TrackingOptions.PagesPerRun"/> less the pages in flight. A new
     /// pass of a big tag (more pages than one message) starts only within that, so passes in flight never outgrow the
     /// budget; tags that fit one message may always take half a run's share, so passes in flight never starve them; and
-    /// with nothing in flight the oldest due tag goes whatever its size, so no tag waits for ever.
+    /// the oldest due tag goes whatever its size when nothing is in flight, or once it has waited a lease (a backlog of
+    /// small tags could otherwise keep a big pass from ever finding room), so no tag waits for ever.
     /// </summary>
-    private sealed class RunShare(TrackingOptions settings, int pagesInFlight)
+    private sealed class RunShare(TrackingOptions settings, int pagesInFlight, DateTimeOffset now)
     {
         private int _pagesQueued;
         private int _tagsQueued;
@@ -119,7 +120,7 @@ public sealed partial class RefreshRunner(
         public bool Admits(DueTag row)
         {
             var cost = CostOf(row);
-            if (_tagsQueued == 0 && pagesInFlight == 0)
+            if (_tagsQueued == 0 && (pagesInFlight == 0 || now - row.DueAt > settings.RefreshLease))
             {
                 return true;
             }

@@ -27,8 +27,15 @@ public sealed class TrackingOptions : IValidatableObject
     [Range(1, 100_000)]
     public int PagesPerMessage { get; set; } = 50;
 
-    /// <summary>A pass older than this (its first page read that long ago) is dropped and started again.</summary>
+    /// <summary>
+    /// A pass older than this plus its paced reading time (<see cref="IntervalPerPage"/> per page read so far) is dropped
+    /// and started again: it was abandoned, or is too old to be one picture of the tag.
+    /// </summary>
     public TimeSpan MaxPassAge { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>True when a pass begun at <paramref name="startedAt"/> that has read <paramref name="pages"/> pages is too old to finish.</summary>
+    public bool PassOutlived(DateTimeOffset startedAt, int pages, DateTimeOffset now) =>
+        now - startedAt > MaxPassAge + (IntervalPerPage * pages);
 
     /// <summary>
     /// Least time between two reads of a tag per page it has: a tag of P pages is read at most every P times this

@@ -25,7 +25,9 @@ public sealed partial class TrackingService(
     public async Task<TagSummary> RegisterAsync(Tag tag, CancellationToken cancellationToken)
     {
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-        if (stored is null)
+        // A name whose recipients expired is read again too: with rows upstream it starts again as a new tag (before any
+        // subscription row of the caller's is written, so the restart does not remove it).
+        if (stored is null or { RecipientsExpired: true })
         {
             try
             {
@@ -34,6 +36,10 @@ public sealed partial class TrackingService(
             catch (Exception e) when (e is SmsPartnerException or SecretUnavailableException)
             {
                 Log.FirstReadFailed(logger, tag.Value, e.GetType().Name);
+            }
+            catch (RecipientsExpiredException)
+            {
+                // Nothing upstream under the name: the expired tag stays as it is, tracked below.
             }
         }
 

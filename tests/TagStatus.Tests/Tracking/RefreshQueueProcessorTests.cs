@@ -215,6 +215,19 @@ public sealed class RefreshQueueProcessorTests
     }
 
     [Fact]
+    public async Task A_renewed_claim_carries_the_tags_pages_so_the_timer_counts_the_pass_in_flight()
+    {
+        var big = Summary("montag", TagState.Pending, new TagCounts(5000, 0, 0, 5000, 0), T0, T0.AddMinutes(30), tracked: true, null, _f.Now.AddMinutes(-1)) with { LastPassPages = 250 };
+        _f.Store.Setup(s => s.GetSummaryAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredSummary(big, new ETag("s1")));
+        _passes.Setup(p => p.GetCursorAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ReturnsAsync((PassCursor?)null);
+        Pages(5, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Delivered")], [Upstream("+33600000003", "Waiting")]);
+
+        await Processor().ProcessAsync(Message(), default);
+
+        _f.Store.Verify(s => s.ClaimDueAsync(new DueTag(LookupFixture.MonTag, Message().DueAt, 250), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
     public async Task A_step_whose_claim_was_taken_meanwhile_queues_no_follow_up()
     {
         StoredPending(TimeSpan.FromMinutes(-1));

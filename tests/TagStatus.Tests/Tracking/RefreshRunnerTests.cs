@@ -169,6 +169,18 @@ public sealed class RefreshRunnerTests
     }
 
     [Fact]
+    public async Task A_big_pass_that_has_waited_a_lease_goes_first_whatever_is_in_flight()
+    {
+        InFlight(Claim("p1", 5000), Claim("p2", 5000));
+        Due(Row("big", pages: 500, minutesLate: 11), Row("small", pages: 1, minutesLate: 5));
+
+        await Runner().RunAsync(default);
+
+        // 11 minutes late, past the 10-minute lease: it goes though 120 pages are in flight; its 60 then fill the half run.
+        Assert.Equal(["big"], _queued.Select(m => m.Tag));
+    }
+
+    [Fact]
     public async Task A_row_another_run_claimed_first_is_not_queued()
     {
         Due(Row("alpha"), Row("bravo"));

@@ -126,6 +126,21 @@ public sealed class TrackingServiceTests
     }
 
     [Fact]
+    public async Task Registering_a_name_whose_recipients_expired_reads_it_again_instead_of_tracking_the_old_tag()
+    {
+        var old = Summary("montag", TagState.Complete, new TagCounts(2, 2, 0, 0, 0), T0.AddMonths(-14), T0.AddMonths(-14), tracked: false, T0.AddMonths(-14), null);
+        _f.Store.Setup(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredSummary(old, new ETag("old")) { RecipientsExpired = true });
+        _f.Upstream(Upstream("+33600000009", "Waiting"));
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        _f.Client.Verify(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
+        Assert.True(Assert.Single(_f.Saved).Summary.Tracked);
+        Assert.Equal(TagState.Pending, summary.State);
+        Assert.Empty(_summaries); // the old summary is not merely marked tracked
+    }
+
+    [Fact]
     public async Task Registering_a_stored_untracked_pending_tag_tracks_it_due_now_with_its_etag()
     {
         StoredSummary(TagState.Pending, tracked: false, etag: "etag-7");
