@@ -178,12 +178,9 @@ public sealed partial class TableDeadLetterStore(TableServiceClient service, IOp
                 .QueryAsync<TableEntity>(filter, select: [nameof(ITableEntity.PartitionKey), nameof(ITableEntity.RowKey), nameof(DeadLetterEntity.DeadLetteredAt)], cancellationToken: cancellationToken)
                 .Where(row => !byTime || row.GetDateTimeOffset(nameof(DeadLetterEntity.DeadLetteredAt)) < before)
                 .ToListAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
-            foreach (var chunk in rows.Chunk(TableTagStore.MaxBatch))
-            {
-                var deletes = chunk.Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All)).ToList();
-                await StorageFailures.Guard(() => _index.SubmitTransactionAsync(deletes, cancellationToken)).ConfigureAwait(false);
-                pruned += deletes.Count;
-            }
+            // A row deleted meanwhile (an operator, another run) does not fail the run.
+            await TableTagStore.DeleteRowsAsync(_index, TableKeys.DeadLetterPartition, [.. rows.Select(row => row.RowKey)], cancellationToken).ConfigureAwait(false);
+            pruned += rows.Count;
         }
 
         return pruned;

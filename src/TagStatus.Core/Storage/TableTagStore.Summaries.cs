@@ -219,6 +219,12 @@ public sealed partial class TableTagStore
             throw StorageFailures.Unavailable(e);
         }
 
+        await DeleteRowsAsync(table, partition, keys, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes rows of one partition, 100 to a transaction; a row another writer removed first is no failure.</summary>
+    internal static async Task DeleteRowsAsync(TableClient table, string partition, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
         foreach (var chunk in keys.Chunk(MaxBatch))
         {
             try

@@ -105,6 +105,23 @@ public sealed class DeadLetterLifecycleTests(AzuriteFixture azurite) : IAsyncLif
         Assert.Equal(2, (await _app.Get<DeadLetterService>().ListAsync(null, 50, default)).Items.Count);
     }
 
+    [Fact]
+    public async Task Rows_deleted_meanwhile_do_not_fail_a_batch_delete_and_the_others_still_go()
+    {
+        var index = azurite.Service.GetTableClient(_app.TablePrefix + "TagIndex");
+        await index.CreateIfNotExistsAsync();
+        foreach (var key in new[] { "a", "b", "c" })
+        {
+            await index.AddEntityAsync(new TableEntity("prune-test", key));
+        }
+
+        // "gone" was never there (another writer removed it between the listing and the delete).
+        await TableTagStore.DeleteRowsAsync(index, "prune-test", ["a", "gone", "b"], default);
+
+        var left = await index.QueryAsync<TableEntity>(e => e.PartitionKey == "prune-test").Select(e => e.RowKey).ToListAsync();
+        Assert.Equal(["c"], left);
+    }
+
     private static PendingDelivery Owed() =>
         new(Campaign.Value, Guid.NewGuid().ToString("N"), TagEvent.Completed, Guid.NewGuid().ToString("N"), new Uri("https://hooks.example.com/h?sig=s"),
             "{}"u8.ToArray(), Attempts: 0, DateTimeOffset.UnixEpoch, ClaimedUntil: null, Azure.ETag.All);
