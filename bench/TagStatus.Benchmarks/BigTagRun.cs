@@ -66,7 +66,9 @@ public static class BigTagRun
         var pass = UpstreamPass.OnePage([.. (await store.GetRecipientsAsync(tag, default)).Select(r => new UpstreamRecipient(r.Recipient.PhoneNumber, r.Recipient.RawStatus, r.Recipient.StopSms, r.Recipient.StatusAt))], recipients);
         // Measured now, in the same Recipients table (Azurite slows as a table grows), in a partition of its own.
         var ceilingAllocatedBefore = GC.GetTotalAllocatedBytes();
-        var ceiling = await AzuriteCeilingAsync(new TableServiceClient(storage).GetTableClient(RecipientMonths.TableName(prefix, summary.RecipientsMonth)), recipients);
+        // The month table the store chose on the first write (a refresh's own summary does not carry it).
+        var month = (await store.GetSummaryAsync(tag, default))!.Summary.RecipientsMonth;
+        var ceiling = await AzuriteCeilingAsync(new TableServiceClient(storage).GetTableClient(RecipientMonths.TableName(prefix, month)), recipients);
         var ceilingAllocated = GC.GetTotalAllocatedBytes() - ceilingAllocatedBefore;
         var copy = Tag.Parse($"copy-{pageSize}");
         var rewrite = Stopwatch.StartNew();

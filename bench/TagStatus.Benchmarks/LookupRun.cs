@@ -39,7 +39,9 @@ public static class LookupRun
 
         var lookup = services.GetRequiredService<TagLookupService>();
         var handler = services.GetRequiredService<TagLookupHandler>();
-        var bare = new TableServiceClient(storage).GetTableClient(prefix + "Recipients");
+        // The tag's own month table, as the store chose it on the first write.
+        var month = (await store.GetSummaryAsync(BigTag, default))!.Summary.RecipientsMonth;
+        var bare = new TableServiceClient(storage).GetTableClient(RecipientMonths.TableName(prefix, month));
         var partition = TableKeys.ForTag(BigTag);
         var lastToken = await TokenOfLastPageAsync(store);
         ListContinuation.TryRead(lastToken, out var lastRaw);
