@@ -46,7 +46,8 @@ public sealed partial class TableTagStore
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {TableKeys.DuePartition} and RowKey ge {TableKeys.DueBefore(now.AddTicks(1))} and RowKey lt {TableKeys.DueBefore(until.AddTicks(1))}");
         var claims = new List<DueTag>();
-        await foreach (var entity in StorageFailures.Guarded(_index.QueryAsync<DueEntity>(filter, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        string[] columns = [nameof(DueEntity.Tag), nameof(DueEntity.DueTicks), nameof(DueEntity.Pages), nameof(DueEntity.Claimed)];
+        await foreach (var entity in StorageFailures.Guarded(_index.QueryAsync<DueEntity>(filter, select: columns, cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
             // Filtered here, not in the query: a query of the schedule filters on its keys only.
             if (entity.Claimed && Tag.TryParse(entity.Tag, out var tag, out _))

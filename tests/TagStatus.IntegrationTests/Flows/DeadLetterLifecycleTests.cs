@@ -96,6 +96,7 @@ public sealed class DeadLetterLifecycleTests(AzuriteFixture azurite) : IAsyncLif
         var queries = indexQueries.Where(q => q.Filter.Contains("'deadletter'", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, queries.Count);
         Assert.All(queries, q => Assert.Contains("PartitionKey eq 'deadletter' and RowKey", q.Filter, StringComparison.Ordinal));
+        Assert.All(queries, q => Assert.Contains("RowKey lt", q.Filter, StringComparison.Ordinal)); // bounded above: never the whole partition
         var left = (await _app.Get<DeadLetterService>().ListAsync(null, 50, default)).Items;
         Assert.Equal([now.AddDays(-2), now.AddDays(-1)], left.Select(d => d.DeadLetteredAt).Order());
 
