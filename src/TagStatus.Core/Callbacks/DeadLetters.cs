@@ -196,8 +196,6 @@ public sealed class DeadLetterService(IDeadLetterStore deadLetters, IWorkQueue q
     public Task<DeadLetterPage> ListAsync(string? continuationToken, int max, CancellationToken cancellationToken) =>
         deadLetters.ListAsync(continuationToken, max, cancellationToken);
 
-    /// <returns>False when there is no such dead letter (already replayed, or never was).</returns>
-    /// <remarks>A crash part-way leaves the dead letter listed; replaying it again rewrites the same outbox row, and the receiver sees the same <c>webhook-id</c>.</remarks>
     /// <summary>Forgets a dead letter (the receiver will never take it); idempotent.</summary>
     public Task DeleteAsync(string id, CancellationToken cancellationToken) => deadLetters.RemoveAsync(id, cancellationToken);
 
@@ -205,6 +203,8 @@ public sealed class DeadLetterService(IDeadLetterStore deadLetters, IWorkQueue q
     public Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         deadLetters.PruneAsync(now - TimeSpan.FromDays(options.Value.DeadLetterDays), cancellationToken);
 
+    /// <returns>False when there is no such dead letter (already replayed, or never was).</returns>
+    /// <remarks>A crash part-way leaves the dead letter listed; replaying it again rewrites the same outbox row, and the receiver sees the same <c>webhook-id</c>.</remarks>
     public async Task<bool> ReplayAsync(string id, CancellationToken cancellationToken)
     {
         var restored = await deadLetters.RestoreAsync(id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);

@@ -37,9 +37,9 @@ public sealed record TagCounts(int Total, int Delivered, int NotDelivered, int W
         return new TagCounts(total, delivered, notDelivered, waiting, unknown, optedOut);
     }
 
-    /// <summary>Delivered over total, or null when there is nothing to divide.</summary>
     /// <summary>The same delivery statuses, whatever the opt-outs (which have their own event).</summary>
     public bool SameStatusesAs(TagCounts other) => this with { OptedOut = null } == other with { OptedOut = null };
 
+    /// <summary>Delivered over total, or null when there is nothing to divide.</summary>
     public double? DeliveryRate => Total == 0 ? null : Math.Round((double)Delivered / Total, 4);
 }
