@@ -39,7 +39,8 @@ run_tests() { # project [extra args; a --logger trx given here names the results
   local trx="trx;LogFileName=$(basename "$project").trx"
   [[ " $* " != *" --logger trx;"* ]] || trx=""
   log "testing $project $*"
-  dotnet test "$project" -c "$configuration" --no-build --nologo -v:q \
+  # The console logger at minimal prints each failed test's message and stack, so a red CI log says why.
+  dotnet test "$project" -c "$configuration" --no-build --nologo -v:q --logger "console;verbosity=minimal" \
     ${trx:+--logger "$trx"} --results-directory "$results" "$@" || status=1
 }
 

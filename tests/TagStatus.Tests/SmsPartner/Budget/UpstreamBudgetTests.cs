@@ -75,6 +75,19 @@ public sealed class UpstreamBudgetTests
     }
 
     [Fact]
+    public async Task At_one_call_a_second_a_caller_on_the_real_clock_gets_its_slot()
+    {
+        // A slot is the instant of its take; a grace of zero would have every caller miss it as the clock moved on.
+        var budget = new UpstreamBudget(_store, new BudgetRules(RatePerSecond: 1, BatchSize: 1), TimeProvider.System, _logger);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        await budget.AcquireAsync(Key, timeout.Token);
+        await budget.AcquireAsync(Key, timeout.Token);
+
+        Assert.Equal(3, _store.Writes); // the row's creation and one take per call, no slot missed
+    }
+
+    [Fact]
     public async Task Instances_share_one_bucket_per_key()
     {
         var one = Instance();
