@@ -80,6 +80,7 @@ public static class BigTagRun
               state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
               whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
               working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store)
+              GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB
               GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode} (Batch: no background GC), conserve memory {AppContext.GetData("System.GC.ConserveMemory") ?? Environment.GetEnvironmentVariable("DOTNET_GCConserveMemory") ?? "unset"}, gen0 size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset"}
               allocated by the refresh: {refreshAllocated / 1048576.0:F0} MB; by the ceiling's bare transactions of as many rows: {ceilingAllocated / 1048576.0:F0} MB
               store phase (a first refresh of the same rows through the refresher): {rewritten} rows in {rewrite.Elapsed.TotalSeconds:F2} s = {storeRate:F0} rows/s
@@ -113,8 +114,15 @@ public static class BigTagRun
 
         public void Dispose() => _timer.Dispose();
 
+        public long PeakCommitted;
+
+        public long PeakHeap;
+
         private void Sample()
         {
+            var info = GC.GetGCMemoryInfo();
+            PeakCommitted = Math.Max(PeakCommitted, info.TotalCommittedBytes);
+            PeakHeap = Math.Max(PeakHeap, GC.GetTotalMemory(false));
             var now = Environment.WorkingSet;
             long seen;
             while (now > (seen = Interlocked.Read(ref _sinceMark)) && Interlocked.CompareExchange(ref _sinceMark, now, seen) != seen)

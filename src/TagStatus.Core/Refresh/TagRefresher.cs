@@ -40,6 +40,12 @@ public sealed partial class TagRefresher(
     int rowsPerRange = TagRefresher.DefaultRowsPerRange)
 {
     /// <summary>
+    /// How long another refresh's tombstone on the range layout keeps this one from writing a layout: that refresh may
+    /// still be writing rows this one never read. No invocation runs longer (<c>functionTimeout</c> is 10 minutes).
+    /// </summary>
+    public static readonly TimeSpan ForeignWriteWindow = TimeSpan.FromMinutes(15);
+
+    /// <summary>
     /// Rows merged and stored as one range: a tag of at most this many is one range (and its merged rows are returned
     /// inline); a bigger one is held about two ranges at a time. Large enough that a range's transactions keep storage
     /// busy (20 of 100 rows), small enough that a 100,000-recipient tag is 50 ranges.
@@ -68,13 +74,14 @@ public sealed partial class TagRefresher(
 
     private async Task<RefreshResult> SaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, StoredSummary? summary, bool summaryRead, CancellationToken cancellationToken)
     {
+        var ownTombstones = new List<ETag>();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 // The caller's read serves the first attempt; a lost race reads again.
                 var stored = summaryRead && attempt == 1 ? summary : await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-                return await MergeAndSaveAsync(tag, pass, reason, stored, cancellationToken).ConfigureAwait(false);
+                return await MergeAndSaveAsync(tag, pass, reason, stored, ownTombstones, cancellationToken).ConfigureAwait(false);
             }
             catch (StoreConflictException) when (attempt < MaxConflictRetries)
             {
@@ -95,13 +102,24 @@ public sealed partial class TagRefresher(
         }
     }
 
-    private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, StoredSummary? stored, CancellationToken cancellationToken)
+    /// <param name="ownTombstones">Tombstones this save left on the range layout in earlier attempts: not another writer's.</param>
+    private async Task<RefreshResult> MergeAndSaveAsync(Tag tag, UpstreamPass pass, RefreshReason reason, StoredSummary? stored, List<ETag> ownTombstones, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var previous = stored?.Summary;
         var firstSeenAt = previous?.FirstSeenAt ?? now;
         var seen = pass.WitnessedByNumber();
-        var layout = await LayoutOfAsync(tag, previous, cancellationToken).ConfigureAwait(false);
+        // Read before any range, when the tag is or may become more than one range (one range keeps no layout): the layout
+        // this merge writes is conditional on the row as it is now.
+        var layoutRead = previous?.Counts.Total > rowsPerRange || pass.DistinctCount > rowsPerRange;
+        var layoutRow = layoutRead ? await store.GetRangeLayoutAsync(tag, cancellationToken).ConfigureAwait(false) : null;
+        var layout = layoutRow?.Layout is { } last && previous?.RecipientsVersion == last.RecipientsVersion ? last : null;
+        // A tombstone left by another refresh that has not committed since (its summary repeats the tombstone's time once it
+        // has) may mean that refresh is still writing rows this merge does not see: no layout is kept until every such
+        // writer must have ended (ForeignWriteWindow); meanwhile nothing is skipped and rows are merged as read.
+        var unsettledSince = UnsettledSince(layoutRow, previous, ownTombstones);
+        var mayWriteLayout = unsettledSince is null || unsettledSince < now - ForeignWriteWindow;
+        var layoutETag = layoutRow?.ETag;
         // The last write's bounds when they still fit (a range that outgrew them is split afresh, and nothing is skipped).
         var kept = layout is null ? null : RecipientRanges.SplitAt(seen, [.. layout.Ranges.Select(r => r.FromNumber)], 2 * rowsPerRange);
         var ranges = kept ?? RecipientRanges.Split(seen, rowsPerRange);
@@ -119,7 +137,7 @@ public sealed partial class TagRefresher(
         var states = new List<RangeState>(ranges.Count);
         List<Recipient>? held = ranges.Count == 1 && !unchanged[0] ? [] : null;
         var rowsWritten = 0;
-        var layoutForgotten = layout is null;
+        var layoutForgotten = !layoutRead && ranges.Count == 1; // nothing to forget: no layout was or will be written
         await using var reader = new RangeReader(store, tag, ranges, unchanged);
         var current = await ReadRangeAsync(reader, 0, seen, pass.IsFull, cancellationToken).ConfigureAwait(false);
         for (var i = 0; ; i++)
@@ -130,8 +148,10 @@ public sealed partial class TagRefresher(
             var writes = current is { } read ? Writes(read.Stored, read.Merge) : [];
             if (writes.Count > 0 && !layoutForgotten)
             {
-                // Before any row moves: a write that dies halfway must leave no layout that would skip the rows it wrote.
-                await store.ForgetRangeLayoutAsync(tag, cancellationToken).ConfigureAwait(false);
+                // Before any row moves: a write that dies halfway must leave no layout that would skip the rows it wrote,
+                // and the tombstone's new ETag fails the layout write of a refresh that read the row before it.
+                layoutETag = await store.ForgetRangeLayoutAsync(tag, now, mayWriteLayout ? null : unsettledSince, layoutETag, cancellationToken).ConfigureAwait(false);
+                ownTombstones.Add(layoutETag.Value);
                 layoutForgotten = true;
             }
 
@@ -158,10 +178,12 @@ public sealed partial class TagRefresher(
 
         var summary = Summarize(tag, previous, totals, pass, reason, now);
         var companions = await changeObserver.OnChangeAsync(previous, summary, optOuts, cancellationToken).ConfigureAwait(false);
-        if (ranges.Count > 1)
+        if (ranges.Count > 1 && mayWriteLayout && (layoutRead || layoutETag is not null))
         {
-            // Stored in the summary's own transaction: it describes exactly the rows this summary announces.
-            companions = [.. companions, new RangeLayout(summary.RecipientsVersion!, states)];
+            // Stored in the summary's own transaction: it describes exactly the rows this summary announces, and it is
+            // conditional on the layout row as this merge read it (or its own tombstone): a tombstone left since by another
+            // refresh fails the whole transaction, which then merges again.
+            companions = [.. companions, new RangeLayout(summary.RecipientsVersion!, states) { Replacing = layoutETag }];
         }
 
         rowsWritten += await store.SaveRefreshAsync([], summary, stored, companions, cancellationToken).ConfigureAwait(false);
@@ -180,17 +202,23 @@ public sealed partial class TagRefresher(
         return new RefreshResult(new TagSnapshot(summary, held), previous?.State, totals.RowsChanged, rowsWritten);
     }
 
-    /// <summary>The layout of the tag's last full write, if it still describes the stored rows (only big tags have one).</summary>
-    private async Task<RangeLayout?> LayoutOfAsync(Tag tag, TagSummary? previous, CancellationToken cancellationToken)
+    /// <summary>
+    /// Since when writers this merge cannot see may be writing the tag's rows, from the layout row as read: null for a
+    /// layout or no row; for a tombstone, its own unsettled time, and its writer's time unless that writer is this save or
+    /// committed since (the summary read carries the tombstone's time).
+    /// </summary>
+    private static DateTimeOffset? UnsettledSince(StoredRangeLayout? row, TagSummary? previous, List<ETag> ownTombstones)
     {
-        if (previous is not { RecipientsVersion: { } version } || previous.Counts.Total <= rowsPerRange)
+        if (row is not { Layout: null, ForgottenAt: { } forgottenAt })
         {
             return null;
         }
 
-        var layout = await store.GetRangeLayoutAsync(tag, cancellationToken).ConfigureAwait(false);
-        return layout?.RecipientsVersion == version ? layout : null;
+        var writerEnded = ownTombstones.Contains(row.ETag) || (previous is not null && Math.Abs((previous.RefreshedAt - forgottenAt).TotalMilliseconds) < 1);
+        return writerEnded ? row.UnsettledSince : Earliest(row.UnsettledSince, forgottenAt);
     }
+
+    private static DateTimeOffset Earliest(DateTimeOffset? a, DateTimeOffset b) => a is { } first && first < b ? first : b;
 
     /// <summary>
     /// One range: its stored rows (always read: a save that died between its recipients and its summary leaves rows to

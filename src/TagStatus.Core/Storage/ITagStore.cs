@@ -87,11 +87,17 @@ public interface ITagStore
         IReadOnlyList<TagCompanionRow> companions,
         CancellationToken cancellationToken);
 
-    /// <summary>The ranges the tag was last merged in, as its last full write left them (null when none is stored).</summary>
-    Task<RangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken);
+    /// <summary>The tag's range layout row: the ranges of its last full write, or a refresh's tombstone (null when no row is stored).</summary>
+    Task<StoredRangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the tag's range layout (a refresh does, before it writes any row); gone already is fine.</summary>
-    Task ForgetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken);
+    /// <summary>
+    /// Replaces the tag's range layout row, as the caller read it (<paramref name="expected"/>, null when there was none),
+    /// with a tombstone stamped <paramref name="at"/> (a refresh does, before it writes any row); returns the tombstone's
+    /// ETag, on which the refresh's own layout write is then conditional.
+    /// </summary>
+    /// <param name="unsettledSince">When the earliest writer started that the caller could not rule out is still writing.</param>
+    /// <exception cref="StoreConflictException">The row changed since it was read: merge again.</exception>
+    Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, CancellationToken cancellationToken);
 
     /// <summary>Writes a summary alone (tracking switched on or off, a failed refresh recorded), schedule rows as above.</summary>
     /// <exception cref="StoreConflictException">The summary changed since it was read.</exception>
@@ -143,6 +149,10 @@ public interface ITagStore
 public abstract record TagCompanionRow
 {
     internal abstract Azure.Data.Tables.ITableEntity ToEntity(string partitionKey);
+
+    /// <summary>How the row goes into the summary's transaction: stored whatever was there, unless the row says otherwise.</summary>
+    internal virtual Azure.Data.Tables.TableTransactionAction ToAction(string partitionKey) =>
+        new(Azure.Data.Tables.TableTransactionActionType.UpsertReplace, ToEntity(partitionKey));
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Azure;
 using Azure.Data.Tables;
 using TagStatus.Core.Domain;
 
@@ -13,13 +14,22 @@ public sealed record RangeState(string? FromNumber, string Digest, TagCounts Cou
 /// The ranges a big tag was last merged in (<c>Tags</c> table, the tag's partition, row <c>ranges</c>), written in the
 /// summary's own transaction, so a range whose upstream rows have the digest they had then is neither read nor written.
 /// It holds only while the stored rows are the ones it describes: <see cref="RecipientsVersion"/> must equal the
-/// summary's, and a refresh forgets it before it writes any row (<see cref="ITagStore.ForgetRangeLayoutAsync"/>), so a
-/// write that dies halfway leaves no layout to trust.
+/// summary's, and a refresh replaces it with a tombstone before it writes any row
+/// (<see cref="ITagStore.ForgetRangeLayoutAsync"/>), so a write that dies halfway leaves no layout to trust. The write of
+/// a new layout is conditional on the row as the writer read it before its first range (<see cref="Replacing"/>), so a
+/// writer whose rows were read before another one's tombstone cannot bring a layout back over rows it never saw.
 /// </summary>
 public sealed record RangeLayout(string RecipientsVersion, IReadOnlyList<RangeState> Ranges) : TagCompanionRow
 {
     internal const string Row = "ranges";
     private const int MaxPropertyChars = 32_000;
+
+    /// <summary>The ETag of the layout row as read before the merge (a layout or a tombstone); null when there was none.</summary>
+    public ETag? Replacing { get; init; }
+
+    internal override TableTransactionAction ToAction(string partitionKey) => Replacing is { } etag
+        ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(partitionKey), etag)
+        : new TableTransactionAction(TableTransactionActionType.Add, ToEntity(partitionKey));
 
     internal override ITableEntity ToEntity(string partitionKey)
     {
@@ -32,6 +42,19 @@ public sealed record RangeLayout(string RecipientsVersion, IReadOnlyList<RangeSt
 
         return entity;
     }
+
+    /// <summary>
+    /// The row a refresh leaves before it writes any recipient: no layout, when it was forgotten (the refresh's own time,
+    /// which its summary repeats once it commits), and since when earlier writers it could not rule out may be writing.
+    /// </summary>
+    internal static TableEntity Tombstone(string partitionKey, DateTimeOffset forgottenAt, DateTimeOffset? unsettledSince) =>
+        new(partitionKey, Row) { [ForgottenAtProperty] = forgottenAt, [UnsettledSinceProperty] = unsettledSince };
+
+    internal static StoredRangeLayout RowOf(TableEntity entity) =>
+        new(FromEntity(entity), entity.ETag, entity.GetDateTimeOffset(ForgottenAtProperty), entity.GetDateTimeOffset(UnsettledSinceProperty));
+
+    private const string ForgottenAtProperty = "ForgottenAt";
+    private const string UnsettledSinceProperty = "UnsettledSince";
 
     internal static RangeLayout? FromEntity(TableEntity entity)
     {
@@ -48,3 +71,6 @@ public sealed record RangeLayout(string RecipientsVersion, IReadOnlyList<RangeSt
     /// <summary>Short names: a 100,000-recipient tag is 50 of these.</summary>
     private sealed record Stored(string? F, string D, int[] C, string V);
 }
+
+/// <summary>The layout row as read: the layout, or a refresh's tombstone (null layout) with its two times; and its ETag.</summary>
+public sealed record StoredRangeLayout(RangeLayout? Layout, ETag ETag, DateTimeOffset? ForgottenAt = null, DateTimeOffset? UnsettledSince = null);

@@ -104,23 +104,29 @@ public sealed partial class TableTagStore(
         }
     }
 
-    public async Task<RangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    public async Task<StoredRangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var response = await StorageFailures.Guard(() => _tags.GetEntityIfExistsAsync<TableEntity>(TableKeys.ForTag(tag), RangeLayout.Row, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.HasValue && response.Value is { } entity ? RangeLayout.FromEntity(entity) : null;
+        return response.HasValue && response.Value is { } entity ? RangeLayout.RowOf(entity) : null;
     }
 
-    public async Task ForgetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    public async Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        // A tombstone, not a delete: its new ETag fails the layout write of any refresh that read the row before it. And
+        // conditional itself, so no refresh hides another one's tombstone without having read it.
+        var tombstone = RangeLayout.Tombstone(TableKeys.ForTag(tag), at, unsettledSince);
         try
         {
-            await _tags.DeleteEntityAsync(TableKeys.ForTag(tag), RangeLayout.Row, ETag.All, cancellationToken).ConfigureAwait(false);
+            var response = expected is { } etag
+                ? await _tags.UpdateEntityAsync(tombstone, etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false)
+                : await _tags.AddEntityAsync(tombstone, cancellationToken).ConfigureAwait(false);
+            return response.Headers.ETag ?? throw new StoreUnavailableException("Table Storage answered a write without an ETag.");
         }
-        catch (RequestFailedException e) when (e.Status == 404)
+        catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
         {
-            // Already gone.
+            throw new StoreConflictException($"The range layout of tag '{tag}' changed while it was being merged.", e);
         }
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
@@ -174,7 +180,7 @@ public sealed partial class TableTagStore(
             ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, summaryEntity, replacing.ETag)
             : new TableTransactionAction(TableTransactionActionType.Add, summaryEntity);
         var batch = new List<TableTransactionAction>(companions.Count + 1) { summaryAction };
-        batch.AddRange(companions.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row.ToEntity(partition))));
+        batch.AddRange(companions.Select(row => row.ToAction(partition)));
         written += await SubmitAsync(_tags, batch, cancellationToken).ConfigureAwait(false);
 
         await UnscheduleAsync(summary, previous, cancellationToken).ConfigureAwait(false);

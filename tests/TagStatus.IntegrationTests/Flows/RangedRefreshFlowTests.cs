@@ -61,4 +61,40 @@ public sealed class RangedRefreshFlowTests(AzuriteFixture azurite)
         Assert.Equal(TagCounts.Of(rows.Select(r => r.Recipient)), settled.Snapshot.Summary.Counts);
         Assert.Equal(RecipientsVersions.Of(rows.Select(r => r.Recipient)), settled.Snapshot.Summary.RecipientsVersion);
     }
+
+    [Fact]
+    public async Task Layout_rows_are_written_only_over_the_row_as_read_so_a_tombstone_fails_a_stale_summary_transaction()
+    {
+        await using var app = await AppHarness.StartAsync(azurite);
+        var store = app.Get<ITagStore>();
+        var tag = Tag.Parse("big-tombstone");
+        await app.Get<TagRefresher>().SaveAsync(tag, Pass(_ => "Waiting"), RefreshReason.Scheduled, default);
+        var stored = (await store.GetSummaryAsync(tag, default))!;
+        var read = (await store.GetRangeLayoutAsync(tag, default))!;
+        Assert.NotNull(read.Layout);
+
+        // Another refresh's tombstone, over the row it read: its time and unsettled time come back to the millisecond.
+        var at = DateTimeOffset.UtcNow;
+        var tombstone = await store.ForgetRangeLayoutAsync(tag, at, at.AddMinutes(-3), read.ETag, default);
+        var left = (await store.GetRangeLayoutAsync(tag, default))!;
+        Assert.Null(left.Layout);
+        Assert.Equal(tombstone, left.ETag);
+        Assert.InRange((left.ForgottenAt!.Value - at).Duration(), TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
+        Assert.InRange((left.UnsettledSince!.Value - at.AddMinutes(-3)).Duration(), TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
+
+        // A tombstone or a layout over the row as it was before is refused, and the summary with it.
+        await Assert.ThrowsAsync<StoreConflictException>(() => store.ForgetRangeLayoutAsync(tag, at, null, read.ETag, default));
+        await Assert.ThrowsAsync<StoreConflictException>(() => store.ForgetRangeLayoutAsync(tag, at, null, null, default));
+        var next = stored.Summary with { RefreshedAt = at };
+        await Assert.ThrowsAsync<StoreConflictException>(() => store.SaveRefreshAsync([], next, stored, [read.Layout with { Replacing = read.ETag }], default));
+        await Assert.ThrowsAsync<StoreConflictException>(() => store.SaveRefreshAsync([], next, stored, [read.Layout with { Replacing = null }], default));
+        Assert.Equal(stored.ETag, (await store.GetSummaryAsync(tag, default))!.ETag);
+
+        // Over the tombstone as read, it goes, summary and layout together.
+        await store.SaveRefreshAsync([], next, stored, [read.Layout with { Replacing = tombstone }], default);
+        var written = (await store.GetRangeLayoutAsync(tag, default))!.Layout!;
+        Assert.Equal(read.Layout.RecipientsVersion, written.RecipientsVersion);
+        Assert.Equal(read.Layout.Ranges, written.Ranges);
+        Assert.NotEqual(stored.ETag, (await store.GetSummaryAsync(tag, default))!.ETag);
+    }
 }

@@ -137,10 +137,11 @@ public sealed class UnchangedRangeTests
 {
     private static readonly Tag MonTag = Tag.Parse("montag");
     private readonly InMemoryTagStore _store = new();
+    private readonly FakeTimeProvider _time = new(T0.AddHours(1));
 
     private TagRefresher Refresher() => new(
         new Mock<ISmsPartnerClient>().Object, _store, new TagStateRules(Options.Create(new TrackingOptions())), new NoTagChangeObserver(),
-        new FakeTimeProvider(T0.AddHours(1)), NullLogger<TagRefresher>.Instance, rowsPerRange: 10);
+        _time, NullLogger<TagRefresher>.Instance, rowsPerRange: 10);
 
     private static UpstreamPass Pass(Func<int, string> status) =>
         UpstreamPass.OnePage([.. Enumerable.Range(0, 100).Select(i => Upstream($"+336{i:D8}", status(i)))], 100);
@@ -170,17 +171,52 @@ public sealed class UnchangedRangeTests
     }
 
     [Fact]
-    public async Task A_layout_is_not_trusted_once_rows_moved_without_it()
+    public async Task A_refresh_that_died_after_its_rows_leaves_no_layout_until_it_must_have_ended()
     {
         await Refresher().SaveAsync(MonTag, Pass(i => i % 10 == 0 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
-        // A write that died after its rows: the layout was forgotten before them, so the next pass reads every range.
-        await _store.ForgetRangeLayoutAsync(MonTag, default);
+        await DieAfterRowsAsync("+33600000010");
         var readsBefore = _store.RangeReads;
 
         var result = await Refresher().SaveAsync(MonTag, Pass(i => i % 10 == 0 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
 
-        Assert.Equal(readsBefore + 1, _store.RangeReads); // one query for the run of every range
+        Assert.Equal(readsBefore + 1, _store.RangeReads); // one query for the run of every range: nothing skipped
         Assert.Equal(TagCounts.Of(_store.Recipients(MonTag)), result.Snapshot.Summary.Counts);
-        Assert.NotNull(await _store.GetRangeLayoutAsync(MonTag, default));
+        Assert.Null((await _store.GetRangeLayoutAsync(MonTag, default))!.Layout); // the dead writer might still be writing
+
+        _time.Advance(TimeSpan.FromMinutes(5));
+        await Refresher().SaveAsync(MonTag, Pass(i => i % 10 == 0 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+        Assert.Null((await _store.GetRangeLayoutAsync(MonTag, default))!.Layout);
+
+        _time.Advance(TagRefresher.ForeignWriteWindow);
+        var later = await Refresher().SaveAsync(MonTag, Pass(i => i % 10 == 0 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+
+        Assert.NotNull((await _store.GetRangeLayoutAsync(MonTag, default))!.Layout);
+        Assert.Equal(TagCounts.Of(_store.Recipients(MonTag)), later.Snapshot.Summary.Counts);
+    }
+
+    [Fact]
+    public async Task A_refresh_whose_rows_were_read_before_another_ones_tombstone_merges_again_instead_of_restoring_the_layout()
+    {
+        await Refresher().SaveAsync(MonTag, Pass(i => i % 10 == 0 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+        // This refresh finds every range unchanged and skips them all; just before its summary, another refresh forgets the
+        // layout, writes a row and dies. Restoring the layout would announce counts the rows no longer have, for good.
+        _store.BeforeSaveRefresh = () => DieAfterRowsAsync("+33600000010");
+
+        var result = await Refresher().SaveAsync(MonTag, Pass(i => i % 10 == 0 ? "Waiting" : "Delivered"), RefreshReason.Scheduled, default);
+
+        Assert.Null(_store.BeforeSaveRefresh); // the other writer did act
+        Assert.Equal(TagCounts.Of(_store.Recipients(MonTag)), result.Snapshot.Summary.Counts);
+        Assert.Equal(RecipientsVersions.Of(_store.Recipients(MonTag)), result.Snapshot.Summary.RecipientsVersion);
+        Assert.Null((await _store.GetRangeLayoutAsync(MonTag, default))!.Layout);
+    }
+
+    /// <summary>Another refresh, as the store sees it: tombstone, one row now Delivered, and no summary (it died).</summary>
+    private async Task DieAfterRowsAsync(string phoneNumber)
+    {
+        var layout = await _store.GetRangeLayoutAsync(MonTag, default);
+        await _store.ForgetRangeLayoutAsync(MonTag, _time.GetUtcNow().AddSeconds(-1), null, layout?.ETag, default);
+        var row = (await _store.GetRecipientsAsync(MonTag, default)).Single(r => r.Recipient.PhoneNumber == phoneNumber);
+        var delivered = row.Recipient with { Status = DeliveryStatus.Delivered, RawStatus = "Delivered" };
+        await _store.SaveRecipientsAsync(MonTag, null, T0, [new RecipientWrite(delivered, row.ETag)], default);
     }
 }

@@ -13,7 +13,7 @@ namespace TagStatus.Tests.Support;
 internal sealed class InMemoryTagStore : ITagStore
 {
     private readonly ConcurrentDictionary<Tag, StoredSummary> _summaries = new();
-    private readonly ConcurrentDictionary<Tag, RangeLayout> _layouts = new();
+    private readonly ConcurrentDictionary<Tag, StoredRangeLayout> _layouts = new();
     private readonly ConcurrentDictionary<Tag, Dictionary<(string Phone, int Occurrence), StoredRecipient>> _rows = new();
     private readonly Lock _gate = new();
     private readonly List<DueTag> _due = [];
@@ -49,17 +49,25 @@ internal sealed class InMemoryTagStore : ITagStore
     public static IEnumerable<StoredRecipient> InKeyOrder(IEnumerable<StoredRecipient> rows) =>
         rows.OrderBy(r => TableKeys.ForRecipient(r.Recipient.PhoneNumber, r.Recipient.Occurrence), StringComparer.Ordinal);
 
-    public Task<RangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    public Task<StoredRangeLayout?> GetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
     {
         LayoutReads++;
         return Task.FromResult(_layouts.TryGetValue(tag, out var layout) ? layout : null);
     }
 
-    public Task ForgetRangeLayoutAsync(Tag tag, CancellationToken cancellationToken)
+    public Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, CancellationToken cancellationToken)
     {
-        _layouts.TryRemove(tag, out _);
-        return Task.CompletedTask;
+        lock (_gate)
+        {
+            CheckLayout(tag, expected);
+            var tombstone = new StoredRangeLayout(null, NextETag(), at, unsettledSince);
+            _layouts[tag] = tombstone;
+            return Task.FromResult(tombstone.ETag);
+        }
     }
+
+    /// <summary>Runs before each summary transaction is checked: a test's other writer acts there.</summary>
+    public Func<Task>? BeforeSaveRefresh { get; set; }
 
     /// <summary>Queries of recipient rows by range, for tests of what an unchanged range costs.</summary>
     public int RangeReads { get; private set; }
@@ -111,15 +119,27 @@ internal sealed class InMemoryTagStore : ITagStore
         }
     }
 
-    public Task<int> SaveRefreshAsync(
+    public async Task<int> SaveRefreshAsync(
         IReadOnlyList<RecipientWrite> changed,
         TagSummary summary,
         StoredSummary? replacing,
         IReadOnlyList<TagCompanionRow> companions,
         CancellationToken cancellationToken)
     {
+        if (BeforeSaveRefresh is { } before)
+        {
+            BeforeSaveRefresh = null;
+            await before();
+        }
+
         lock (_gate)
         {
+            var layout = companions.OfType<RangeLayout>().LastOrDefault();
+            if (layout is not null)
+            {
+                CheckLayout(summary.Tag, layout.Replacing);
+            }
+
             var rows = _rows.GetOrAdd(summary.Tag, _ => []);
             foreach (var write in changed)
             {
@@ -128,12 +148,12 @@ internal sealed class InMemoryTagStore : ITagStore
 
             SaveSummary(summary, replacing?.ETag);
             Companions.AddRange(companions.Where(row => row is not RangeLayout));
-            if (companions.OfType<RangeLayout>().LastOrDefault() is { } layout)
+            if (layout is not null)
             {
-                _layouts[summary.Tag] = layout;
+                _layouts[summary.Tag] = new StoredRangeLayout(layout with { Replacing = null }, NextETag());
             }
 
-            return Task.FromResult(changed.Count + 1 + companions.Count);
+            return changed.Count + 1 + companions.Count;
         }
     }
 
@@ -249,6 +269,16 @@ internal sealed class InMemoryTagStore : ITagStore
         }
 
         rows[key] = new StoredRecipient(write.Recipient, NextETag());
+    }
+
+    /// <summary>The layout row's write condition, as Table Storage checks it: the ETag read, or no row when none was.</summary>
+    private void CheckLayout(Tag tag, ETag? expected)
+    {
+        var exists = _layouts.TryGetValue(tag, out var current);
+        if (expected is { } etag ? !exists || current!.ETag != etag : exists)
+        {
+            throw new StoreConflictException($"The range layout of {tag} changed meanwhile.");
+        }
     }
 
     private void SaveSummary(TagSummary summary, ETag? expected)
