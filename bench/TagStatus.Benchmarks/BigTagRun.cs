@@ -63,7 +63,13 @@ public static class BigTagRun
 
         // The store phase alone, as the first refresh of a tag does it (every row new, range by range through the
         // refresher), into a fresh partition: rows/s through the app, against the ceiling of the same kind of transactions.
-        var pass = UpstreamPass.OnePage([.. (await store.GetRecipientsAsync(tag, default)).Select(r => new UpstreamRecipient(r.Recipient.PhoneNumber, r.Recipient.RawStatus, r.Recipient.StopSms, r.Recipient.StatusAt))], recipients);
+        var upstreamRows = (await store.GetRecipientsAsync(tag, default)).Select(r => new UpstreamRecipient(r.Recipient.PhoneNumber, r.Recipient.RawStatus, r.Recipient.StopSms, r.Recipient.StatusAt)).ToList();
+        // What the last step holds before its first range: the whole pass, counted distinct, and its rows per number.
+        var heapBeforePass = GC.GetTotalMemory(forceFullCollection: true);
+        var pass = UpstreamPass.OnePage(upstreamRows, recipients);
+        var perNumber = pass.WitnessedByNumber();
+        var passHeld = GC.GetTotalMemory(forceFullCollection: true) - heapBeforePass;
+        GC.KeepAlive(perNumber);
         // Measured now, in the same Recipients table (Azurite slows as a table grows), in a partition of its own.
         var ceilingAllocatedBefore = GC.GetTotalAllocatedBytes();
         // The month table the store chose on the first write (a refresh's own summary does not carry it).
@@ -80,7 +86,7 @@ public static class BigTagRun
               state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
               whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
               working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store)
-              GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB
+              GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB; a pass of {recipients} rows and its rows per number hold {passHeld / 1048576.0:F1} MB (beyond the rows themselves)
               GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode} (Batch: no background GC), conserve memory {AppContext.GetData("System.GC.ConserveMemory") ?? Environment.GetEnvironmentVariable("DOTNET_GCConserveMemory") ?? "unset"}, gen0 size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset"}
               allocated by the refresh: {refreshAllocated / 1048576.0:F0} MB; by the ceiling's bare transactions of as many rows: {ceilingAllocated / 1048576.0:F0} MB
               store phase (a first refresh of the same rows through the refresher): {rewritten} rows in {rewrite.Elapsed.TotalSeconds:F2} s = {storeRate:F0} rows/s
