@@ -63,9 +63,13 @@ public static class BigTagRun
 
         // The store phase alone, as the first refresh of a tag does it (every row new, range by range through the
         // refresher), into a fresh partition: rows/s through the app, against the ceiling of the same kind of transactions.
-        var upstreamRows = (await store.GetRecipientsAsync(tag, default)).Select(r => new UpstreamRecipient(r.Recipient.PhoneNumber, r.Recipient.RawStatus, r.Recipient.StopSms, r.Recipient.StatusAt)).ToList();
-        // What the last step holds before its first range: the whole pass, counted distinct, and its rows per number.
+        var storedRows = await store.GetRecipientsAsync(tag, default);
+        // What the last step holds before its first range: the pass's rows (new strings, as parsed from pages), the pass
+        // counting them distinct, and its rows per number.
+        var heapBeforeRows = GC.GetTotalMemory(forceFullCollection: true);
+        var upstreamRows = storedRows.Select(r => new UpstreamRecipient(new string(r.Recipient.PhoneNumber), new string(r.Recipient.RawStatus), r.Recipient.StopSms, r.Recipient.StatusAt)).ToList();
         var heapBeforePass = GC.GetTotalMemory(forceFullCollection: true);
+        var rowsHeld = heapBeforePass - heapBeforeRows;
         var pass = UpstreamPass.OnePage(upstreamRows, recipients);
         var perNumber = pass.WitnessedByNumber();
         var passHeld = GC.GetTotalMemory(forceFullCollection: true) - heapBeforePass;
@@ -86,7 +90,7 @@ public static class BigTagRun
               state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
               whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
               working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store)
-              GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB; a pass of {recipients} rows and its rows per number hold {passHeld / 1048576.0:F1} MB (beyond the rows themselves)
+              GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB; a pass of {recipients} rows holds {rowsHeld / 1048576.0:F1} MB of rows and {passHeld / 1048576.0:F1} MB of distinct counts and rows per number
               GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode} (Batch: no background GC), conserve memory {AppContext.GetData("System.GC.ConserveMemory") ?? Environment.GetEnvironmentVariable("DOTNET_GCConserveMemory") ?? "unset"}, gen0 size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset"}
               allocated by the refresh: {refreshAllocated / 1048576.0:F0} MB; by the ceiling's bare transactions of as many rows: {ceilingAllocated / 1048576.0:F0} MB
               store phase (a first refresh of the same rows through the refresher): {rewritten} rows in {rewrite.Elapsed.TotalSeconds:F2} s = {storeRate:F0} rows/s
