@@ -235,7 +235,8 @@ public sealed partial class TagLookupService(
         if (current is not null && current.Summary.EstimatedPages > settings.MaxInlinePages)
         {
             Log.QueuedBigTag(logger, tag.Value, current.Summary.EstimatedPages, settings.MaxInlinePages);
-            await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, Requested: true), cancellationToken).ConfigureAwait(false);
+            var held = await HoldInFlightAsync(tag, current.Summary.EstimatedPages, now, cancellationToken).ConfigureAwait(false);
+            await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, Requested: true, HeldUntil: held.DueAt), cancellationToken).ConfigureAwait(false);
             return (new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
         }
 
@@ -276,8 +277,17 @@ public sealed partial class TagLookupService(
             return;
         }
 
-        await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, FollowUp: true, Requested: true), cancellationToken).ConfigureAwait(false);
+        // Still open after the inline pages: its steps will read a message's share each.
+        var held = await HoldInFlightAsync(tag, tracking.Value.PagesPerMessage, now, cancellationToken).ConfigureAwait(false);
+        await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, FollowUp: true, Requested: true, HeldUntil: held.DueAt), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A row in the schedule, claimed a lease ahead, for the refresh this lookup queues: the timer counts it in flight
+    /// like its own (a step reads at most a message's share), and the refresh renews it while its pass goes on.
+    /// </summary>
+    private Task<DueTag> HoldInFlightAsync(Tag tag, int pages, DateTimeOffset now, CancellationToken cancellationToken) =>
+        store.HoldInFlightAsync(tag, now + tracking.Value.RefreshLease, pages, cancellationToken);
 
     /// <summary>Nothing stored and another lookup is reading the tag: wait a little for its answer, then 202.</summary>
     private async Task<LookupResult> WaitForOtherReadAsync(Tag tag, CancellationToken cancellationToken)

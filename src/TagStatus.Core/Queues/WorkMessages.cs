@@ -10,8 +10,10 @@ namespace TagStatus.Core.Queues;
 /// tag's pass, which goes on whether or not the tag looks due (a lookup may have moved its next read meanwhile).
 /// <paramref name="Requested"/> marks a refresh a lookup asked for (a tag too big to read inline): it has no schedule
 /// row, goes on whether or not the tag is tracked or due, and <paramref name="DueAt"/> is when it was asked for.
+/// <paramref name="HeldUntil"/> is the key time of the claimed row such a refresh holds in the schedule while it is queued
+/// or its pass goes on (renewed each step, removed at the end), so the timer counts its pages in flight like its own.
 /// </summary>
-public sealed record RefreshMessage(string Tag, DateTimeOffset DueAt, bool FollowUp = false, bool Requested = false);
+public sealed record RefreshMessage(string Tag, DateTimeOffset DueAt, bool FollowUp = false, bool Requested = false, DateTimeOffset? HeldUntil = null);
 
 /// <summary>Deliver one outbox row (an event owed to one subscriber), kept in the tag's partition.</summary>
 public sealed record DeliveryMessage(string Tag, string EventId, string SubscriptionId);

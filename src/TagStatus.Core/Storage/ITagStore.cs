@@ -121,6 +121,12 @@ public interface ITagStore
     /// </summary>
     Task<IReadOnlyList<DueTag>> GetClaimsInFlightAsync(DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes a claimed row for work the timer did not queue (a refresh a lookup asked for), due a lease ahead, so the
+    /// timer counts it in flight; it is renewed by <see cref="ClaimDueAsync"/> and removed by <see cref="RemoveDueAsync"/>.
+    /// </summary>
+    Task<DueTag> HoldInFlightAsync(Tag tag, DateTimeOffset until, int pages, CancellationToken cancellationToken);
+
     /// <summary>Removes one schedule row; a row already gone is fine.</summary>
     Task RemoveDueAsync(DueTag due, CancellationToken cancellationToken);
 

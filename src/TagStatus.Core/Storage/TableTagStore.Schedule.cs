@@ -91,6 +91,14 @@ public sealed partial class TableTagStore
         await DeleteDueAsync(due.Tag, due.DueAt, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<DueTag> HoldInFlightAsync(Tag tag, DateTimeOffset until, int pages, CancellationToken cancellationToken)
+    {
+        await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var hold = new DueTag(tag, until, pages, Claimed: true);
+        await StorageFailures.Guard(() => _index.UpsertEntityAsync(ToDueEntity(hold), TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
+        return hold;
+    }
+
     public async Task EnsureDueAsync(TagSummary summary, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);

@@ -55,8 +55,9 @@ public sealed partial class RefreshQueueProcessor(
         }
 
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
-        // The claimed row's key is its tag and time; its pages ride on a renewed claim, where the timer counts them in flight.
-        var claimed = new DueTag(tag, message.DueAt, Pages: stored?.Summary.EstimatedPages ?? 1);
+        // The claimed row's key is its tag and time (for a refresh a lookup asked for, the row it holds); its pages ride on a
+        // renewed claim, where the timer counts them in flight.
+        var claimed = new DueTag(tag, message.HeldUntil ?? message.DueAt, Pages: stored?.Summary.EstimatedPages ?? 1, Claimed: message.HeldUntil is not null);
         if (!(message.Requested ? IsStillWanted(message, stored?.Summary) : message.FollowUp ? stored?.Summary.Tracked == true : IsDue(stored?.Summary)))
         {
             // Untracked, past its re-checks, or read by a lookup since it was queued. The claim moved the tag's own row,
@@ -71,7 +72,7 @@ public sealed partial class RefreshQueueProcessor(
             return QueuedRefreshOutcome.Dropped;
         }
 
-        var outcome = await RefreshAsync(tag, stored, message.FollowUp, claimed, message.Requested, cancellationToken).ConfigureAwait(false);
+        var outcome = await RefreshAsync(tag, stored, message, claimed, cancellationToken).ConfigureAwait(false);
         if (outcome == QueuedRefreshOutcome.Refreshed && stored?.Summary is { } planned)
         {
             monitor?.RecordRefreshLag(planned, time.GetUtcNow());
@@ -96,13 +97,13 @@ public sealed partial class RefreshQueueProcessor(
         message.FollowUp || summary is null || (!summary.State.IsSettled() && summary.RefreshedAt < message.DueAt);
 
     /// <param name="stored">The summary read to decide the tag is due: the merge starts from it, so it is read once.</param>
-    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, StoredSummary? stored, bool followUp, DueTag claimed, bool requested, CancellationToken cancellationToken)
+    private async Task<QueuedRefreshOutcome> RefreshAsync(Tag tag, StoredSummary? stored, RefreshMessage message, DueTag claimed, CancellationToken cancellationToken)
     {
         try
         {
-            var reason = requested ? RefreshReason.Lookup : RefreshReason.Scheduled;
+            var reason = message.Requested ? RefreshReason.Lookup : RefreshReason.Scheduled;
             var stepStarted = time.GetTimestamp();
-            switch (await refresher.StepAsync(tag, stored, followUp, reason, cancellationToken).ConfigureAwait(false))
+            switch (await refresher.StepAsync(tag, stored, message.FollowUp, reason, cancellationToken).ConfigureAwait(false))
             {
                 case RefreshProgress.Completed(var result, var pages):
                     Log.Refreshed(logger, tag.Value, result.Snapshot.Summary.State.ToApiName(), pages, result.RecipientsChanged, result.RowsWritten);
@@ -110,9 +111,11 @@ public sealed partial class RefreshQueueProcessor(
                 case RefreshProgress.Superseded:
                     // Not the tag's failure: the invocation that won carries the pass on under its own claim.
                     return QueuedRefreshOutcome.Dropped;
-                case RefreshProgress.Continued(var pages, _) when requested:
-                    // No schedule row to renew: the lookup's claim keeps other lookups from queueing it again.
-                    await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, claimed.DueAt, FollowUp: true, Requested: true), PaceAfter(pages, stepStarted), cancellationToken).ConfigureAwait(false);
+                case RefreshProgress.Continued(var pages, _) when message.Requested:
+                    // The lookup's claim keeps other lookups from queueing it again; the row it holds in the schedule (held
+                    // again if the timer took it meanwhile) keeps it counted in flight.
+                    var held = await HoldAsync(claimed, pages, cancellationToken).ConfigureAwait(false);
+                    await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, message.DueAt, FollowUp: true, Requested: true, held.DueAt), PaceAfter(pages, stepStarted), cancellationToken).ConfigureAwait(false);
                     return QueuedRefreshOutcome.Continued;
                 case RefreshProgress.Continued(var pages, _):
                     await ContinueAsync(claimed, PaceAfter(pages, stepStarted), cancellationToken).ConfigureAwait(false);
@@ -135,6 +138,18 @@ public sealed partial class RefreshQueueProcessor(
             await tracking.RecordFailureAsync(tag, cancellationToken).ConfigureAwait(false);
             return QueuedRefreshOutcome.Failed;
         }
+    }
+
+    /// <summary>
+    /// A pass a lookup asked for, still open: its row in the schedule a lease ahead again, counting the pages a step reads,
+    /// or a new row when it has none (a message queued before rows were held) or the timer took it after its lease.
+    /// </summary>
+    private async Task<DueTag> HoldAsync(DueTag held, int pagesThisStep, CancellationToken cancellationToken)
+    {
+        var until = time.GetUtcNow() + options.Value.RefreshLease;
+        var pages = Math.Max(held.Pages, pagesThisStep);
+        return (held.Claimed ? await store.ClaimDueAsync(held with { Pages = pages }, until, cancellationToken).ConfigureAwait(false) : null)
+            ?? await store.HoldInFlightAsync(held.Tag, until, pages, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

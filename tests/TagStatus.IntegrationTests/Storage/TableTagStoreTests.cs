@@ -150,6 +150,24 @@ public sealed class TableTagStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_row_held_for_a_lookups_refresh_is_in_flight_renewed_like_a_claim_and_gone_when_removed()
+    {
+        var store = NewStore();
+        var lease = TimeSpan.FromMinutes(10);
+        var asked = Tag.Parse("asked-big");
+
+        var held = await store.HoldInFlightAsync(asked, Now + lease, 50, default);
+
+        Assert.Equal(held, Assert.Single(await store.GetClaimsInFlightAsync(Now, Now + lease, default)));
+        Assert.Empty(await store.GetDueTagsAsync(Now, 10, default)); // not due while held
+        var renewed = await store.ClaimDueAsync(held, Now.AddMinutes(3) + lease, default);
+        Assert.Equal((asked, Now.AddMinutes(3) + lease, 50, true), (renewed!.Tag, renewed.DueAt, renewed.Pages, renewed.Claimed));
+        Assert.Equal(renewed, Assert.Single(await store.GetClaimsInFlightAsync(Now.AddMinutes(3), Now.AddMinutes(3) + lease, default)));
+        await store.RemoveDueAsync(renewed, default);
+        Assert.Empty(await store.GetClaimsInFlightAsync(Now, Now + lease + lease, default));
+    }
+
+    [Fact]
     public async Task A_row_a_refresh_proved_phantom_is_deleted_with_the_etag_it_was_read_with()
     {
         var tag = Tag.Parse("phantom");

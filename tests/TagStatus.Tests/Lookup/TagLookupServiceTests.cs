@@ -128,7 +128,10 @@ public sealed class TagLookupServiceTests
 
         Assert.True(found.Refreshing);
         _f.VerifyNoUpstreamCall();
-        _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Tag == "montag" && m.Requested && !m.FollowUp), It.IsAny<CancellationToken>()), Times.Once);
+        // Held in the schedule a lease ahead, where the timer counts it in flight; the message names the row.
+        var held = _f.Now + _f.Tracking.RefreshLease;
+        _f.Store.Verify(s => s.HoldInFlightAsync(LookupFixture.MonTag, held, It.Is<int>(pages => pages > 10), It.IsAny<CancellationToken>()), Times.Once);
+        _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Tag == "montag" && m.Requested && !m.FollowUp && m.HeldUntil == held), It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.ReleaseRefreshAsync(It.IsAny<RefreshClaim>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
@@ -142,7 +145,9 @@ public sealed class TagLookupServiceTests
         Assert.IsType<LookupResult.Accepted>(await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default));
 
         _f.Passes.Verify(p => p.SaveAsync(LookupFixture.MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 10), 0, It.IsAny<DateTimeOffset>(), null, It.IsAny<CancellationToken>()), Times.Once);
-        _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp), It.IsAny<CancellationToken>()), Times.Once);
+        var held = _f.Now + _f.Tracking.RefreshLease;
+        _f.Store.Verify(s => s.HoldInFlightAsync(LookupFixture.MonTag, held, _f.Tracking.PagesPerMessage, It.IsAny<CancellationToken>()), Times.Once);
+        _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp && m.HeldUntil == held), It.IsAny<CancellationToken>()), Times.Once);
         Assert.Empty(_f.Saved);
     }
 

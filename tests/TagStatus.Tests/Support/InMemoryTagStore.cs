@@ -204,6 +204,17 @@ internal sealed class InMemoryTagStore : ITagStore
         }
     }
 
+    public Task<DueTag> HoldInFlightAsync(Tag tag, DateTimeOffset until, int pages, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var hold = new DueTag(tag, until, pages, Claimed: true);
+            _due.RemoveAll(d => d.Tag == tag && d.DueAt == until);
+            _due.Add(hold);
+            return Task.FromResult(hold);
+        }
+    }
+
     public Task RemoveDueAsync(DueTag due, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -36,6 +36,8 @@ internal sealed class LookupFixture
             .ReturnsAsync((Tag _, IReadOnlySet<DeliveryStatus>? statuses, int size, string? token, CancellationToken _) => InMemoryPaging.Page(Rows.Values, statuses, size, token));
 
         Store.Setup(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync((StoredSummary?)null);
+        Store.Setup(s => s.HoldInFlightAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Tag tag, DateTimeOffset until, int pages, CancellationToken _) => new DueTag(tag, until, pages, Claimed: true));
         Store.Setup(s => s.GetRecipientsAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync([]);
         // A range reads what the whole-tag setup of a test holds, cut to the range: tests set up rows once, for any split.
         Store.Setup(s => s.ReadRecipientsAsync(It.IsAny<Tag>(), It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()))

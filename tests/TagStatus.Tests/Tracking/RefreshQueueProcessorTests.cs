@@ -67,17 +67,54 @@ public sealed class RefreshQueueProcessorTests
     }
 
     [Fact]
-    public async Task A_refresh_a_lookup_asked_for_reads_an_untracked_tag_not_due_and_goes_on_without_a_schedule_row()
+    public async Task A_refresh_a_lookup_asked_for_reads_an_untracked_tag_not_due_and_goes_on_holding_a_row_the_timer_counts()
     {
         StoredPending(dueIn: null, tracked: false);
         Pages(3, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Waiting")], [Upstream("+33600000003", "Waiting")]);
-        var asked = new RefreshMessage("montag", _f.Now, Requested: true);
+        var heldAt = _f.Now.AddMinutes(1);
+        var asked = new RefreshMessage("montag", _f.Now, Requested: true, HeldUntil: heldAt);
+        var renewedAt = _f.Now + _options.RefreshLease;
+        _f.Store.Setup(s => s.ClaimDueAsync(It.Is<DueTag>(d => d.DueAt == heldAt && d.Claimed && d.Pages == 2), renewedAt, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new DueTag(LookupFixture.MonTag, renewedAt, 2, Claimed: true));
 
         var outcome = await Processor().ProcessAsync(asked, default);
 
         Assert.Equal(QueuedRefreshOutcome.Continued, outcome);
-        _queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp && m.Tag == "montag"), _options.IntervalPerPage * 2, It.IsAny<CancellationToken>()), Times.Once);
+        // Its row renewed a lease ahead with the pages a step reads; the follow-up names the renewed row, and keeps the
+        // time it was asked for.
+        _queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Requested && m.FollowUp && m.Tag == "montag" && m.HeldUntil == renewedAt && m.DueAt == asked.DueAt), _options.IntervalPerPage * 2, It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Empty(_removed);
+    }
+
+    [Fact]
+    public async Task A_requested_step_whose_row_is_gone_holds_a_new_one()
+    {
+        StoredPending(dueIn: null, tracked: false);
+        Pages(3, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Waiting")], [Upstream("+33600000003", "Waiting")]);
+        var asked = new RefreshMessage("montag", _f.Now, Requested: true); // queued before rows were held: none to renew
+        _f.Store.Setup(s => s.HoldInFlightAsync(LookupFixture.MonTag, It.IsAny<DateTimeOffset>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Tag tag, DateTimeOffset until, int pages, CancellationToken _) => new DueTag(tag, until, pages, Claimed: true));
+
+        Assert.Equal(QueuedRefreshOutcome.Continued, await Processor().ProcessAsync(asked, default));
+
+        var heldAt = _f.Now + _options.RefreshLease;
+        _f.Store.Verify(s => s.HoldInFlightAsync(LookupFixture.MonTag, heldAt, 2, It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.ClaimDueAsync(It.IsAny<DueTag>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()), Times.Never);
+        _queue.Verify(q => q.EnqueueRefreshAsync(new RefreshMessage("montag", asked.DueAt, FollowUp: true, Requested: true, HeldUntil: heldAt), It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_requested_refresh_that_ends_removes_the_row_it_held()
+    {
+        StoredPending(dueIn: null, tracked: false);
+        Pages(1, [Upstream("+33600000001", "Delivered")]);
+        var heldAt = _f.Now.AddMinutes(1);
+
+        var outcome = await Processor().ProcessAsync(new RefreshMessage("montag", _f.Now, Requested: true, HeldUntil: heldAt), default);
+
+        Assert.Equal(QueuedRefreshOutcome.Refreshed, outcome);
+        var removed = Assert.Single(_removed);
+        Assert.Equal((LookupFixture.MonTag, heldAt), (removed.Tag, removed.DueAt));
     }
 
     [Fact]
