@@ -38,7 +38,8 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         if (!QueryReader.TryInt(request, "maxAge", 0, 7 * 24 * 3600, options.Value.DefaultMaxAge, out var maxAge, out var error)
             || !QueryReader.TryInt(request, "page", 1, 1, 1, out _, out error)
             || !QueryReader.TryInt(request, "pageSize", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize, out var pageSize, out error)
-            || !QueryReader.TryStatuses(request, out var statuses, out error))
+            || !QueryReader.TryStatuses(request, out var statuses, out error)
+            || !QueryReader.TryBool(request, "stopSms", out var stopSms, out error))
         {
             return ApiResults.BadRequest(ParameterOf(error), error.StartsWith("'page' ", StringComparison.Ordinal) ? PageReplaced : error);
         }
@@ -53,7 +54,7 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
             return BadToken();
         }
 
-        var query = new RecipientQuery(statuses, pageSize, token);
+        var query = new RecipientQuery(statuses, pageSize, token, stopSms);
         var result = await lookup.LookupAsync(parsed, TimeSpan.FromSeconds(maxAge), cancellationToken).ConfigureAwait(false);
         return result switch
         {
@@ -83,6 +84,7 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
         var summary = found.Summary;
         var wantsCsv = !recipientsOnly && WantsCsv(request);
         var statuses = query.Statuses is null ? "*" : string.Join(',', query.Statuses.Order().Select(s => s.ToApiName()));
+        statuses += query.StopSms switch { true => "|stopSms", false => "|!stopSms", null => string.Empty };
         var form = recipientsOnly ? "recipients" : "json";
         var etag = wantsCsv
             ? EntityTag(summary, $"csv|{statuses}")
@@ -95,7 +97,7 @@ public sealed class TagLookupHandler(TagLookupService lookup, IOptions<LookupOpt
 
         if (wantsCsv)
         {
-            return new RecipientCsvResult(lookup.ReadAllAsync(summary.Tag, query.Statuses, cancellationToken), headers);
+            return new RecipientCsvResult(lookup.ReadAllAsync(summary.Tag, query.Filter, cancellationToken), headers);
         }
 
         RecipientPage page;

@@ -52,6 +52,26 @@ public static class QueryReader
         return true;
     }
 
+    /// <summary>true or false (any case), absent meaning null: any other value, or the parameter twice, is an error.</summary>
+    public static bool TryBool(HttpRequest request, string name, out bool? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!request.Query.TryGetValue(name, out var raw) || raw.Count == 0)
+        {
+            return true;
+        }
+
+        if (raw.Count > 1 || !bool.TryParse(raw[0], out var parsed))
+        {
+            error = $"'{name}' must be true or false.";
+            return false;
+        }
+
+        value = parsed;
+        return true;
+    }
+
     public static bool TryTagState(HttpRequest request, out TagState? state, [NotNullWhen(false)] out string? error)
     {
         state = null;

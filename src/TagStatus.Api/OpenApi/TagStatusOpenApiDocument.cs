@@ -257,6 +257,13 @@ public static class TagStatusOpenApiDocument
             Description = "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown.",
             Schema = new OpenApiSchema { Type = "string" },
         }.WithSummary("Status Filter"),
+        new OpenApiParameter
+        {
+            Name = "stopSms",
+            In = ParameterLocation.Query,
+            Description = "true: only recipients who answered STOP (the numbers a recipient.optedOut event points to); false: only the others. Absent: both.",
+            Schema = new OpenApiSchema { Type = "boolean" },
+        }.WithSummary("Opted Out"),
         IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}; a filtered page may hold fewer and still have a nextLink.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
             .WithVisibility(Advanced),
         ContinuationTokenQuery(),

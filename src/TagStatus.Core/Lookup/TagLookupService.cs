@@ -185,16 +185,16 @@ public sealed partial class TagLookupService(
     /// <exception cref="StoreUnavailableException">Storage cannot be read.</exception>
     /// <exception cref="RecipientsExpiredException">The tag's recipients are past retention.</exception>
     public Task<RecipientPage> ReadPageAsync(Tag tag, RecipientQuery query, CancellationToken cancellationToken) =>
-        store.GetRecipientPageAsync(tag, query.Statuses, query.PageSize, query.ContinuationToken, cancellationToken);
+        store.GetRecipientPageAsync(tag, query.Filter, query.PageSize, query.ContinuationToken, cancellationToken);
 
     /// <summary>
-    /// Every recipient matching <paramref name="statuses"/>, a storage page at a time, so memory stays bounded whatever the
+    /// Every recipient <paramref name="filter"/> matches, a storage page at a time, so memory stays bounded whatever the
     /// tag's size. A tag whose matching rows fit one page comes in number order (as before paging existed); a bigger one
     /// in storage order.
     /// </summary>
-    public async IAsyncEnumerable<Recipient> ReadAllAsync(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<Recipient> ReadAllAsync(Tag tag, RecipientFilter? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var page = await store.GetRecipientPageAsync(tag, statuses, StreamPageSize, null, cancellationToken).ConfigureAwait(false);
+        var page = await store.GetRecipientPageAsync(tag, filter, StreamPageSize, null, cancellationToken).ConfigureAwait(false);
         if (page.ContinuationToken is null)
         {
             foreach (var recipient in page.Recipients.Order(RecipientOrder.Instance))
@@ -217,7 +217,7 @@ public sealed partial class TagLookupService(
                 yield break;
             }
 
-            page = await store.GetRecipientPageAsync(tag, statuses, StreamPageSize, next, cancellationToken).ConfigureAwait(false);
+            page = await store.GetRecipientPageAsync(tag, filter, StreamPageSize, next, cancellationToken).ConfigureAwait(false);
         }
     }
 

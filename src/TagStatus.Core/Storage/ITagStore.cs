@@ -20,6 +20,14 @@ public sealed record RecipientWrite(Recipient Recipient, ETag? ExpectedETag, boo
 /// </summary>
 public sealed record RecipientPage(IReadOnlyList<Recipient> Recipients, string? ContinuationToken);
 
+/// <summary>Which of a tag's recipients a page holds: those in any of <paramref name="Statuses"/> (all when null), and
+/// with <c>stopSms</c> as <paramref name="StopSms"/> says (either when null).</summary>
+public sealed record RecipientFilter(IReadOnlySet<DeliveryStatus>? Statuses, bool? StopSms = null)
+{
+    public bool Matches(Recipient recipient) =>
+        (Statuses is null || Statuses.Contains(recipient.Status)) && (StopSms is not { } stop || recipient.StopSms == stop);
+}
+
 /// <summary>The claim on a tag's upstream read, held until <see cref="Until"/> unless released first.</summary>
 public sealed record RefreshClaim(Tag Tag, DateTimeOffset Until, ETag ETag);
 
@@ -56,11 +64,11 @@ public interface ITagStore
     Task<int> SaveRecipientsAsync(Tag tag, StoredSummary? replacing, DateTimeOffset firstSeenAt, IReadOnlyList<RecipientWrite> changed, CancellationToken cancellationToken);
 
     /// <summary>
-    /// One page of the tag's recipients (of <paramref name="statuses"/> only, when given): one query of the tag's
+    /// One page of the tag's recipients (those <paramref name="filter"/> matches, when given): one query of the tag's
     /// partition, resumed where <paramref name="continuationToken"/> (a token of an earlier page) says.
     /// </summary>
     /// <exception cref="ArgumentException">The token is not one this service gave.</exception>
-    Task<RecipientPage> GetRecipientPageAsync(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int pageSize, string? continuationToken, CancellationToken cancellationToken);
+    Task<RecipientPage> GetRecipientPageAsync(Tag tag, RecipientFilter? filter, int pageSize, string? continuationToken, CancellationToken cancellationToken);
 
     /// <summary>
     /// Claims the tag's upstream read until <paramref name="until"/> for exactly one caller across instances (an

@@ -13,7 +13,7 @@ public sealed partial class TableTagStore
     /// <summary>Table Storage's most rows in one query response.</summary>
     private const int MaxPerQuery = 1000;
 
-    public async Task<RecipientPage> GetRecipientPageAsync(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    public async Task<RecipientPage> GetRecipientPageAsync(Tag tag, RecipientFilter? filter, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         string? resumeAt = null;
         if (continuationToken is not null && !ListContinuation.TryRead(continuationToken, out resumeAt))
@@ -28,7 +28,7 @@ public sealed partial class TableTagStore
         try
         {
             // One response of the service, as it is: a filtered page may come back short, and its token says where to go on.
-            page = await QueryRecipients(table, tag, statuses, size, cancellationToken).AsPages(resumeAt, size).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            page = await QueryRecipients(table, tag, filter, size, cancellationToken).AsPages(resumeAt, size).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 400 && continuationToken is not null)
         {
@@ -103,13 +103,19 @@ public sealed partial class TableTagStore
     /// The one query of recipient rows, for lookups and refreshes alike: one partition per tag in the table
     /// <see cref="RecipientsTableOfAsync"/> chose, and a status filter stays within that partition.
     /// </summary>
-    private static AsyncPageable<RecipientEntity> QueryRecipients(TableClient table, Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int maxPerPage, CancellationToken cancellationToken)
+    /// <summary>The tag's partition, filtered inside it on the row's own properties: never a scan beyond the tag.</summary>
+    private static AsyncPageable<RecipientEntity> QueryRecipients(TableClient table, Tag tag, RecipientFilter? recipients, int maxPerPage, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)}");
-        if (statuses is { Count: > 0 })
+        if (recipients?.Statuses is { Count: > 0 } statuses)
         {
             var anyOf = string.Join(" or ", statuses.Order().Select(status => TableClient.CreateQueryFilter($"Status eq {status.ToApiName()}")));
             filter = $"{filter} and ({anyOf})";
+        }
+
+        if (recipients?.StopSms is { } stopSms)
+        {
+            filter = $"{filter} and {TableClient.CreateQueryFilter($"StopSms eq {stopSms}")}";
         }
 
         return table.QueryAsync<RecipientEntity>(filter, maxPerPage, cancellationToken: cancellationToken);

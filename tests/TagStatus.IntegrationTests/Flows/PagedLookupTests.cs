@@ -57,6 +57,34 @@ public sealed class PagedLookupTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task The_opt_out_filter_is_one_query_of_the_tags_partition_and_pages_the_opted_out_to_the_end()
+    {
+        var recorder = new RecordingPolicy();
+        await using var app = await AppHarness.StartAsync(azurite, storagePolicy: recorder);
+        var tag = Tag.Parse("stop-filter");
+        var at = new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero);
+        // 1,000 recipients, every 7th answered STOP: 143 of them.
+        await StoreAsync(app, tag, [.. Enumerable.Range(0, 1_000).Select(i => new Recipient($"+336{i:D8}", 0, DeliveryStatus.Delivered, "Delivered", StopSms: i % 7 == 0, at))], TagState.Complete);
+
+        recorder.Clear();
+        var first = await app.GetTagAsync(tag.Value, "?stopSms=true&pageSize=100");
+        var queries = recorder.TableQueries();
+        var rows = first.Json["recipients"]!.AsArray().ToList();
+        for (var page = first; (string?)page.Json["nextLink"] is { } next;)
+        {
+            page = await app.GetTagAsync(tag.Value, new Uri(next).Query); // the link keeps stopSms=true
+            rows.AddRange(page.Json["recipients"]!.AsArray());
+        }
+
+        Assert.Equal(200, first.Status);
+        var query = Assert.Single(queries, q => q.Table.StartsWith(app.TablePrefix + RecipientMonths.TableStem, StringComparison.Ordinal));
+        Assert.Matches(@"^PartitionKey eq '[^']*' and StopSms eq true$", query.Filter);
+        Assert.Equal(143, rows.Count);
+        Assert.All(rows, row => Assert.True((bool?)row!["stopSms"]));
+        Assert.Equal(143, (int?)first.Json["counts"]!["optedOut"]);
+    }
+
+    [Fact]
     public async Task A_304_reads_no_recipient_row()
     {
         var recorder = new RecordingPolicy();

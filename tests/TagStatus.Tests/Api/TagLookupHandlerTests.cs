@@ -173,6 +173,25 @@ public sealed class TagLookupHandlerTests
     }
 
     [Fact]
+    public async Task The_opt_out_filter_lists_who_answered_STOP_or_everyone_else_and_its_next_link_keeps_it()
+    {
+        StoreMixed();
+
+        var optedOut = await GetAsync("montag", "?stopSms=true");
+        var others = await GetAsync("montag", "?stopSms=false&pageSize=2");
+        var rest = await GetAsync("montag", new Uri((string)others.Json["nextLink"]!).Query);
+        var csv = await GetAsync("montag", "?stopSms=TRUE", r => r.Headers.Accept = "text/csv");
+
+        Assert.Equal(["+33600000003"], optedOut.Json["recipients"]!.AsArray().Select(r => (string?)r!["phoneNumber"]));
+        Assert.Equal("false", HttpUtility.ParseQueryString(new Uri((string)others.Json["nextLink"]!).Query)["stopSms"]);
+        Assert.Equal(
+            ["+33600000001", "+33600000002", "+33600000004", "+33600000005"],
+            others.Json["recipients"]!.AsArray().Concat(rest.Json["recipients"]!.AsArray()).Select(r => (string?)r!["phoneNumber"]));
+        Assert.Equal(2, csv.Body.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length); // the header and +33600000003
+        Assert.Contains("+33600000003,delivered,true,", csv.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Recipients_are_paged_with_an_absolute_next_link_that_drops_the_function_key()
     {
         StoreMixed();
@@ -244,7 +263,7 @@ public sealed class TagLookupHandlerTests
     public async Task Storage_failing_on_the_page_read_is_503()
     {
         StoreMixed();
-        _f.Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+        _f.Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<RecipientFilter?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new StoreUnavailableException("down"));
 
         var answer = await GetAsync("montag");
@@ -263,7 +282,7 @@ public sealed class TagLookupHandlerTests
         var again = await GetAsync("montag", configure: r => r.Headers.IfNoneMatch = first.Headers.ETag.ToString());
 
         Assert.Equal(304, again.Status);
-        _f.Store.Verify(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
+        _f.Store.Verify(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<RecipientFilter?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Never);
         _f.Store.Verify(s => s.ReadRecipientsAsync(It.IsAny<Tag>(), It.IsAny<RecipientRange>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
@@ -346,6 +365,8 @@ public sealed class TagLookupHandlerTests
     [InlineData("montag", "?page=1&page=2", "page", "'page' is no longer taken")]
     [InlineData("montag", "?status=bogus", "status", "'bogus' is not one")]
     [InlineData("montag", "?status=delivered,Waiting", "status", "'Waiting' is not one")]
+    [InlineData("montag", "?stopSms=yes", "stopSms", "'stopSms' must be true or false")]
+    [InlineData("montag", "?stopSms=true&stopSms=false", "stopSms", "'stopSms' must be true or false")]
     public async Task A_bad_request_is_a_problem_document_that_names_the_rule(string tag, string query, string parameter, string rule)
     {
         var answer = await GetAsync(tag, query);
@@ -494,7 +515,10 @@ public sealed class TagLookupHandlerTests
             (await GetAsync("montag", "?pageSize=2")).Headers.ETag.ToString(),
             (await GetAsync("montag", "?pageSize=2&page=2")).Headers.ETag.ToString(),
             (await GetAsync("montag", "?pageSize=2&status=waiting")).Headers.ETag.ToString(),
+            (await GetAsync("montag", "?pageSize=2&stopSms=true")).Headers.ETag.ToString(),
+            (await GetAsync("montag", "?pageSize=2&stopSms=false")).Headers.ETag.ToString(),
             (await GetAsync("montag", "?pageSize=2", r => r.Headers.Accept = "text/csv")).Headers.ETag.ToString(),
+            (await GetAsync("montag", "?pageSize=2&stopSms=true", r => r.Headers.Accept = "text/csv")).Headers.ETag.ToString(),
         };
 
         Assert.Equal(etags.Length, etags.Distinct().Count());
@@ -508,7 +532,7 @@ public sealed class TagLookupHandlerTests
     public async Task An_expired_tags_recipients_answer_410_with_a_problem_document(string accept)
     {
         StoreTheContractExample();
-        _f.Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+        _f.Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<RecipientFilter?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new RecipientsExpiredException("montag", "202411"));
 
         var answer = await GetAsync("montag", configure: r => r.Headers.Accept = accept);

@@ -10,7 +10,7 @@ namespace TagStatus.Tests.Support;
 /// </summary>
 internal static class InMemoryPaging
 {
-    public static RecipientPage Page(IEnumerable<Recipient> rows, IReadOnlySet<DeliveryStatus>? statuses, int pageSize, string? continuationToken)
+    public static RecipientPage Page(IEnumerable<Recipient> rows, RecipientFilter? filter, int pageSize, string? continuationToken)
     {
         var offset = 0;
         if (continuationToken is not null)
@@ -23,7 +23,7 @@ internal static class InMemoryPaging
             offset = int.Parse(resumeAt, CultureInfo.InvariantCulture);
         }
 
-        var matching = rows.Where(r => statuses is null || statuses.Contains(r.Status)).Order(RecipientOrder.Instance).ToList();
+        var matching = rows.Where(r => filter is null || filter.Matches(r)).Order(RecipientOrder.Instance).ToList();
         var page = matching.Skip(offset).Take(pageSize).ToList();
         var next = offset + page.Count;
         return new RecipientPage(page, next < matching.Count ? ListContinuation.Write(next.ToString(CultureInfo.InvariantCulture)) : null);

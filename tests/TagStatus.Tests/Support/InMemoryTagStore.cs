@@ -88,8 +88,8 @@ internal sealed class InMemoryTagStore : ITagStore
         }
     }
 
-    public Task<RecipientPage> GetRecipientPageAsync(Tag tag, IReadOnlySet<DeliveryStatus>? statuses, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
-        Task.FromResult(InMemoryPaging.Page(Recipients(tag), statuses, pageSize, continuationToken));
+    public Task<RecipientPage> GetRecipientPageAsync(Tag tag, RecipientFilter? filter, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        Task.FromResult(InMemoryPaging.Page(Recipients(tag), filter, pageSize, continuationToken));
 
     public Task<RefreshClaim?> TryClaimRefreshAsync(Tag tag, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
     {

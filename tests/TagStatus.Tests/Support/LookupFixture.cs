@@ -32,8 +32,8 @@ internal sealed class LookupFixture
         Lookup = new TagLookupService(Store.Object, Refresher, Client.Object, Passes.Object, Queue.Object, Options.Create(LookupOptions), Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
         Store.Setup(s => s.TryClaimRefreshAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((Tag tag, DateTimeOffset _, DateTimeOffset until, CancellationToken _) => new RefreshClaim(tag, until, new ETag("claim")));
-        Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<IReadOnlySet<DeliveryStatus>?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((Tag _, IReadOnlySet<DeliveryStatus>? statuses, int size, string? token, CancellationToken _) => InMemoryPaging.Page(Rows.Values, statuses, size, token));
+        Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<RecipientFilter?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Tag _, RecipientFilter? filter, int size, string? token, CancellationToken _) => InMemoryPaging.Page(Rows.Values, filter, size, token));
 
         Store.Setup(s => s.GetSummaryAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>())).ReturnsAsync((StoredSummary?)null);
         Store.Setup(s => s.HoldInFlightAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
