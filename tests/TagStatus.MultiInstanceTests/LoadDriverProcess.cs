@@ -44,6 +44,17 @@ public sealed class LoadDriverProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Each driver's redirected stdout and stderr are read by pool threads blocked on their pipes, and the simulator (the
+    /// judge, in this process) runs on the same pool: with the pool at its 2-core minimum it starved, and the judge stamped
+    /// calls after ~0.6 s thread-injection stalls (measured by <see cref="StallWatch"/>), bunching their arrival times.
+    /// </summary>
+    static LoadDriverProcess()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), completions);
+    }
+
     public static LoadDriverProcess Start(IEnumerable<string> settings)
     {
         var info = new ProcessStartInfo("dotnet")

@@ -37,8 +37,12 @@ public sealed class SharedBudgetLoadTests(AzuriteFixture azurite, ITestOutputHel
         {
             await Task.WhenAll(drivers.Select(d => d.ReadyAsync(TimeSpan.FromSeconds(90))));
             simulator.State.ResetStats();
+            var pauseBefore = GC.GetTotalPauseDuration();
+            using var stalls = new StallWatch();
             await Task.WhenAll(drivers.Select(d => d.GoAsync()));
             var summaries = await Task.WhenAll(drivers.Select(d => d.SummaryAsync(Load + TimeSpan.FromSeconds(60))));
+            var receiverStalls = stalls.Stop();
+            var gcPause = GC.GetTotalPauseDuration() - pauseBefore;
 
             var calls = simulator.State.GetCalls().Select(c => c.At).Order().ToList();
             Assert.NotEmpty(calls);
@@ -61,6 +65,9 @@ public sealed class SharedBudgetLoadTests(AzuriteFixture azurite, ITestOutputHel
                 pagesByProcess = summaries.Select(s => s.Pages),
                 failuresByProcess = summaries.Select(s => s.Failures),
                 callOffsetsMs = calls.Select(t => Math.Round((t - first).TotalMilliseconds)),
+                // This process (the simulator's) as a timer saw it: late ticks over 100 ms, and its own GC pauses.
+                receiverStallsMs = receiverStalls,
+                receiverGcPauseMs = Math.Round(gcPause.TotalMilliseconds),
             };
             var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
             output.WriteLine(json);
@@ -76,5 +83,47 @@ public sealed class SharedBudgetLoadTests(AzuriteFixture azurite, ITestOutputHel
         {
             LoadDriverProcess.DisposeAll(drivers);
         }
+    }
+}
+
+/// <summary>A 10 ms tick in the test process: how late it ran, when over 100 ms (the receiver off the CPU or starved).</summary>
+internal sealed class StallWatch : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<(double AtMs, double LateMs)> _stalls = [];
+    private readonly Task _loop;
+
+    public StallWatch() => _loop = Task.Run(async () =>
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!_stop.IsCancellationRequested)
+        {
+            var before = clock.Elapsed;
+            await Task.Delay(10, CancellationToken.None);
+            var late = (clock.Elapsed - before).TotalMilliseconds - 10;
+            if (late > 100)
+            {
+                lock (_stalls)
+                {
+                    _stalls.Add((Math.Round(before.TotalMilliseconds), Math.Round(late)));
+                }
+            }
+        }
+    });
+
+    public IReadOnlyList<double[]> Stop()
+    {
+        _stop.Cancel();
+        _loop.Wait();
+        lock (_stalls)
+        {
+            return [.. _stalls.Select(s => new[] { s.AtMs, s.LateMs })];
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _stop.Dispose();
     }
 }

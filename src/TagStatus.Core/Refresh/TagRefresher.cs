@@ -109,9 +109,10 @@ public sealed partial class TagRefresher(
         var previous = stored?.Summary;
         var firstSeenAt = previous?.FirstSeenAt ?? now;
         var seen = pass.WitnessedByNumber();
-        // Read before any range, when the tag is or may become more than one range (one range keeps no layout): the layout
+        // Read before any range, when the tag is or may become more than one range (one range keeps no layout; from half a
+        // range, so a tag near the bound that one refresh writes as one range and another as two is guarded): the layout
         // this merge writes is conditional on the row as it is now.
-        var layoutRead = previous?.Counts.Total > rowsPerRange || pass.DistinctCount > rowsPerRange;
+        var layoutRead = previous?.Counts.Total > rowsPerRange / 2 || pass.DistinctCount > rowsPerRange / 2;
         var layoutRow = layoutRead ? await store.GetRangeLayoutAsync(tag, cancellationToken).ConfigureAwait(false) : null;
         var layout = layoutRow?.Layout is { } last && previous?.RecipientsVersion == last.RecipientsVersion ? last : null;
         // A tombstone left by another refresh that has not committed since (its summary repeats the tombstone's time once it
@@ -150,7 +151,7 @@ public sealed partial class TagRefresher(
             {
                 // Before any row moves: a write that dies halfway must leave no layout that would skip the rows it wrote,
                 // and the tombstone's new ETag fails the layout write of a refresh that read the row before it.
-                layoutETag = await store.ForgetRangeLayoutAsync(tag, now, mayWriteLayout ? null : unsettledSince, layoutETag, cancellationToken).ConfigureAwait(false);
+                layoutETag = await store.ForgetRangeLayoutAsync(tag, now, mayWriteLayout ? null : unsettledSince, layoutETag, stored is null ? firstSeenAt : null, cancellationToken).ConfigureAwait(false);
                 ownTombstones.Add(layoutETag.Value);
                 layoutForgotten = true;
             }

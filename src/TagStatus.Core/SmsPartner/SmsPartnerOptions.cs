@@ -21,8 +21,8 @@ public sealed class SmsPartnerOptions : IValidatableObject
 
     /// <summary>
     /// Call slots an instance reserves from the shared budget per Table Storage write, each 1/RequestsPerSecond apart.
-    /// The bucket itself holds at most one token, and a slot unused a slot's interval after its time (200 ms at 5/s) is
-    /// dropped (<see cref="Budget.BudgetRules.HoldTime"/>, docs/settings.md).
+    /// The bucket itself holds at most one token, and a slot unused 300 ms after its time is dropped
+    /// (<see cref="Budget.BudgetRules.HoldTime"/>, docs/settings.md).
     /// </summary>
     [Range(1, 1000, ErrorMessage = "SmsPartner:BudgetBatchSize must be between 1 and 1000.")]
     public int BudgetBatchSize { get; set; } = 2;

@@ -104,8 +104,12 @@ public interface ITagStore
     /// ETag, on which the refresh's own layout write is then conditional.
     /// </summary>
     /// <param name="unsettledSince">When the earliest writer started that the caller could not rule out is still writing.</param>
+    /// <param name="newTagFirstSeenAt">
+    /// For a tag with no summary yet, when it was first seen: its seen index row is written first, so summary retention
+    /// finds and removes the partition even when the refresh dies before its summary.
+    /// </param>
     /// <exception cref="StoreConflictException">The row changed since it was read: merge again.</exception>
-    Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, CancellationToken cancellationToken);
+    Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, DateTimeOffset? newTagFirstSeenAt, CancellationToken cancellationToken);
 
     /// <summary>Writes a summary alone (tracking switched on or off, a failed refresh recorded), schedule rows as above.</summary>
     /// <exception cref="StoreConflictException">The summary changed since it was read.</exception>

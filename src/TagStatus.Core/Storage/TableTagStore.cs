@@ -111,9 +111,16 @@ public sealed partial class TableTagStore(
         return response.HasValue && response.Value is { } entity ? RangeLayout.RowOf(entity) : null;
     }
 
-    public async Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, CancellationToken cancellationToken)
+    public async Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, DateTimeOffset? newTagFirstSeenAt, CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        if (newTagFirstSeenAt is { } firstSeenAt)
+        {
+            // Before the tag's first row of the Tags table: retention finds a partition only through its seen row.
+            var home = new TagSummary(tag, TagState.Pending, TagCounts.Empty, Tracked: false, firstSeenAt, firstSeenAt, CompletedAt: null, NextRefreshAt: null);
+            await MarkSeenAsync(WithRecipientsMonth(home, previous: null), previous: null, cancellationToken).ConfigureAwait(false);
+        }
+
         // A tombstone, not a delete: its new ETag fails the layout write of any refresh that read the row before it. And
         // conditional itself, so no refresh hides another one's tombstone without having read it.
         var tombstone = RangeLayout.Tombstone(TableKeys.ForTag(tag), at, unsettledSince);
@@ -335,8 +342,9 @@ public sealed partial class TableTagStore(
             await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
             return actions.Count;
         }
-        catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
+        catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
         {
+            // 404: a row an update or delete expected is gone (removed by another writer, or by retention) since it was read.
             throw new StoreConflictException("A row changed while the tag was being written.", e);
         }
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))

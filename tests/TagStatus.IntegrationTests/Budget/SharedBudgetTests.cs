@@ -42,7 +42,7 @@ public sealed class SharedBudgetTests(AzuriteFixture azurite)
         })));
 
         Assert.Equal(60, grantedAt.Count);
-        // At most Capacity + Rate × (t + HoldTime) calls by time t: 60 calls need at least (60 − 2) / 20 − 0.9 s.
+        // At most Capacity + Rate × (t + HoldTime) calls by time t: 60 calls need at least (60 − 1) / 20 s less HoldTime.
         var minimum = TimeSpan.FromSeconds((60.0 - rules.Capacity) / rules.RatePerSecond) - rules.HoldTime;
         Assert.True(clock.Elapsed >= minimum, $"60 calls at 20/s over two instances took only {clock.Elapsed.TotalSeconds:F2} s");
         foreach (var at in grantedAt)

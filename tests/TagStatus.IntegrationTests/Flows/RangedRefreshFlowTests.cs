@@ -75,7 +75,7 @@ public sealed class RangedRefreshFlowTests(AzuriteFixture azurite)
 
         // Another refresh's tombstone, over the row it read: its time and unsettled time come back to the millisecond.
         var at = DateTimeOffset.UtcNow;
-        var tombstone = await store.ForgetRangeLayoutAsync(tag, at, at.AddMinutes(-3), read.ETag, default);
+        var tombstone = await store.ForgetRangeLayoutAsync(tag, at, at.AddMinutes(-3), read.ETag, null, default);
         var left = (await store.GetRangeLayoutAsync(tag, default))!;
         Assert.Null(left.Layout);
         Assert.Equal(tombstone, left.ETag);
@@ -83,8 +83,8 @@ public sealed class RangedRefreshFlowTests(AzuriteFixture azurite)
         Assert.InRange((left.UnsettledSince!.Value - at.AddMinutes(-3)).Duration(), TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
 
         // A tombstone or a layout over the row as it was before is refused, and the summary with it.
-        await Assert.ThrowsAsync<StoreConflictException>(() => store.ForgetRangeLayoutAsync(tag, at, null, read.ETag, default));
-        await Assert.ThrowsAsync<StoreConflictException>(() => store.ForgetRangeLayoutAsync(tag, at, null, null, default));
+        await Assert.ThrowsAsync<StoreConflictException>(() => store.ForgetRangeLayoutAsync(tag, at, null, read.ETag, null, default));
+        await Assert.ThrowsAsync<StoreConflictException>(() => store.ForgetRangeLayoutAsync(tag, at, null, null, null, default));
         var next = stored.Summary with { RefreshedAt = at };
         await Assert.ThrowsAsync<StoreConflictException>(() => store.SaveRefreshAsync([], next, stored, [read.Layout with { Replacing = read.ETag }], default));
         await Assert.ThrowsAsync<StoreConflictException>(() => store.SaveRefreshAsync([], next, stored, [read.Layout with { Replacing = null }], default));
@@ -96,5 +96,25 @@ public sealed class RangedRefreshFlowTests(AzuriteFixture azurite)
         Assert.Equal(read.Layout.RecipientsVersion, written.RecipientsVersion);
         Assert.Equal(read.Layout.Ranges, written.Ranges);
         Assert.NotEqual(stored.ETag, (await store.GetSummaryAsync(tag, default))!.ETag);
+    }
+
+    [Fact]
+    public async Task A_new_big_tags_first_refresh_that_dies_after_its_tombstone_leaves_the_seen_row_retention_finds_it_by()
+    {
+        var recorder = new RecordingPolicy();
+        await using var app = await AppHarness.StartAsync(azurite, storagePolicy: recorder);
+        var tag = Tag.Parse("big-died-first");
+        // Its first recipient transaction fails: the tombstone is written, the summary never is.
+        recorder.FailWhen = (method, uri) => method == "POST" && uri.AbsolutePath.EndsWith("/$batch", StringComparison.Ordinal);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => app.Get<TagRefresher>().SaveAsync(tag, Pass(_ => "Waiting"), RefreshReason.Scheduled, default));
+        recorder.FailWhen = null;
+
+        var store = app.Get<ITagStore>();
+        Assert.Null(await store.GetSummaryAsync(tag, default));
+        Assert.Null((await store.GetRangeLayoutAsync(tag, default))!.Layout); // the tombstone
+        var month = app.Clock.GetUtcNow().ToString("yyyyMM", System.Globalization.CultureInfo.InvariantCulture);
+        var seen = azurite.Service.GetTableClient(app.TablePrefix + "TagIndex").GetEntityIfExists<Azure.Data.Tables.TableEntity>("seen-" + month, TableKeys.ForTag(tag));
+        Assert.True(seen.HasValue, "no seen row: summary retention would never find the tag's partition");
     }
 }

@@ -214,7 +214,7 @@ public sealed class UnchangedRangeTests
     private async Task DieAfterRowsAsync(string phoneNumber)
     {
         var layout = await _store.GetRangeLayoutAsync(MonTag, default);
-        await _store.ForgetRangeLayoutAsync(MonTag, _time.GetUtcNow().AddSeconds(-1), null, layout?.ETag, default);
+        await _store.ForgetRangeLayoutAsync(MonTag, _time.GetUtcNow().AddSeconds(-1), null, layout?.ETag, null, default);
         var row = (await _store.GetRecipientsAsync(MonTag, default)).Single(r => r.Recipient.PhoneNumber == phoneNumber);
         var delivered = row.Recipient with { Status = DeliveryStatus.Delivered, RawStatus = "Delivered" };
         await _store.SaveRecipientsAsync(MonTag, null, T0, [new RecipientWrite(delivered, row.ETag)], default);

@@ -55,7 +55,7 @@ internal sealed class InMemoryTagStore : ITagStore
         return Task.FromResult(_layouts.TryGetValue(tag, out var layout) ? layout : null);
     }
 
-    public Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, CancellationToken cancellationToken)
+    public Task<ETag> ForgetRangeLayoutAsync(Tag tag, DateTimeOffset at, DateTimeOffset? unsettledSince, ETag? expected, DateTimeOffset? newTagFirstSeenAt, CancellationToken cancellationToken)
     {
         lock (_gate)
         {

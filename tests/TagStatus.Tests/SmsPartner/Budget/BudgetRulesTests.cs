@@ -7,14 +7,14 @@ namespace TagStatus.Tests.SmsPartner.Budget;
 public sealed class BudgetRulesTests
 {
     [Fact]
-    public void The_defaults_are_a_batch_of_two_a_burst_of_one_and_200_ms_of_grace()
+    public void The_defaults_are_a_batch_of_two_a_burst_of_one_and_300_ms_of_grace()
     {
         var rules = BudgetRules.From(new SmsPartnerOptions());
 
         Assert.Equal(5, rules.RatePerSecond);
         Assert.Equal(2, rules.BatchSize);
         Assert.Equal(1, rules.Capacity);
-        Assert.Equal(TimeSpan.FromMilliseconds(200), rules.HoldTime);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), rules.HoldTime);
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using TagStatus.Core.SmsPartner.Budget;
 using TagStatus.Tests.Support;
 
@@ -74,17 +75,36 @@ public sealed class UpstreamBudgetTests
         Assert.Equal(writes + 1, _store.Writes); // it went back to the shared bucket for a fresh slot
     }
 
-    [Fact]
-    public async Task At_one_call_a_second_a_caller_on_the_real_clock_gets_its_slot()
+    [Theory]
+    [InlineData(1)] // a grace of zero (what 1 call/s used to get) missed every slot as the clock moved on
+    [InlineData(250)] // a slow write: the slot's time is set before the write that reserves it
+    public async Task At_one_call_a_second_a_slot_outlives_the_storage_write_that_reserves_it(int writeMilliseconds)
     {
-        // A slot is the instant of its take; a grace of zero would have every caller miss it as the clock moved on.
-        var budget = new UpstreamBudget(_store, new BudgetRules(RatePerSecond: 1, BatchSize: 1), TimeProvider.System, _logger);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var slow = new SlowBudgetStore(_store, _clock, TimeSpan.FromMilliseconds(writeMilliseconds));
+        var budget = new UpstreamBudget(slow, new BudgetRules(RatePerSecond: 1, BatchSize: 1), _clock, _logger);
 
-        await budget.AcquireAsync(Key, timeout.Token);
-        await budget.AcquireAsync(Key, timeout.Token);
+        // A missed slot would make the caller wait for the next token, on this clock that only the test moves: it would
+        // never come, and the wait below times out.
+        await budget.AcquireAsync(Key, default).WaitAsync(TimeSpan.FromSeconds(5));
+        var second = budget.AcquireAsync(Key, default);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await second.WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(3, _store.Writes); // the row's creation and one take per call, no slot missed
+    }
+
+    /// <summary>The store with every conditional write taking <paramref name="latency"/> on the clock, as a busy or distant account does.</summary>
+    private sealed class SlowBudgetStore(IBudgetStore inner, FakeTimeProvider clock, TimeSpan latency) : IBudgetStore
+    {
+        public Task<StoredBucket?> ReadAsync(string keyHash, CancellationToken cancellationToken) => inner.ReadAsync(keyHash, cancellationToken);
+
+        public Task<StoredBucket?> TryCreateAsync(string keyHash, BucketState state, CancellationToken cancellationToken) => inner.TryCreateAsync(keyHash, state, cancellationToken);
+
+        public Task<StoredBucket?> TryReplaceAsync(string keyHash, BucketState state, Azure.ETag expected, CancellationToken cancellationToken)
+        {
+            clock.Advance(latency);
+            return inner.TryReplaceAsync(keyHash, state, expected, cancellationToken);
+        }
     }
 
     [Fact]
