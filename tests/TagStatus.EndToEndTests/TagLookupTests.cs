@@ -144,6 +144,24 @@ public sealed class TagLookupTests
         Assert.Equal(["+33600000001", "+33600000002", "+33600000003", "+33600000004", "+33600000005"], phones.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>What a receiver of recipient.optedOut does when its event lists fewer numbers than opted out.</summary>
+    [Fact]
+    public async Task The_recipients_who_answered_STOP_are_listed_alone_and_a_bad_filter_is_a_400()
+    {
+        var tag = E2e.NewTag("stop");
+        await SeedAsync(tag, Row("+33600000001"), Row("+33600000002", stopSms: true), Row("+33600000003", "Not delivered"), Row("+33600000004", stopSms: true));
+        using var app = E2e.App();
+
+        using var response = await app.GetAsync($"api/tags/{tag}/recipients?stopSms=true&maxAge=0");
+        using var bad = await app.GetAsync($"api/tags/{tag}/recipients?stopSms=maybe");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await Json.ReadAsync(response);
+        Assert.Equal(["+33600000002", "+33600000004"], body["value"]!.AsArray().Select(r => r!.Str("phoneNumber")!).Order(StringComparer.Ordinal));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("stopSms", (await Json.ReadAsync(bad)).Str("parameter"));
+    }
+
     /// <summary>Five recipients, two of them not delivered.</summary>
     private static Task SeedFiveAsync(string tag) =>
         SeedAsync(tag, Row("+33600000001"), Row("+33600000002", "Not delivered"), Row("+33600000003"),
