@@ -250,20 +250,8 @@ public static class TagStatusOpenApiDocument
         TagParameter(),
         IntegerQuery("maxAge", "Max Age", "Serve stored data refreshed within this many seconds (or settled); 0 forces a live read of SMS Partner. Default from the app's settings.", 0, 7 * 24 * 3600, null)
             .WithVisibility(Advanced),
-        new OpenApiParameter
-        {
-            Name = "status",
-            In = ParameterLocation.Query,
-            Description = "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown.",
-            Schema = new OpenApiSchema { Type = "string" },
-        }.WithSummary("Status Filter"),
-        new OpenApiParameter
-        {
-            Name = "stopSms",
-            In = ParameterLocation.Query,
-            Description = "true: only recipients who answered STOP (the numbers a recipient.optedOut event points to); false: only the others. Absent: both.",
-            Schema = new OpenApiSchema { Type = "boolean" },
-        }.WithSummary("Opted Out"),
+        Query("status", "string", "Status Filter", "Only recipients in these statuses, comma separated: delivered, notDelivered, waiting, unknown."),
+        Query("stopSms", "boolean", "Opted Out", "true: only recipients who answered STOP (the numbers a recipient.optedOut event points to); false: only the others. Absent: both."),
         IntegerQuery("pageSize", "Page Size", $"Recipients per page, 1 to {RecipientQuery.MaxPageSize}; a filtered page may hold fewer and still have a nextLink.", 1, RecipientQuery.MaxPageSize, RecipientQuery.DefaultPageSize)
             .WithVisibility(Advanced),
         ContinuationTokenQuery(),
@@ -811,6 +799,14 @@ public static class TagStatusOpenApiDocument
             MaxLength = Tag.MaxLength,
             Description = $"The SMS Partner tag: 1 to {Tag.MaxLength} characters, lowercase, no spaces",
         }.WithSummary("Tag");
+
+    private static OpenApiParameter Query(string name, string type, string summary, string description) => new OpenApiParameter
+    {
+        Name = name,
+        In = ParameterLocation.Query,
+        Description = description,
+        Schema = new OpenApiSchema { Type = type },
+    }.WithSummary(summary);
 
     private static OpenApiParameter IntegerQuery(string name, string summary, string description, int min, int max, int? fallback) => new OpenApiParameter
     {
