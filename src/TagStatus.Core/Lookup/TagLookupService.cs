@@ -235,7 +235,7 @@ public sealed partial class TagLookupService(
         if (current is not null && current.Summary.EstimatedPages > settings.MaxInlinePages)
         {
             Log.QueuedBigTag(logger, tag.Value, current.Summary.EstimatedPages, settings.MaxInlinePages);
-            var held = await HoldInFlightAsync(tag, current.Summary.EstimatedPages, now, cancellationToken).ConfigureAwait(false);
+            var held = await HoldInFlightAsync(tag, Math.Min(current.Summary.EstimatedPages, tracking.Value.PagesPerMessage), now, cancellationToken).ConfigureAwait(false);
             await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, Requested: true, HeldUntil: held.DueAt), cancellationToken).ConfigureAwait(false);
             return (new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
         }
@@ -284,7 +284,8 @@ public sealed partial class TagLookupService(
 
     /// <summary>
     /// A row in the schedule, claimed a lease ahead, for the refresh this lookup queues: the timer counts it in flight
-    /// like its own (a step reads at most a message's share), and the refresh renews it while its pass goes on.
+    /// like its own (a step reads at most a message's share, so <paramref name="pages"/> is at most that: a hold whose
+    /// lease runs out is then not priced as a new big pass), and the refresh renews it while its pass goes on.
     /// </summary>
     private Task<DueTag> HoldInFlightAsync(Tag tag, int pages, DateTimeOffset now, CancellationToken cancellationToken) =>
         store.HoldInFlightAsync(tag, now + tracking.Value.RefreshLease, pages, cancellationToken);

@@ -118,6 +118,18 @@ public sealed class TagLookupServiceTests
     }
 
     [Fact]
+    public async Task A_queued_big_tag_holds_at_most_a_messages_share_of_pages_so_an_expired_hold_is_not_priced_as_a_new_pass()
+    {
+        var many = Enumerable.Range(1, 220).Select(i => Recipient($"+336{i:D8}", DeliveryStatus.Waiting)).ToList(); // 11 pages
+        _f.Stored(TagState.Pending, _f.Now.AddHours(-1), many);
+        _f.Tracking.PagesPerMessage = 4;
+
+        await _f.Lookup.LookupAsync(LookupFixture.MonTag, OneMinute, default);
+
+        _f.Store.Verify(s => s.HoldInFlightAsync(LookupFixture.MonTag, It.IsAny<DateTimeOffset>(), 4, It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
     public async Task A_stale_tag_bigger_than_the_inline_limit_is_queued_and_served_from_store()
     {
         // 11 pages of 20 by its stored size, over the default limit of 10.
@@ -130,7 +142,7 @@ public sealed class TagLookupServiceTests
         _f.VerifyNoUpstreamCall();
         // Held in the schedule a lease ahead, where the timer counts it in flight; the message names the row.
         var held = _f.Now + _f.Tracking.RefreshLease;
-        _f.Store.Verify(s => s.HoldInFlightAsync(LookupFixture.MonTag, held, It.Is<int>(pages => pages > 10), It.IsAny<CancellationToken>()), Times.Once);
+        _f.Store.Verify(s => s.HoldInFlightAsync(LookupFixture.MonTag, held, 11, It.IsAny<CancellationToken>()), Times.Once); // its 11 pages, at most a message's share
         _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Tag == "montag" && m.Requested && !m.FollowUp && m.HeldUntil == held), It.IsAny<CancellationToken>()), Times.Once);
         _f.Store.Verify(s => s.ReleaseRefreshAsync(It.IsAny<RefreshClaim>(), It.IsAny<CancellationToken>()), Times.Never);
     }
