@@ -147,7 +147,8 @@ public sealed partial class RefreshQueueProcessor(
     private async Task<DueTag> HoldAsync(DueTag held, int pagesThisStep, CancellationToken cancellationToken)
     {
         var until = time.GetUtcNow() + options.Value.RefreshLease;
-        var pages = Math.Max(held.Pages, pagesThisStep);
+        // At most a message's share: all the timer counts of it, and an expired hold is then not priced as a new pass.
+        var pages = Math.Min(options.Value.PagesPerMessage, Math.Max(held.Pages, pagesThisStep));
         return (held.Claimed ? await store.ClaimDueAsync(held with { Pages = pages }, until, cancellationToken).ConfigureAwait(false) : null)
             ?? await store.HoldInFlightAsync(held.Tag, until, pages, cancellationToken).ConfigureAwait(false);
     }

@@ -104,6 +104,21 @@ public sealed class RefreshQueueProcessorTests
     }
 
     [Fact]
+    public async Task A_requested_steps_row_carries_at_most_a_messages_share_of_pages()
+    {
+        // Stored at 1,000 recipients: 50 estimated pages, where a message reads 2.
+        var summary = Summary("montag", TagState.Pending, new TagCounts(1_000, 0, 0, 1_000, 0), T0, T0.AddMinutes(30), tracked: false, nextRefreshAt: null);
+        _f.Store.Setup(s => s.GetSummaryAsync(LookupFixture.MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(new StoredSummary(summary, new ETag("s1")));
+        Pages(3, [Upstream("+33600000001", "Delivered")], [Upstream("+33600000002", "Waiting")], [Upstream("+33600000003", "Waiting")]);
+        _f.Store.Setup(s => s.HoldInFlightAsync(LookupFixture.MonTag, It.IsAny<DateTimeOffset>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Tag tag, DateTimeOffset until, int pages, CancellationToken _) => new DueTag(tag, until, pages, Claimed: true));
+
+        Assert.Equal(QueuedRefreshOutcome.Continued, await Processor().ProcessAsync(new RefreshMessage("montag", _f.Now, Requested: true), default));
+
+        _f.Store.Verify(s => s.HoldInFlightAsync(LookupFixture.MonTag, It.IsAny<DateTimeOffset>(), _options.PagesPerMessage, It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
     public async Task A_requested_refresh_that_ends_removes_the_row_it_held()
     {
         StoredPending(dueIn: null, tracked: false);
