@@ -79,7 +79,7 @@ public static class RecipientRanges
     public static IReadOnlyList<PassRange> Split(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, int rowsPerRange)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerRange, 1);
-        var (numbers, keys) = InKeyOrder(seen);
+        var (numbers, _) = InKeyOrder(seen);
 
         var ranges = new List<PassRange>();
         var start = 0;
