@@ -91,13 +91,24 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
         // Only the pages the cursor counts: a save that died after writing pages but before the cursor left extras.
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)} and RowKey ge {PageKey(1)} and RowKey le {PageKey(cursor.Pages)}");
         var pass = new UpstreamPass();
-        await foreach (var entity in StorageFailures.Guarded(_passes.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)).ConfigureAwait(false))
+        await foreach (var entity in StorageFailures.Guarded(_passes.QueryAsync<TableEntity>(filter, maxPerPage: PagesPerResponse(cursor), cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
             pass.Add(ReadRows(entity), entity.GetInt32("Total"));
         }
 
         return pass;
     }
+
+    /// <summary>
+    /// Stored pages asked for in one response: about <see cref="RowsPerResponse"/> rows' worth. The SDK holds a whole
+    /// response at once (its bytes, then its entities' strings), and 1,000 pages of 1,000 rows would be one response of
+    /// tens of MB; a fixed small count would cost a request per few rows at 20 rows a page.
+    /// </summary>
+    internal static int PagesPerResponse(PassCursor cursor) =>
+        (int)Math.Clamp((long)RowsPerResponse * cursor.Pages / Math.Max(1, cursor.RowsRead), 1, 1000);
+
+    /// <summary>Rows of stored pages a response carries: ~0.5-1 MB of JSON at SMS Partner's row size.</summary>
+    internal const int RowsPerResponse = 5_000;
 
     public async Task SaveAsync(Tag tag, UpstreamPass pass, int pagesStored, DateTimeOffset startedAt, ETag? expected, CancellationToken cancellationToken)
     {

@@ -149,4 +149,35 @@ public sealed class BigTagFlowTests(AzuriteFixture azurite)
         await passes.DeleteAsync(tag, default);
         Assert.Null(await passes.GetCursorAsync(tag, default));
     }
+
+    [Theory]
+    [InlineData(1000, 12, 5)] // pages of 1,000 rows: 5 a response, so 3 responses
+    [InlineData(20, 600, 250)] // pages of 20 rows: 250 a response, so 3 responses, not 600 / 5
+    public async Task A_stored_pass_is_loaded_in_responses_of_about_five_thousand_rows_whatever_its_page_size(int rowsAPage, int pages, int pagesPerResponse)
+    {
+        var recorder = new RecordingPolicy();
+        await using var app = await AppHarness.StartAsync(azurite, storagePolicy: recorder);
+        var passes = app.Get<IPassStore>();
+        var tag = Tag.Parse($"loaded-{rowsAPage}");
+        var pass = new UpstreamPass();
+        for (var p = 0; p < pages; p++)
+        {
+            pass.Add([.. Enumerable.Range(0, rowsAPage).Select(i => new UpstreamRecipient($"+336{(p * rowsAPage) + i:D8}", "Delivered", false, null))], pages * rowsAPage);
+        }
+
+        await passes.SaveAsync(tag, pass, 0, app.Clock.GetUtcNow(), null, default);
+        var cursor = (await passes.GetCursorAsync(tag, default))!;
+        recorder.Clear();
+
+        var loaded = await passes.LoadPagesAsync(tag, cursor, default);
+
+        // Each response is bounded by what the SDK must hold at once; the whole pass still comes back page for page.
+        var tops = recorder.Requests.Where(r => r.Method == "GET" && r.Uri.AbsolutePath.EndsWith("Passes()", StringComparison.Ordinal))
+            .Select(r => System.Web.HttpUtility.ParseQueryString(r.Uri.Query)["$top"]).ToList();
+        Assert.Equal(3, tops.Count);
+        Assert.All(tops, top => Assert.Equal(pagesPerResponse.ToString(System.Globalization.CultureInfo.InvariantCulture), top));
+        Assert.Equal(pages, loaded.PagesRead);
+        Assert.Equal(pages * rowsAPage, loaded.DistinctCount);
+        Assert.Equal(pass.RowsRead, loaded.RowsRead);
+    }
 }
