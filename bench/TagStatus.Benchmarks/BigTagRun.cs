@@ -93,7 +93,7 @@ public static class BigTagRun
               state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
               whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
               working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store)
-              GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB; a pass of {recipients} rows holds {rowsHeld / 1048576.0:F1} MB of rows and {passHeld / 1048576.0:F1} MB of distinct counts and rows per number
+              GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB, most kept by a full GC {sampler.PeakLive / 1048576.0:F0} MB; a pass of {recipients} rows holds {rowsHeld / 1048576.0:F1} MB of rows and {passHeld / 1048576.0:F1} MB of distinct counts and rows per number
               GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode} (Batch: no background GC), conserve memory {AppContext.GetData("System.GC.ConserveMemory") ?? Environment.GetEnvironmentVariable("DOTNET_GCConserveMemory") ?? "unset"}, gen0 size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset"}
               allocated by the refresh: {refreshAllocated / 1048576.0:F0} MB; by the ceiling's bare transactions of as many rows: {ceilingAllocated / 1048576.0:F0} MB
               store phase (a first refresh of the same rows through the refresher): {rewritten} rows in {rewrite.Elapsed.TotalSeconds:F2} s = {storeRate:F0} rows/s
@@ -131,9 +131,13 @@ public static class BigTagRun
 
         public long PeakHeap;
 
+        public long PeakLive;
+
         private void Sample()
         {
             var info = GC.GetGCMemoryInfo();
+            // What the last full GC kept: the live data, not the garbage the heap carries between collections.
+            PeakLive = Math.Max(PeakLive, Math.Max(GC.GetGCMemoryInfo(GCKind.Background).PromotedBytes, GC.GetGCMemoryInfo(GCKind.FullBlocking).PromotedBytes));
             PeakCommitted = Math.Max(PeakCommitted, info.TotalCommittedBytes);
             PeakHeap = Math.Max(PeakHeap, GC.GetTotalMemory(false));
             var now = Environment.WorkingSet;

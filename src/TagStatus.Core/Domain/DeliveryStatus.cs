@@ -22,6 +22,18 @@ public static class DeliveryStatuses
         _ => DeliveryStatus.Unknown,
     };
 
+    /// <summary>
+    /// The raw value, as one shared instance when it is exactly one of SMS Partner's wordings (string literals are
+    /// interned), so rows parsed by the thousand do not each hold a copy.
+    /// </summary>
+    public static string Shared(string raw) => raw switch
+    {
+        "Delivered" => "Delivered",
+        "Not delivered" => "Not delivered",
+        "Waiting" => "Waiting",
+        _ => raw,
+    };
+
     public static bool IsFinal(this DeliveryStatus status) =>
         status is DeliveryStatus.Delivered or DeliveryStatus.NotDelivered;
 

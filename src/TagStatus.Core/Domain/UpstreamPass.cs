@@ -5,6 +5,9 @@ namespace TagStatus.Core.Domain;
 /// <summary>A row as SMS Partner reported it, before it is matched to what is stored.</summary>
 public sealed record UpstreamRecipient(string PhoneNumber, string RawStatus, bool StopSms, DateTimeOffset? StatusAt)
 {
+    /// <summary>As SMS Partner wrote it; its own wordings are held as one shared string each (a big pass holds 100,000 rows).</summary>
+    public string RawStatus { get; init; } = DeliveryStatuses.Shared(RawStatus);
+
     public DeliveryStatus Status => DeliveryStatuses.FromUpstream(RawStatus);
 }
 
@@ -40,7 +43,6 @@ public sealed class UpstreamPass
     private readonly List<IReadOnlyList<UpstreamRecipient>> _pages = [];
     private readonly Dictionary<UpstreamRecipient, PageCount> _distinct = [];
     private readonly List<UpstreamRecipient> _firstSeen = [];
-    private readonly Dictionary<string, PageCount> _mostOnOnePage = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<UpstreamRecipient> _lastPageBefore = [];
     private int _rowsHeld;
     private int _distinctHeld;
@@ -147,7 +149,6 @@ public sealed class UpstreamPass
         AnnouncedTotal = announcedTotal ?? AnnouncedTotal;
         var pageIndex = _pages.Count;
         _distinct.EnsureCapacity(_distinct.Count + page.Count);
-        _mostOnOnePage.EnsureCapacity(_mostOnOnePage.Count + page.Count);
         _firstSeen.EnsureCapacity(_firstSeen.Count + page.Count);
         foreach (var row in page)
         {
@@ -161,8 +162,6 @@ public sealed class UpstreamPass
             {
                 _distinctHeld++;
             }
-
-            CollectionsMarshal.GetValueRefOrAddDefault(_mostOnOnePage, row.PhoneNumber, out _).CountOn(pageIndex);
         }
     }
 
@@ -189,7 +188,7 @@ public sealed class UpstreamPass
         }
 
         var full = IsFull;
-        var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(_mostOnOnePage.Count, StringComparer.Ordinal);
+        var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(_firstSeen.Count, StringComparer.Ordinal);
         foreach (var row in _firstSeen)
         {
             var times = _distinct[row].Most;
@@ -207,7 +206,7 @@ public sealed class UpstreamPass
 
         if (!full)
         {
-            foreach (var (phone, count) in _mostOnOnePage)
+            foreach (var (phone, count) in MostOnOnePage())
             {
                 var rows = result[phone];
                 if (rows.Count > count.Most)
@@ -218,6 +217,21 @@ public sealed class UpstreamPass
         }
 
         return result;
+    }
+
+    /// <summary>Per number, the most rows any one page showed: needed only for a pass that is not full, so counted then.</summary>
+    private Dictionary<string, PageCount> MostOnOnePage()
+    {
+        var most = new Dictionary<string, PageCount>(StringComparer.Ordinal);
+        for (var index = 0; index < _pages.Count; index++)
+        {
+            foreach (var row in _pages[index])
+            {
+                CollectionsMarshal.GetValueRefOrAddDefault(most, row.PhoneNumber, out _).CountOn(index + 1);
+            }
+        }
+
+        return most;
     }
 
     /// <summary>How often something appeared on the page it was last seen on, and the most on any one page.</summary>

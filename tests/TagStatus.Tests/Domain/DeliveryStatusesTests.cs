@@ -23,6 +23,30 @@ public sealed class DeliveryStatusesTests
         Assert.Equal(DeliveryStatus.Unknown, DeliveryStatuses.FromUpstream(raw));
 
     [Theory]
+    [InlineData("Delivered")]
+    [InlineData("Not delivered")]
+    [InlineData("Waiting")]
+    public void Rows_read_apart_hold_one_shared_string_for_each_of_SMS_Partners_wordings(string raw)
+    {
+        // Two copies, as two parsed pages would hold them: the rows keep the one interned instance.
+        var first = new UpstreamRecipient("+33600000001", new string(raw.AsSpan()), false, null);
+        var second = new UpstreamRecipient("+33600000002", new string(raw.AsSpan()), false, null);
+
+        Assert.Same(string.IsInterned(raw), first.RawStatus);
+        Assert.Same(first.RawStatus, second.RawStatus);
+    }
+
+    [Theory]
+    [InlineData(" Waiting ")]
+    [InlineData("Queued")]
+    public void Any_other_raw_status_is_kept_verbatim(string raw)
+    {
+        var copy = new string(raw.AsSpan());
+
+        Assert.Same(copy, new UpstreamRecipient("+33600000001", copy, false, null).RawStatus);
+    }
+
+    [Theory]
     [InlineData(DeliveryStatus.Delivered, "delivered")]
     [InlineData(DeliveryStatus.NotDelivered, "notDelivered")]
     [InlineData(DeliveryStatus.Waiting, "waiting")]

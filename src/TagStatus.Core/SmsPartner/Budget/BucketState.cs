@@ -43,7 +43,10 @@ public readonly record struct BucketState(double Tokens, DateTimeOffset Refilled
         }
 
         var refillStartsIn = RefilledAt > now ? RefilledAt - now : TimeSpan.Zero;
-        return refillStartsIn + TimeSpan.FromSeconds((1 - Tokens) / rules.RatePerSecond);
+        var wait = refillStartsIn + TimeSpan.FromSeconds((1 - Tokens) / rules.RatePerSecond);
+        // A token a hair short of whole (refill sums of fractions) is a wait under one tick, which TimeSpan rounds to zero:
+        // zero would read as "take now" and the take would find no whole token.
+        return wait > TimeSpan.Zero ? wait : TimeSpan.FromTicks(1);
     }
 
     /// <summary>

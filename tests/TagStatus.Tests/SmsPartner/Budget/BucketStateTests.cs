@@ -58,6 +58,22 @@ public sealed class BucketStateTests
         Assert.Equal(expectedMs, state.WaitForOneToken(T0, FivePerSecond).TotalMilliseconds, precision: 3);
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(1000)]
+    public void A_token_a_hair_short_of_whole_is_still_a_wait_and_a_take_after_it_succeeds(int rate)
+    {
+        var rules = new BudgetRules(rate, BatchSize: 2);
+        var almost = new BucketState(1 - 2e-9, T0, null); // under a tick's worth at either rate
+
+        var wait = almost.WaitForOneToken(T0, rules);
+
+        Assert.True(wait > TimeSpan.Zero, "a wait that rounds to zero lets the caller take a token that is not there");
+        var afterWait = almost.RefilledTo(T0 + wait, rules);
+        Assert.Equal(1, afterWait.WholeTokens);
+        Assert.Equal(-1, afterWait.Take(2).Tokens, precision: 6);
+    }
+
     [Fact]
     public void A_whole_token_means_no_wait()
     {
