@@ -222,7 +222,7 @@ public sealed class UpstreamPass
     /// <summary>Per number, the most rows any one page showed: needed only for a pass that is not full, so counted then.</summary>
     private Dictionary<string, PageCount> MostOnOnePage()
     {
-        var most = new Dictionary<string, PageCount>(StringComparer.Ordinal);
+        var most = new Dictionary<string, PageCount>(_firstSeen.Count, StringComparer.Ordinal);
         for (var index = 0; index < _pages.Count; index++)
         {
             foreach (var row in _pages[index])

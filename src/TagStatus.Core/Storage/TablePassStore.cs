@@ -104,8 +104,9 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
     /// response at once (its bytes, then its entities' strings), and 1,000 pages of 1,000 rows would be one response of
     /// tens of MB; a fixed small count would cost a request per few rows at 20 rows a page.
     /// </summary>
-    internal static int PagesPerResponse(PassCursor cursor) =>
-        (int)Math.Clamp((long)RowsPerResponse * cursor.Pages / Math.Max(1, cursor.RowsRead), 1, 1000);
+    internal static int PagesPerResponse(PassCursor cursor) => cursor.RowsRead > 0
+        ? (int)Math.Clamp((long)RowsPerResponse * cursor.Pages / cursor.RowsRead, 1, 1000)
+        : RowsPerResponse / 1000; // rows not counted (a cursor of the first versions): as if pages of 1,000 rows
 
     /// <summary>Rows of stored pages a response carries: ~0.5-1 MB of JSON at SMS Partner's row size.</summary>
     internal const int RowsPerResponse = 5_000;

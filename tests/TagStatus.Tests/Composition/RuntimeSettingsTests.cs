@@ -1,8 +1,10 @@
 using System.Text.Json;
+using System.Xml.Linq;
+using TagStatus.Tests.Functions;
 
 namespace TagStatus.Tests.Composition;
 
-/// <summary>The worker ships with the runtime settings src/AppRuntime.props gives it (bench/README.md says why).</summary>
+/// <summary>The app's processes run with the runtime settings of src/AppRuntime.props (bench/README.md says why).</summary>
 public sealed class RuntimeSettingsTests
 {
     [Fact]
@@ -15,5 +17,18 @@ public sealed class RuntimeSettingsTests
 
         Assert.Equal(7, properties.GetProperty("System.GC.ConserveMemory").GetInt32());
         Assert.False(properties.TryGetProperty("System.GC.Server", out var server) && server.GetBoolean(), "server GC raised the big tag's peak by half (bench/README.md)");
+    }
+
+    [Theory]
+    [InlineData("src/TagStatus.Functions/TagStatus.Functions.csproj", "../AppRuntime.props")]
+    [InlineData("src/TagStatus.LocalHost/TagStatus.LocalHost.csproj", "../AppRuntime.props")]
+    [InlineData("bench/TagStatus.Benchmarks/TagStatus.Benchmarks.csproj", "../../src/AppRuntime.props")]
+    public void The_local_host_and_the_bench_run_with_the_workers_settings(string project, string import)
+    {
+        // The worker's runtimeconfig above proves the file takes effect; these import the same file.
+        var imports = XDocument.Load(Path.Combine(FunctionsMetadata.RepositoryRoot(), project)).Descendants("Import")
+            .Select(element => element.Attribute("Project")?.Value.Replace('\\', '/'));
+
+        Assert.Contains(import, imports);
     }
 }
