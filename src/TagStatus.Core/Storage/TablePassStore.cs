@@ -101,8 +101,8 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
 
     /// <summary>
     /// Stored pages asked for in one response: about <see cref="RowsPerResponse"/> rows' worth. The SDK holds a whole
-    /// response at once (its bytes, then its entities' strings), and 1,000 pages of 1,000 rows would be one response of
-    /// tens of MB; a fixed small count would cost a request per few rows at 20 rows a page.
+    /// response at once (its bytes, then its entities' strings): 100 pages of 1,000 rows were one response of ~20 MB. A
+    /// fixed small count would cost a request per few rows at 20 rows a page.
     /// </summary>
     internal static int PagesPerResponse(PassCursor cursor) => cursor.RowsRead > 0
         ? (int)Math.Clamp((long)RowsPerResponse * cursor.Pages / cursor.RowsRead, 1, 1000)
