@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TagStatus.Core.Domain;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Storage;
@@ -12,9 +14,17 @@ namespace TagStatus.Core.Callbacks;
 /// <remarks>
 /// A change carries at most two events (one of the tag's state, one <see cref="TagEvent.OptedOut"/>), so with the
 /// subscriber caps (<see cref="CallbackOptions"/>) its rows and the summary stay within one transaction's 100 actions.
+/// Subscriptions stored under caps since changed can be more than fit: then each event goes to as many as fit (the
+/// tag's own first, then any tag's, oldest first) and the rest are logged, so the change is still stored: a
+/// transaction over 100 actions would fail every refresh of the tag, leaving its statuses and all its subscribers behind.
 /// </remarks>
-public sealed class CallbackObserver(ICallbackStore callbacks) : ITagChangeObserver
+public sealed partial class CallbackObserver(ICallbackStore callbacks, ILogger<CallbackObserver>? logger = null) : ITagChangeObserver
 {
+    /// <summary>Delivery rows a change may carry: with the summary and the range layout row, a transaction's 100 actions.</summary>
+    public const int MaxDeliveryRows = 2 * CallbackOptions.MaxSubscribersPerEvent;
+
+    private readonly ILogger _logger = logger ?? NullLogger<CallbackObserver>.Instance;
+
     public async ValueTask<IReadOnlyList<TagCompanionRow>> OnChangeAsync(TagSummary? previous, TagSummary current, OptOutChanges optOuts, CancellationToken cancellationToken)
     {
         var type = TagEvent.TypeFor(previous, current);
@@ -27,18 +37,36 @@ public sealed class CallbackObserver(ICallbackStore callbacks) : ITagChangeObser
         var own = await callbacks.GetSubscriptionsAsync(current.Tag, cancellationToken).ConfigureAwait(false);
         var anyTag = await callbacks.GetAnyTagSubscriptionsAsync(cancellationToken).ConfigureAwait(false);
         List<Subscription> subscriptions = [.. own, .. anyTag];
+        var perEvent = MaxDeliveryRows / (type is not null && optedOut is not null ? 2 : 1);
         return
         [
-            .. type is null ? [] : Deliveries(current, type, current.RefreshedAt, subscriptions),
-            .. optedOut is null ? [] : Deliveries(current, TagEvent.OptedOut, current.RefreshedAt, subscriptions, optedOut),
+            .. type is null ? [] : WithinRoom(Deliveries(current, type, current.RefreshedAt, subscriptions, StateData(current)), perEvent),
+            .. optedOut is null ? [] : WithinRoom(Deliveries(current, TagEvent.OptedOut, current.RefreshedAt, subscriptions, optedOut), perEvent),
         ];
+    }
+
+    /// <summary>An event's rows, cut to <paramref name="room"/>: the tag's own subscriptions first, then any tag's, oldest first.</summary>
+    private List<CallbackDelivery> WithinRoom(List<CallbackDelivery> deliveries, int room)
+    {
+        if (deliveries.Count <= room)
+        {
+            return deliveries;
+        }
+
+        var kept = deliveries.OrderBy(d => d.Subscription.Tag is null ? 1 : 0).ThenBy(d => d.Subscription.CreatedAt).Take(room).ToList();
+        var first = deliveries[0];
+        Log.SubscribersOverRoom(_logger, first.Tag, first.EventType, first.EventId, deliveries.Count, room,
+            string.Join(", ", deliveries.Except(kept).Select(d => d.Subscription.Id)));
+        return kept;
     }
 
     /// <summary>One event, one outbox row per subscriber that wants it: the same id and bytes for all of them.</summary>
     public static IReadOnlyList<TagCompanionRow> Deliveries(TagSummary current, string type, DateTimeOffset occurredAt, IReadOnlyList<Subscription> subscriptions) =>
-        Deliveries(current, type, occurredAt, subscriptions, new TagEventData(current.State.ToApiName(), CountsOf(current.Counts)));
+        [.. Deliveries(current, type, occurredAt, subscriptions, StateData(current))];
 
-    private static List<TagCompanionRow> Deliveries(TagSummary current, string type, DateTimeOffset occurredAt, IReadOnlyList<Subscription> subscriptions, TagEventData data)
+    private static TagEventData StateData(TagSummary current) => new(current.State.ToApiName(), CountsOf(current.Counts));
+
+    private static List<CallbackDelivery> Deliveries(TagSummary current, string type, DateTimeOffset occurredAt, IReadOnlyList<Subscription> subscriptions, TagEventData data)
     {
         subscriptions = subscriptions.Where(s => s.Wants(type, current.Tag.Value)).ToList();
         if (subscriptions.Count == 0)
@@ -48,7 +76,7 @@ public sealed class CallbackObserver(ICallbackStore callbacks) : ITagChangeObser
 
         var tagEvent = new TagEvent(Guid.NewGuid().ToString("N"), type, current.Tag.Value, occurredAt, data);
         var body = tagEvent.ToUtf8Json();
-        return subscriptions.Select(s => (TagCompanionRow)new CallbackDelivery(current.Tag.Value, tagEvent.Id, type, s, body, occurredAt)).ToList();
+        return subscriptions.Select(s => new CallbackDelivery(current.Tag.Value, tagEvent.Id, type, s, body, occurredAt)).ToList();
     }
 
     /// <summary>
@@ -71,4 +99,10 @@ public sealed class CallbackObserver(ICallbackStore callbacks) : ITagChangeObser
 
     private static TagEventCounts CountsOf(TagCounts counts) =>
         new(counts.Total, counts.Delivered, counts.NotDelivered, counts.Waiting, counts.Unknown) { OptedOut = counts.OptedOut };
+
+    private static partial class Log
+    {
+        [LoggerMessage(5108, LogLevel.Warning, "Tag {Tag}: {EventType} {EventId} has {Wanted} subscribers, more than the {Room} a change can carry (subscriptions stored under caps since changed); not sent to {Left}")]
+        public static partial void SubscribersOverRoom(ILogger logger, string tag, string eventType, string eventId, int wanted, int room, string left);
+    }
 }

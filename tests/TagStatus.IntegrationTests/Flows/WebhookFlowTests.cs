@@ -209,4 +209,42 @@ public sealed class WebhookFlowTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(1, data.GetProperty("unlisted").GetInt32());
         Assert.Equal(1, data.GetProperty("counts").GetProperty("optedOut").GetInt32());
     }
+
+    [Fact]
+    public async Task A_change_with_more_subscribers_than_one_transaction_holds_is_stored_and_each_event_reaches_as_many_as_fit()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var store = _app.Get<ICallbackStore>();
+        var now = _app.Clock.GetUtcNow();
+        // Stored under caps since lowered (the API refuses more than today's caps): 60 of the tag's own, 30 of any tag's.
+        for (var i = 0; i < 60; i++)
+        {
+            await store.AddSubscriptionAsync(new Subscription($"own{i:D3}", Spring.Value, receiver.Url, now.AddMinutes(-i)) { Events = TagEvent.Types }, default);
+        }
+
+        for (var i = 0; i < 30; i++)
+        {
+            await store.AddSubscriptionAsync(new Subscription($"any{i:D3}", null, receiver.Url, now.AddMinutes(-i)) { Events = TagEvent.Types }, default);
+        }
+
+        RecipientSeed[] Seed(bool settled) =>
+        [
+            new() { PhoneNumber = "+33600000001", Status = settled ? SmsStatuses.Delivered : SmsStatuses.Waiting, StopSms = settled, Date = 1_800_000_000 },
+            new() { PhoneNumber = "+33600000002", Status = SmsStatuses.Delivered, Date = 1_800_000_000 },
+        ];
+        Simulator.SeedTag(Spring.Value, Seed(settled: false));
+        await _app.Get<TrackingService>().RegisterAsync(Spring, default);
+        Simulator.SeedTag(Spring.Value, Seed(settled: true));
+
+        // One read completes the tag and opts a number out: two events to 90 subscribers would be 180 rows beside the summary.
+        var result = await _app.Get<TagRefresher>().RefreshAsync(Spring, RefreshReason.Scheduled, default);
+        await _app.DeliverQueuedAsync();
+
+        Assert.Equal(TagState.Complete, result.Snapshot.Summary.State);
+        Assert.Equal(TagState.Complete, (await _app.Get<ITagStore>().GetSummaryAsync(Spring, default))!.Summary.State);
+        var received = receiver.Received.Select(Read).ToList();
+        Assert.Equal(CallbackObserver.MaxDeliveryRows / 2, received.Count(r => r.Type == TagEvent.Completed));
+        Assert.Equal(CallbackObserver.MaxDeliveryRows / 2, received.Count(r => r.Type == TagEvent.OptedOut));
+        Assert.Contains(_app.Logs.GetSnapshot(), record => record.Id.Id == 5108);
+    }
 }

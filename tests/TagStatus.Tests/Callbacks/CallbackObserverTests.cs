@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Testing;
 using Moq;
 using TagStatus.Core.Callbacks;
 using TagStatus.Core.Domain;
@@ -192,5 +193,52 @@ public sealed class CallbackObserverTests
         Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(null, PendingLater, OptedOut("+33600000001"), default));
         Subscribers("default-events");
         Assert.Empty(await new CallbackObserver(_callbacks.Object).OnChangeAsync(Pending, PendingLater, OptedOut("+33600000001"), default));
+    }
+
+    private static Subscription[] Many(string prefix, string? tag, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new Subscription($"{prefix}{i:D3}", tag, new Uri($"https://hooks.example.com/{prefix}{i}"), T0.AddMinutes(count - i)) { Events = TagEvent.Types })];
+
+    [Fact]
+    public async Task Subscriptions_stored_over_todays_caps_all_get_an_event_while_its_rows_fit_the_transaction()
+    {
+        _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(Many("own", "montag", 60));
+        AnyTagSubscribers(Many("any", null, 30));
+        var logger = new FakeLogger<CallbackObserver>();
+
+        var rows = await new CallbackObserver(_callbacks.Object, logger).OnChangeAsync(Pending, Complete, OptOutChanges.None, default);
+
+        Assert.Equal(90, rows.Count);
+        Assert.Equal(0, logger.Collector.Count);
+    }
+
+    [Fact]
+    public async Task Two_events_over_the_room_go_to_the_tags_own_oldest_subscribers_first_and_the_rest_are_named_in_a_warning()
+    {
+        // 60 of the tag's own and 30 of any tag's, stored under caps since lowered: 2 x 90 rows would not fit one transaction.
+        _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(Many("own", "montag", 60));
+        AnyTagSubscribers(Many("any", null, 30));
+        var logger = new FakeLogger<CallbackObserver>();
+
+        var rows = (await new CallbackObserver(_callbacks.Object, logger).OnChangeAsync(Pending, Complete, OptedOut("+33600000001"), default)).Cast<CallbackDelivery>().ToList();
+
+        // With the summary and the range layout row: 100 actions, what one transaction takes.
+        Assert.Equal(CallbackObserver.MaxDeliveryRows, rows.Count);
+        Assert.Equal(TagStatus.Core.Storage.TableTagStore.MaxBatch, CallbackObserver.MaxDeliveryRows + 2);
+        foreach (var type in new[] { TagEvent.Completed, TagEvent.OptedOut })
+        {
+            // Many() makes later ids older: own059 is the oldest of the tag's own.
+            var ids = rows.Where(r => r.EventType == type).Select(r => r.Subscription.Id).ToList();
+            Assert.Equal(Enumerable.Range(11, 49).Select(i => $"own{i:D3}").Reverse(), ids);
+        }
+
+        Assert.Equal(2, logger.Collector.Count);
+        Assert.All(logger.Collector.GetSnapshot(), record =>
+        {
+            Assert.Equal(5108, record.Id.Id);
+            Assert.Contains("own010", record.Message, StringComparison.Ordinal);
+            Assert.Contains("any029", record.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("own011", record.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("hooks.example.com", record.Message, StringComparison.Ordinal); // callback URLs can carry tokens
+        });
     }
 }
