@@ -14,8 +14,8 @@ namespace TagStatus.Core.Callbacks;
 /// <remarks>
 /// A change carries at most two events (one of the tag's state, one <see cref="TagEvent.OptedOut"/>), so with the
 /// subscriber caps (<see cref="CallbackOptions"/>) its rows and the summary stay within one transaction's 100 actions.
-/// Subscriptions stored under caps since changed can be more than fit: then each event goes to as many as fit (the
-/// tag's own first, then any tag's, oldest first) and the rest are logged, so the change is still stored: a
+/// Subscriptions stored under caps since lowered can be more than fit: then the events share the room (each at least
+/// half when both need more) and go to as many as fit (the tag's own first, then any tag's, oldest first); the rest are logged, so the change is still stored: a
 /// transaction over 100 actions would fail every refresh of the tag, leaving its statuses and all its subscribers behind.
 /// </remarks>
 public sealed partial class CallbackObserver(ICallbackStore callbacks, ILogger<CallbackObserver>? logger = null) : ITagChangeObserver
@@ -37,12 +37,12 @@ public sealed partial class CallbackObserver(ICallbackStore callbacks, ILogger<C
         var own = await callbacks.GetSubscriptionsAsync(current.Tag, cancellationToken).ConfigureAwait(false);
         var anyTag = await callbacks.GetAnyTagSubscriptionsAsync(cancellationToken).ConfigureAwait(false);
         List<Subscription> subscriptions = [.. own, .. anyTag];
-        var perEvent = MaxDeliveryRows / (type is not null && optedOut is not null ? 2 : 1);
-        return
-        [
-            .. type is null ? [] : WithinRoom(Deliveries(current, type, current.RefreshedAt, subscriptions, StateData(current)), perEvent),
-            .. optedOut is null ? [] : WithinRoom(Deliveries(current, TagEvent.OptedOut, current.RefreshedAt, subscriptions, optedOut), perEvent),
-        ];
+        var stateRows = type is null ? [] : Deliveries(current, type, current.RefreshedAt, subscriptions, StateData(current));
+        var optOutRows = optedOut is null ? [] : Deliveries(current, TagEvent.OptedOut, current.RefreshedAt, subscriptions, optedOut);
+        // The state event takes what the opt-out event leaves, and at least half when both want more than fits.
+        var stateRoom = Math.Max(MaxDeliveryRows - optOutRows.Count, MaxDeliveryRows / 2);
+        var stateKept = WithinRoom(stateRows, stateRoom);
+        return [.. stateKept, .. WithinRoom(optOutRows, MaxDeliveryRows - stateKept.Count)];
     }
 
     /// <summary>An event's rows, cut to <paramref name="room"/>: the tag's own subscriptions first, then any tag's, oldest first.</summary>
@@ -53,11 +53,12 @@ public sealed partial class CallbackObserver(ICallbackStore callbacks, ILogger<C
             return deliveries;
         }
 
-        var kept = deliveries.OrderBy(d => d.Subscription.Tag is null ? 1 : 0).ThenBy(d => d.Subscription.CreatedAt).Take(room).ToList();
-        var first = deliveries[0];
-        Log.SubscribersOverRoom(_logger, first.Tag, first.EventType, first.EventId, deliveries.Count, room,
-            string.Join(", ", deliveries.Except(kept).Select(d => d.Subscription.Id)));
-        return kept;
+        var ordered = deliveries.OrderBy(d => d.Subscription.Tag is null ? 1 : 0).ThenBy(d => d.Subscription.CreatedAt).ToList();
+        var left = ordered.Skip(room).Select(d => d.Subscription.Id).ToList();
+        const int Named = 20; // one bounded line, repeated on each change of the tag
+        Log.SubscribersOverRoom(_logger, ordered[0].Tag, ordered[0].EventType, ordered[0].EventId, deliveries.Count, room, left.Count,
+            string.Join(", ", left.Take(Named)) + (left.Count > Named ? ", ..." : string.Empty));
+        return ordered.Take(room).ToList();
     }
 
     /// <summary>One event, one outbox row per subscriber that wants it: the same id and bytes for all of them.</summary>
@@ -102,7 +103,7 @@ public sealed partial class CallbackObserver(ICallbackStore callbacks, ILogger<C
 
     private static partial class Log
     {
-        [LoggerMessage(5108, LogLevel.Warning, "Tag {Tag}: {EventType} {EventId} has {Wanted} subscribers, more than the {Room} a change can carry (subscriptions stored under caps since changed); not sent to {Left}")]
-        public static partial void SubscribersOverRoom(ILogger logger, string tag, string eventType, string eventId, int wanted, int room, string left);
+        [LoggerMessage(5108, LogLevel.Warning, "Tag {Tag}: {EventType} {EventId} has {Wanted} subscribers, more than the {Room} this change can carry (subscriptions stored under caps since lowered); not sent to {LeftCount}: {Left}")]
+        public static partial void SubscribersOverRoom(ILogger logger, string tag, string eventType, string eventId, int wanted, int room, int leftCount, string left);
     }
 }

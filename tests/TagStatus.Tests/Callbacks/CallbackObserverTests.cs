@@ -241,4 +241,21 @@ public sealed class CallbackObserverTests
             Assert.DoesNotContain("hooks.example.com", record.Message, StringComparison.Ordinal); // callback URLs can carry tokens
         });
     }
+
+    [Fact]
+    public async Task The_state_event_takes_the_room_the_opt_out_event_does_not_need()
+    {
+        // 90 of the tag's own with the default events (no opt-outs), 20 of any tag's for opt-outs only: 110 rows in all.
+        _callbacks.Setup(c => c.GetSubscriptionsAsync(MonTag, It.IsAny<CancellationToken>()))
+            .ReturnsAsync([.. Many("own", "montag", 90).Select(s => s with { Events = TagEvent.StateTypes })]);
+        AnyTagSubscribers([.. Many("any", null, 20).Select(s => s with { Events = [TagEvent.OptedOut] })]);
+        var logger = new FakeLogger<CallbackObserver>();
+
+        var rows = (await new CallbackObserver(_callbacks.Object, logger).OnChangeAsync(Pending, Complete, OptedOut("+33600000001"), default)).Cast<CallbackDelivery>().ToList();
+
+        Assert.Equal(78, rows.Count(r => r.EventType == TagEvent.Completed));
+        Assert.Equal(20, rows.Count(r => r.EventType == TagEvent.OptedOut));
+        var warning = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Contains("12: own011, own010,", warning.Message, StringComparison.Ordinal);
+    }
 }
