@@ -15,8 +15,9 @@ namespace TagStatus.Core.Callbacks;
 /// A change carries at most two events (one of the tag's state, one <see cref="TagEvent.OptedOut"/>), so with the
 /// subscriber caps (<see cref="CallbackOptions"/>) its rows and the summary stay within one transaction's 100 actions.
 /// Subscriptions stored under caps since lowered can be more than fit: then the events share the room (each at least
-/// half when both need more) and go to as many as fit (the tag's own first, then any tag's, oldest first); the rest are logged, so the change is still stored: a
-/// transaction over 100 actions would fail every refresh of the tag, leaving its statuses and all its subscribers behind.
+/// half when both need more) and go to as many as fit (the tag's own first, then any tag's, oldest first); the rest are
+/// logged. The change is still stored: a transaction over 100 actions would fail every refresh of the tag, leaving its
+/// statuses and all its subscribers behind.
 /// </remarks>
 public sealed partial class CallbackObserver(ICallbackStore callbacks, ILogger<CallbackObserver>? logger = null) : ITagChangeObserver
 {
