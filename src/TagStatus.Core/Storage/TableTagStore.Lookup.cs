@@ -101,9 +101,9 @@ public sealed partial class TableTagStore
 
     /// <summary>
     /// The one query of recipient rows, for lookups and refreshes alike: one partition per tag in the table
-    /// <see cref="RecipientsTableOfAsync"/> chose, and a status filter stays within that partition.
+    /// <see cref="RecipientsTableOfAsync"/> chose, filtered inside it on the row's own properties (status, stopSms):
+    /// never a scan beyond the tag.
     /// </summary>
-    /// <summary>The tag's partition, filtered inside it on the row's own properties: never a scan beyond the tag.</summary>
     private static AsyncPageable<RecipientEntity> QueryRecipients(TableClient table, Tag tag, RecipientFilter? recipients, int maxPerPage, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)}");
