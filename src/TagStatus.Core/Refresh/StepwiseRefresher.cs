@@ -50,12 +50,14 @@ public sealed partial class StepwiseRefresher(
 
         var pass = cursor?.Resume() ?? new UpstreamPass();
         var pagesBefore = pass.PagesRead;
+        // The rows of the pages loaded from the store, kept on local disk until the merge has read them back.
+        using var spill = new SpillOnDemand();
         try
         {
             await client.ContinuePassAsync(tag, pass, settings.PagesPerMessage, cancellationToken).ConfigureAwait(false);
-            if (!pass.HoldsAllPages && (pass.End != PassEnd.Open || pass.NeedsEarlierPages))
+            if (!pass.CountsAllPages && (pass.End != PassEnd.Open || pass.NeedsEarlierPages))
             {
-                pass = await WithEarlierPagesAsync(tag, cursor!, pass, settings.PagesPerMessage - (pass.PagesRead - pagesBefore), cancellationToken).ConfigureAwait(false);
+                pass = await WithEarlierPagesAsync(tag, cursor!, pass, spill.Create(), settings.PagesPerMessage - (pass.PagesRead - pagesBefore), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (SmsPartnerException) when (pass.PagesRead > pagesBefore)
@@ -106,12 +108,12 @@ public sealed partial class StepwiseRefresher(
     }
 
     /// <summary>
-    /// The whole pass: the stored pages, then this step's. A pass that ended is judged on all of them; one that may have
-    /// reached its total is counted exactly and read on, within what is left of the step.
+    /// The whole pass: the stored pages (counted and spilled, not held), then this step's. A pass that ended is judged on
+    /// all of them; one that may have reached its total is counted exactly and read on, within what is left of the step.
     /// </summary>
-    private async Task<UpstreamPass> WithEarlierPagesAsync(Tag tag, PassCursor cursor, UpstreamPass step, int pagesLeft, CancellationToken cancellationToken)
+    private async Task<UpstreamPass> WithEarlierPagesAsync(Tag tag, PassCursor cursor, UpstreamPass step, IPassSpill spill, int pagesLeft, CancellationToken cancellationToken)
     {
-        var whole = await passes.LoadPagesAsync(tag, cursor, cancellationToken).ConfigureAwait(false);
+        var whole = await passes.LoadPagesAsync(tag, cursor, spill, cancellationToken).ConfigureAwait(false);
         foreach (var page in step.Pages)
         {
             whole.Add(page, step.AnnouncedTotal);
@@ -147,6 +149,16 @@ public sealed partial class StepwiseRefresher(
             Log.Superseded(logger, tag.Value);
             return false;
         }
+    }
+
+    /// <summary>A scratch file made only when a step loads stored pages, and deleted with the step.</summary>
+    private sealed class SpillOnDemand : IDisposable
+    {
+        private TempFilePassSpill? _spill;
+
+        public IPassSpill Create() => _spill ??= new TempFilePassSpill();
+
+        public void Dispose() => _spill?.Dispose();
     }
 
     private static partial class Log

@@ -37,7 +37,8 @@ public sealed partial class TagRefresher(
     ILogger<TagRefresher> logger,
     TagStatusMetrics? metrics = null,
     IRetentionStore? retention = null,
-    int rowsPerRange = TagRefresher.DefaultRowsPerRange)
+    int rowsPerRange = TagRefresher.DefaultRowsPerRange,
+    int rowsPerGroup = TagRefresher.DefaultRowsPerGroup)
 {
     /// <summary>
     /// How long another refresh's tombstone on the range layout keeps this one from writing a layout: that refresh may
@@ -51,6 +52,13 @@ public sealed partial class TagRefresher(
     /// busy (20 of 100 rows), small enough that a 100,000-recipient tag is 50 ranges.
     /// </summary>
     public const int DefaultRowsPerRange = 2_000;
+
+    /// <summary>
+    /// Rows of a pass that does not hold its pages (<see cref="UpstreamPass.Counting"/>: a big tag's last step) taken back
+    /// at once, as a group of consecutive ranges: a 100,000-row pass is ~10 reads of its spill (tens of milliseconds
+    /// each) while the merge holds ~2 MB of rows instead of ~22 MB.
+    /// </summary>
+    public const int DefaultRowsPerGroup = 10_000;
 
     // Each lost race means another writer committed; this bounds the wait under heavy contention.
     private const int MaxConflictRetries = 8;
@@ -108,7 +116,6 @@ public sealed partial class TagRefresher(
         var now = time.GetUtcNow();
         var previous = stored?.Summary;
         var firstSeenAt = previous?.FirstSeenAt ?? now;
-        var seen = pass.WitnessedByNumber();
         // Read before any range, when the tag is or may become more than one range (one range keeps no layout; from half a
         // range, so a tag near the bound that one refresh writes as one range and another as two is guarded): the layout
         // this merge writes is conditional on the row as it is now.
@@ -121,13 +128,6 @@ public sealed partial class TagRefresher(
         var unsettledSince = UnsettledSince(layoutRow, previous, ownTombstones);
         var mayWriteLayout = unsettledSince is null || unsettledSince < now - ForeignWriteWindow;
         var layoutETag = layoutRow?.ETag;
-        // The last write's bounds when they still fit (a range that outgrew them is split afresh, and nothing is skipped).
-        var kept = layout is null ? null : RecipientRanges.SplitAt(seen, [.. layout.Ranges.Select(r => r.FromNumber)], 2 * rowsPerRange);
-        var ranges = kept ?? RecipientRanges.Split(seen, rowsPerRange);
-        var digests = ranges.Select(range => range.Digest(seen, pass.IsFull)).ToList();
-        // A range whose upstream rows are what the last write merged in the same bounds, over rows nobody wrote since, merges
-        // to what is stored: it is neither read nor written (a big tag waiting for a few stragglers costs its pages and its summary).
-        var unchanged = ranges.Select((_, i) => kept is not null && layout!.Ranges[i].Digest == digests[i]).ToList();
 
         // Range by range in key order: each range's stored rows are read, merged and their changes written before the next
         // range is merged (the next one is read while this one is written), so a big tag holds about two ranges, not all
@@ -135,18 +135,18 @@ public sealed partial class TagRefresher(
         // which the next refresh reads and merges (never re-adds); a lost race anywhere re-reads and merges again.
         var totals = new MergeTotals();
         var optOuts = OptOutChanges.None;
-        var states = new List<RangeState>(ranges.Count);
-        List<Recipient>? held = ranges.Count == 1 && !unchanged[0] ? [] : null;
+        var states = new List<RangeState>();
         var rowsWritten = 0;
-        var layoutForgotten = !layoutRead && ranges.Count == 1; // nothing to forget: no layout was or will be written
-        await using var reader = new RangeReader(store, tag, ranges, unchanged);
-        var current = await ReadRangeAsync(reader, 0, seen, pass.IsFull, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; ; i++)
+        await using var feed = new RangeFeed(store, tag, pass, layout, rowsPerRange, rowsPerGroup);
+        var current = await feed.NextAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("A pass has at least one range.");
+        List<Recipient>? held = feed.IsSingleRange && current.Merge is not null ? [] : null;
+        var layoutForgotten = !layoutRead && feed.IsSingleRange; // nothing to forget: no layout was or will be written
+        while (true)
         {
-            var (counts, version) = current is { Merge: var merged }
+            var (counts, version) = current.Merge is { } merged
                 ? (TagCounts.Of(merged.Recipients), default(RecipientsVersion).With(merged.Recipients))
-                : (layout!.Ranges[i].Counts, layout.Ranges[i].Version);
-            var writes = current is { } read ? Writes(read.Stored, read.Merge) : [];
+                : (current.Kept!.Counts, current.Kept.Version);
+            var writes = current.Merge is { } changed ? Writes(current.Stored!, changed) : [];
             if (writes.Count > 0 && !layoutForgotten)
             {
                 // Before any row moves: a write that dies halfway must leave no layout that would skip the rows it wrote,
@@ -157,29 +157,28 @@ public sealed partial class TagRefresher(
             }
 
             var writing = store.SaveRecipientsAsync(tag, stored, firstSeenAt, writes, cancellationToken);
-            totals.Add(counts, version, current?.Merge);
+            totals.Add(counts, version, current.Merge);
             // Opt-outs (recipient.optedOut): a range's stored rows against the rows its merge writes; a range left unchanged
             // wrote nothing, and its stored opt-outs are the ones its layout counted.
-            optOuts = optOuts.Add(current is { } changedRange
-                ? OptOutChanges.Of([.. changedRange.Stored.Select(r => r.Recipient)], changedRange.Merge.Changed)
+            optOuts = optOuts.Add(current.Merge is { } mergedRange
+                ? OptOutChanges.Of([.. current.Stored!.Select(r => r.Recipient)], mergedRange.Changed)
                 : new OptOutChanges([], counts.OptedOut ?? 0));
-            held?.AddRange(current!.Value.Merge.Recipients);
-            states.Add(new RangeState(ranges[i].Range.FromNumber, digests[i], counts, version));
-            if (i + 1 == ranges.Count)
+            held?.AddRange(current.Merge!.Recipients);
+            states.Add(new RangeState(current.Range.Range.FromNumber, current.Digest, counts, version));
+            var reading = feed.NextAsync(cancellationToken);
+            await Task.WhenAll(writing, reading).ConfigureAwait(false);
+            rowsWritten += await writing.ConfigureAwait(false);
+            if (await reading.ConfigureAwait(false) is not { } next)
             {
-                rowsWritten += await writing.ConfigureAwait(false);
                 break;
             }
 
-            var reading = ReadRangeAsync(reader, i + 1, seen, pass.IsFull, cancellationToken);
-            await Task.WhenAll(writing, reading).ConfigureAwait(false);
-            rowsWritten += await writing.ConfigureAwait(false);
-            current = await reading.ConfigureAwait(false);
+            current = next;
         }
 
         var summary = Summarize(tag, previous, totals, pass, reason, now);
         var companions = await changeObserver.OnChangeAsync(previous, summary, optOuts, cancellationToken).ConfigureAwait(false);
-        if (ranges.Count > 1 && mayWriteLayout && (layoutRead || layoutETag is not null))
+        if (states.Count > 1 && mayWriteLayout && (layoutRead || layoutETag is not null))
         {
             // Stored in the summary's own transaction: it describes exactly the rows this summary announces, and it is
             // conditional on the layout row as this merge read it (or its own tombstone): a tombstone left since by another
@@ -221,20 +220,134 @@ public sealed partial class TagRefresher(
 
     private static DateTimeOffset Earliest(DateTimeOffset? a, DateTimeOffset b) => a is { } first && first < b ? first : b;
 
+    /// <summary>One range as the merge takes it: its bounds and digest, and its stored rows and their merge, or the layout's
+    /// state when it is left unchanged (neither read nor written).</summary>
+    private sealed record RangeStep(PassRange Range, string Digest, RangeState? Kept, IReadOnlyList<StoredRecipient>? Stored, MergeResult? Merge);
+
+    /// <summary>Consecutive ranges whose pass rows are taken back at once; <c>LayoutRanges</c>: the last write's ranges in them.</summary>
+    private sealed record RangeGroup(RecipientRange Bounds, IReadOnlyList<RangeState>? LayoutRanges);
+
     /// <summary>
-    /// One range: its stored rows (always read: a save that died between its recipients and its summary leaves rows to
-    /// merge, not re-add) and the merge of the pass's rows of its numbers into them; null for a range left unchanged.
+    /// The pass's ranges in key order, a group at a time: a pass that holds its pages is one group; a big one that only
+    /// counts them (<see cref="UpstreamPass.Counting"/>) is cut into groups of about <c>rowsPerGroup</c> rows, along the
+    /// last write's ranges when there is a layout, else at numbers drawn from the pass. Within a group, ranges keep the
+    /// last write's bounds while they fit (and one whose rows have the digest they had is left unchanged), or are split
+    /// afresh; each range's stored rows are read (always: a save that died between its recipients and its summary leaves
+    /// rows to merge, not re-add) and merged with the pass's rows of its numbers.
     /// </summary>
-    private static async Task<(IReadOnlyList<StoredRecipient> Stored, MergeResult Merge)?> ReadRangeAsync(
-        RangeReader reader, int index, IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, bool fullPass, CancellationToken cancellationToken)
+    private sealed class RangeFeed(ITagStore store, Tag tag, UpstreamPass pass, RangeLayout? layout, int rowsPerRange, int rowsPerGroup) : IAsyncDisposable
     {
-        if (reader.Unchanged[index])
+        private readonly IReadOnlyList<RangeGroup> _groups = Groups(pass, layout, rowsPerGroup);
+        private int _group = -1;
+        private Loaded? _loaded;
+        private int _next;
+
+        /// <summary>The pass is one range (known once the first range is taken).</summary>
+        public bool IsSingleRange => _groups.Count == 1 && _loaded?.Ranges.Count == 1;
+
+        /// <returns>The next range, or null after the last.</returns>
+        public async Task<RangeStep?> NextAsync(CancellationToken cancellationToken)
         {
-            return null;
+            while (_loaded is null || _next == _loaded.Ranges.Count)
+            {
+                if (_group + 1 == _groups.Count)
+                {
+                    return null;
+                }
+
+                await DisposeAsync().ConfigureAwait(false);
+                _loaded = null; // one group's rows at a time
+                _loaded = Load(_groups[++_group]);
+                _next = 0;
+            }
+
+            var loaded = _loaded;
+            var index = _next++;
+            var range = loaded.Ranges[index];
+            if (loaded.Unchanged[index])
+            {
+                return new RangeStep(range, loaded.Digests[index], loaded.Group.LayoutRanges![index], null, null);
+            }
+
+            var storedRows = await loaded.Reader.ReadAsync(index, cancellationToken).ConfigureAwait(false);
+            var merge = RecipientMerge.Merge([.. storedRows.Select(r => r.Recipient)], range.SeenIn(loaded.Seen), pass.IsFull);
+            return new RangeStep(range, loaded.Digests[index], null, storedRows, merge);
         }
 
-        var storedRows = await reader.ReadAsync(index, cancellationToken).ConfigureAwait(false);
-        return (storedRows, RecipientMerge.Merge([.. storedRows.Select(r => r.Recipient)], reader.Ranges[index].SeenIn(seen), fullPass));
+        public async ValueTask DisposeAsync()
+        {
+            if (_loaded is not null)
+            {
+                await _loaded.Reader.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        private Loaded Load(RangeGroup group)
+        {
+            var seen = pass.HoldsAllPages ? pass.WitnessedByNumber() : pass.WitnessedIn(group.Bounds.Contains);
+            // The last write's bounds when they still fit (a range that outgrew them is split afresh, and none is skipped).
+            var kept = group.LayoutRanges is { } last ? RecipientRanges.SplitAt(seen, group.Bounds, [.. last.Select(r => r.FromNumber)], 2 * rowsPerRange) : null;
+            var ranges = kept ?? RecipientRanges.Split(seen, rowsPerRange, group.Bounds);
+            var digests = ranges.Select(range => range.Digest(seen, pass.IsFull)).ToList();
+            // A range whose upstream rows are what the last write merged in the same bounds, over rows nobody wrote since,
+            // merges to what is stored: it is neither read nor written (a big tag waiting for a few stragglers costs its
+            // pages and its summary).
+            var unchanged = ranges.Select((_, i) => kept is not null && group.LayoutRanges![i].Digest == digests[i]).ToList();
+            return new Loaded(group, seen, ranges, digests, unchanged, new RangeReader(store, tag, ranges, unchanged));
+        }
+
+        private static IReadOnlyList<RangeGroup> Groups(UpstreamPass pass, RangeLayout? layout, int rowsPerGroup)
+        {
+            var layoutRanges = layout?.Ranges is [{ FromNumber: null }, ..] ranges && ranges.Skip(1).All(r => r.FromNumber is not null) ? ranges : null;
+            if (pass.HoldsAllPages)
+            {
+                return [new RangeGroup(RecipientRange.All, layoutRanges)];
+            }
+
+            if (layoutRanges is not null)
+            {
+                // Along the last write's ranges, by the rows they held then.
+                var groups = new List<List<RangeState>>();
+                var rows = 0;
+                foreach (var range in layoutRanges)
+                {
+                    if (groups.Count == 0 || (rows > 0 && rows + range.Counts.Total > rowsPerGroup))
+                    {
+                        groups.Add([]);
+                        rows = 0;
+                    }
+
+                    groups[^1].Add(range);
+                    rows += range.Counts.Total;
+                }
+
+                return [.. groups.Select((g, i) => new RangeGroup(new RecipientRange(g[0].FromNumber, i + 1 < groups.Count ? groups[i + 1][0].FromNumber : null), g))];
+            }
+
+            // At numbers drawn evenly from the pass's rows: groups of about rowsPerGroup rows, without holding the numbers.
+            var count = (pass.DistinctCount + rowsPerGroup - 1) / rowsPerGroup;
+            var sample = pass.NumberSample.Select(number => (Number: number, Key: TableKeys.RecipientKeyPrefix(number)))
+                .OrderBy(n => n.Key, StringComparer.Ordinal).ToList();
+            var starts = new List<string?> { null };
+            for (var g = 1; g < count && sample.Count > 0; g++)
+            {
+                var at = sample[g * sample.Count / count];
+                if (starts[^1] is not { } previous || string.CompareOrdinal(TableKeys.RecipientKeyPrefix(previous), at.Key) < 0)
+                {
+                    starts.Add(at.Number);
+                }
+            }
+
+            return [.. starts.Select((from, i) => new RangeGroup(new RecipientRange(from, i + 1 < starts.Count ? starts[i + 1] : null), null))];
+        }
+
+        private sealed record Loaded(
+            RangeGroup Group,
+            IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> Seen,
+            IReadOnlyList<PassRange> Ranges,
+            IReadOnlyList<string> Digests,
+            IReadOnlyList<bool> Unchanged,
+            RangeReader Reader);
     }
 
     /// <summary>

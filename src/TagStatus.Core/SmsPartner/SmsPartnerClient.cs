@@ -122,13 +122,13 @@ public sealed class SmsPartnerClient(
         }
 
         pass.Finish(end);
-        foreach (var unknown in pass.RowsRead.Select(r => r.RawStatus).Where(raw => DeliveryStatuses.FromUpstream(raw) == DeliveryStatus.Unknown).Distinct(StringComparer.Ordinal))
+        foreach (var unknown in pass.UnknownStatuses)
         {
             SmsPartnerLog.UnknownStatus(logger, unknown, tag.Value);
         }
 
-        // A pass that does not hold its earlier pages is judged once they are loaded (its refresher does that).
-        if (pass.HoldsAllPages && !pass.IsFull)
+        // A pass that does not count its earlier pages is judged once they are loaded (its refresher does that).
+        if (pass.CountsAllPages && !pass.IsFull)
         {
             SmsPartnerLog.ShortAnswer(logger, pass.DistinctCount, pass.AnnouncedTotal);
         }

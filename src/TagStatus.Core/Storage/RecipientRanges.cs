@@ -76,7 +76,14 @@ public static class RecipientRanges
     /// <paramref name="rowsPerRange"/> rows (a number is never split). A tag of at most that many rows is one range,
     /// <see cref="RecipientRange.All"/>; a pass with no rows is that one range too, so stored rows are still merged.
     /// </summary>
-    public static IReadOnlyList<PassRange> Split(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, int rowsPerRange)
+    public static IReadOnlyList<PassRange> Split(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, int rowsPerRange) =>
+        Split(seen, rowsPerRange, RecipientRange.All);
+
+    /// <summary>
+    /// <see cref="Split(IReadOnlyDictionary{string, IReadOnlyList{UpstreamRecipient}}, int)"/> of the numbers within
+    /// <paramref name="bounds"/> (a part of a big pass): the first range starts at its start, the last ends at its end.
+    /// </summary>
+    public static IReadOnlyList<PassRange> Split(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, int rowsPerRange, RecipientRange bounds)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerRange, 1);
         var (numbers, _) = InKeyOrder(seen);
@@ -99,10 +106,10 @@ public static class RecipientRanges
         ranges.Add(RangeOf(start, numbers.Length));
         return ranges;
 
-        // The first range starts at the first key, the last ends after the last: stored numbers the pass no longer shows
-        // fall in some range whatever their key.
+        // The first range starts where the bounds do (the first key), the last ends where they end (after the last): stored
+        // numbers the pass no longer shows fall in some range whatever their key.
         PassRange RangeOf(int from, int to) =>
-            new(new RecipientRange(from == 0 ? null : numbers[from], to == numbers.Length ? null : numbers[to]), new ArraySegment<string>(numbers, from, to - from));
+            new(new RecipientRange(from == 0 ? bounds.FromNumber : numbers[from], to == numbers.Length ? bounds.ToNumber : numbers[to]), new ArraySegment<string>(numbers, from, to - from));
     }
 
     /// <summary>
@@ -110,9 +117,17 @@ public static class RecipientRanges
     /// for the first), so ranges keep their bounds from pass to pass and an unchanged range can be recognised; null when
     /// a range would hold more than <paramref name="maxRowsPerRange"/> rows (the tag grew: split it afresh).
     /// </summary>
-    public static IReadOnlyList<PassRange>? SplitAt(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, IReadOnlyList<string?> fromNumbers, int maxRowsPerRange)
+    public static IReadOnlyList<PassRange>? SplitAt(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, IReadOnlyList<string?> fromNumbers, int maxRowsPerRange) =>
+        SplitAt(seen, RecipientRange.All, fromNumbers, maxRowsPerRange);
+
+    /// <summary>
+    /// <see cref="SplitAt(IReadOnlyDictionary{string, IReadOnlyList{UpstreamRecipient}}, IReadOnlyList{string?}, int)"/> of
+    /// the numbers within <paramref name="bounds"/>: the first of <paramref name="fromNumbers"/> is where the bounds start,
+    /// and the last range ends where they end.
+    /// </summary>
+    public static IReadOnlyList<PassRange>? SplitAt(IReadOnlyDictionary<string, IReadOnlyList<UpstreamRecipient>> seen, RecipientRange bounds, IReadOnlyList<string?> fromNumbers, int maxRowsPerRange)
     {
-        if (fromNumbers.Count == 0 || fromNumbers[0] is not null || fromNumbers.Skip(1).Any(n => n is null))
+        if (fromNumbers.Count == 0 || !string.Equals(fromNumbers[0], bounds.FromNumber, StringComparison.Ordinal) || fromNumbers.Skip(1).Any(n => n is null))
         {
             return null;
         }
@@ -122,7 +137,7 @@ public static class RecipientRanges
         var start = 0;
         for (var r = 0; r < fromNumbers.Count; r++)
         {
-            var to = r + 1 < fromNumbers.Count ? fromNumbers[r + 1] : null;
+            var to = r + 1 < fromNumbers.Count ? fromNumbers[r + 1] : bounds.ToNumber;
             var toKey = to is null ? null : TableKeys.RecipientKeyPrefix(to);
             var end = start;
             var rows = 0;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -10,7 +11,7 @@ namespace TagStatus.Core.Storage;
 
 /// <summary>
 /// An open pass as a step goes on from it: its counters and its last page, never the pages before (those are loaded
-/// once, when the pass may end: <see cref="IPassStore.LoadPagesAsync"/>).
+/// once, when the pass may end: <see cref="IPassStore.LoadPagesAsync"/>, counted and spilled, never held).
 /// </summary>
 public sealed record PassCursor(int Pages, int RowsRead, int? AnnouncedTotal, DateTimeOffset StartedAt, ETag ETag, IReadOnlyList<UpstreamRecipient> LastPage)
 {
@@ -24,11 +25,14 @@ public interface IPassStore
     /// <summary>The cursor of the tag's open pass and its last page (two point reads), or null when none is open.</summary>
     Task<PassCursor?> GetCursorAsync(Tag tag, CancellationToken cancellationToken);
 
-    /// <summary>Every page the cursor counts, as an open pass that holds them all (one key-range query).</summary>
-    Task<UpstreamPass> LoadPagesAsync(Tag tag, PassCursor cursor, CancellationToken cancellationToken);
+    /// <summary>
+    /// Every page the cursor counts, streamed into an open <see cref="UpstreamPass.Counting"/> pass that spills them to
+    /// <paramref name="spill"/> (one key-range query, read in bounded responses): the pass counts them all and holds none.
+    /// </summary>
+    Task<UpstreamPass> LoadPagesAsync(Tag tag, PassCursor cursor, IPassSpill spill, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores the pages <paramref name="pass"/> holds after page <paramref name="pagesStored"/> and moves the cursor with
+    /// Stores the pages of <paramref name="pass"/> after page <paramref name="pagesStored"/> and moves the cursor with
     /// the pass's counters, conditional on <paramref name="expected"/> (null: a new pass).
     /// </summary>
     /// <exception cref="StoreConflictException">Another invocation moved the cursor first.</exception>
@@ -78,25 +82,38 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
         if (pages > 0 && cursor.GetInt32("Rows") is null)
         {
             // A cursor of the first versions carried no counters: they are counted from its pages, once.
-            var pass = await LoadPagesAsync(tag, found, cancellationToken).ConfigureAwait(false);
-            found = found with { RowsRead = pass.RowsReadCount, AnnouncedTotal = pass.AnnouncedTotal };
+            var (rows, total) = (0, (int?)null);
+            await foreach (var page in ReadPagesAsync(tag, found, cancellationToken).ConfigureAwait(false))
+            {
+                (rows, total) = (rows + page.Rows.Count, page.Total ?? total);
+            }
+
+            found = found with { RowsRead = rows, AnnouncedTotal = total };
         }
 
         return found;
     }
 
-    public async Task<UpstreamPass> LoadPagesAsync(Tag tag, PassCursor cursor, CancellationToken cancellationToken)
+    public async Task<UpstreamPass> LoadPagesAsync(Tag tag, PassCursor cursor, IPassSpill spill, CancellationToken cancellationToken)
+    {
+        var pass = UpstreamPass.Counting(spill, cursor.RowsRead);
+        await foreach (var page in ReadPagesAsync(tag, cursor, cancellationToken).ConfigureAwait(false))
+        {
+            pass.Add(page.Rows, page.Total);
+        }
+
+        return pass;
+    }
+
+    private async IAsyncEnumerable<(List<UpstreamRecipient> Rows, int? Total)> ReadPagesAsync(Tag tag, PassCursor cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         // Only the pages the cursor counts: a save that died after writing pages but before the cursor left extras.
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ForTag(tag)} and RowKey ge {PageKey(1)} and RowKey le {PageKey(cursor.Pages)}");
-        var pass = new UpstreamPass();
         await foreach (var entity in StorageFailures.Guarded(_passes.QueryAsync<TableEntity>(filter, maxPerPage: PagesPerResponse(cursor), cancellationToken: cancellationToken)).ConfigureAwait(false))
         {
-            pass.Add(ReadRows(entity), entity.GetInt32("Total"));
+            yield return (ReadRows(entity), entity.GetInt32("Total"));
         }
-
-        return pass;
     }
 
     /// <summary>
@@ -115,8 +132,7 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
     {
         await _initializer.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var partition = TableKeys.ForTag(tag);
-        var pages = pass.Pages.Select((rows, index) => (rows, number: pass.PagesBefore + index + 1)).Where(page => page.number > pagesStored)
-            .Select(page => PageEntity(partition, page.number, page.rows, pass.AnnouncedTotal));
+        var pages = pass.PagesAfter(pagesStored).Select(page => PageEntity(partition, page.Number, page.Rows, pass.AnnouncedTotal));
         // The pages first, the cursor last: a crash in between leaves pages the cursor does not count, read again later.
         foreach (var batch in Batches(pages))
         {

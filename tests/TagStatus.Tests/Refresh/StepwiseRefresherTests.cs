@@ -48,15 +48,20 @@ public sealed class StepwiseRefresherTests
 
     private void Stored(int pages, DateTimeOffset startedAt)
     {
-        var pass = new UpstreamPass();
-        foreach (var page in _pages.Take(pages))
-        {
-            pass.Add(page, _pages.Length);
-        }
-
-        var cursor = new PassCursor(pages, pass.RowsReadCount, _pages.Length, startedAt, new ETag("cursor-1"), _pages[pages - 1]);
+        var cursor = new PassCursor(pages, _pages.Take(pages).Sum(page => page.Length), _pages.Length, startedAt, new ETag("cursor-1"), _pages[pages - 1]);
         _passes.Setup(p => p.GetCursorAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(cursor);
-        _passes.Setup(p => p.LoadPagesAsync(MonTag, cursor, It.IsAny<CancellationToken>())).ReturnsAsync(pass);
+        // As the store loads them: counted into the spill the step gives, not held.
+        _passes.Setup(p => p.LoadPagesAsync(MonTag, cursor, It.IsAny<IPassSpill>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Tag _, PassCursor _, IPassSpill spill, CancellationToken _) =>
+            {
+                var pass = UpstreamPass.Counting(spill, cursor.RowsRead);
+                foreach (var page in _pages.Take(pages))
+                {
+                    pass.Add(page, _pages.Length);
+                }
+
+                return pass;
+            });
     }
 
     private static StoredSummary SummaryOf(int recipients) =>
@@ -100,7 +105,7 @@ public sealed class StepwiseRefresherTests
         Assert.Equal([3, 4], _pagesAsked);
         _passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == 4 && pass.PagesBefore == 2 && pass.Pages.Count == 2), 2, _f.Now.AddMinutes(-1), new ETag("cursor-1"), It.IsAny<CancellationToken>()), Times.Once);
         // The step goes on from the cursor's counters: the pages before are not read back.
-        _passes.Verify(p => p.LoadPagesAsync(It.IsAny<Tag>(), It.IsAny<PassCursor>(), It.IsAny<CancellationToken>()), Times.Never);
+        _passes.Verify(p => p.LoadPagesAsync(It.IsAny<Tag>(), It.IsAny<PassCursor>(), It.IsAny<IPassSpill>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]
@@ -154,7 +159,7 @@ public sealed class StepwiseRefresherTests
         Assert.Equal(5, saved.Summary.Counts.Total);
         Assert.Equal(TagState.Complete, saved.Summary.State); // a full pass, every row final
         _passes.Verify(p => p.DeleteAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
-        _passes.Verify(p => p.LoadPagesAsync(MonTag, It.IsAny<PassCursor>(), It.IsAny<CancellationToken>()), Times.Once);
+        _passes.Verify(p => p.LoadPagesAsync(MonTag, It.IsAny<PassCursor>(), It.IsAny<IPassSpill>(), It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]
