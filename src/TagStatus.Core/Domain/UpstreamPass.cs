@@ -47,49 +47,61 @@ public enum PassEnd
 /// </remarks>
 public sealed class UpstreamPass
 {
+    /// <summary>Rows a pass that may spill holds before it does (~1 MB): a small tag's pass never touches the disk.</summary>
+    public const int RowsHeldAtMost = 5_000;
+
     private const int SampleSize = 1024;
 
     private readonly List<IReadOnlyList<UpstreamRecipient>> _pages = [];
     private readonly Dictionary<RowFingerprint, PageCount> _distinct = [];
-    private readonly List<UpstreamRecipient>? _firstSeen = [];
-    private readonly IPassSpill? _spill;
+    private readonly Func<IPassSpill>? _spillOver;
     private readonly List<string>? _sample;
     private readonly Random? _sampling;
+    private readonly HashSet<string> _unknownStatuses = new(StringComparer.Ordinal);
+    private List<UpstreamRecipient>? _firstSeen = [];
+    private IPassSpill? _spill;
     private IReadOnlyList<UpstreamRecipient> _lastPageBefore = [];
     private int _pagesCounted;
     private int _rowsCounted;
     private int _rowsHeld;
     private int _distinctCounted;
     private int _sampled;
-    private readonly HashSet<string> _unknownStatuses = new(StringComparer.Ordinal);
 
     public UpstreamPass()
     {
     }
 
-    private UpstreamPass(int pagesBefore, int rowsBefore, int? announcedTotal, IReadOnlyList<UpstreamRecipient> lastPageBefore)
+    private UpstreamPass(int pagesBefore, int rowsBefore, int? announcedTotal, IReadOnlyList<UpstreamRecipient> lastPageBefore, Func<IPassSpill>? spillOver)
     {
         PagesBefore = pagesBefore;
         RowsBefore = rowsBefore;
         AnnouncedTotal = announcedTotal;
         _lastPageBefore = lastPageBefore;
+        _spillOver = spillOver;
+        if (spillOver is not null)
+        {
+            _sample = new List<string>(SampleSize);
+            _sampling = new Random(SampleSize); // fixed seed: the same pages give the same sample
+        }
     }
 
     private UpstreamPass(IPassSpill spill, int expectedRows)
+        : this(0, 0, null, [], () => spill)
     {
-        _spill = spill;
-        _firstSeen = null;
-        _sample = new List<string>(SampleSize);
-        _sampling = new Random(SampleSize); // fixed seed: the same pages give the same sample
         _distinct.EnsureCapacity(expectedRows);
+        SpillHeldPages();
     }
 
     /// <summary>
     /// The rest of a pass whose first <paramref name="pagesBefore"/> pages are stored elsewhere: a step of a big tag goes on
     /// from the counters of its cursor and the last page, without holding (or reloading) the pages before.
     /// </summary>
-    public static UpstreamPass After(int pagesBefore, int rowsBefore, int? announcedTotal, IReadOnlyList<UpstreamRecipient> lastPage) =>
-        pagesBefore == 0 ? new UpstreamPass() : new UpstreamPass(pagesBefore, rowsBefore, announcedTotal, lastPage);
+    /// <param name="spillOver">
+    /// Where the pass's pages go once they hold more than <see cref="RowsHeldAtMost"/> rows (a scratch file, say); null:
+    /// they are held, however many.
+    /// </param>
+    public static UpstreamPass After(int pagesBefore, int rowsBefore, int? announcedTotal, IReadOnlyList<UpstreamRecipient> lastPage, Func<IPassSpill>? spillOver = null) =>
+        pagesBefore == 0 && spillOver is null ? new UpstreamPass() : new UpstreamPass(pagesBefore, rowsBefore, announcedTotal, lastPage, spillOver);
 
     /// <summary>
     /// A pass that counts every page and holds none: its rows go to <paramref name="spill"/> and come back a range of
@@ -108,8 +120,8 @@ public sealed class UpstreamPass
     /// <summary>True when every page is counted, so rows are counted distinct exactly and the pass can be judged and merged.</summary>
     public bool CountsAllPages => PagesBefore == 0;
 
-    /// <summary>True when every page is held in memory (not counted only, nor stored elsewhere).</summary>
-    public bool HoldsAllPages => PagesBefore == 0 && _pagesCounted == 0;
+    /// <summary>True when every page is held in memory (none stored elsewhere, none spilled).</summary>
+    public bool HoldsAllPages => PagesBefore == 0 && _spill is null;
 
     /// <summary>The latest <c>total</c> SMS Partner announced, when it did.</summary>
     public int? AnnouncedTotal { get; private set; }
@@ -121,7 +133,7 @@ public sealed class UpstreamPass
     /// <summary>SMS Partner's wordings on the pages counted that Tag Status does not know (each once).</summary>
     public IReadOnlyCollection<string> UnknownStatuses => _unknownStatuses;
 
-    /// <summary>The pages held, in order: pages <see cref="PagesBefore"/> + 1 onwards (none in a <see cref="Counting"/> pass).</summary>
+    /// <summary>The pages held, in order: pages <see cref="PagesBefore"/> + 1 onwards (none once the pass has spilled).</summary>
     public IReadOnlyList<IReadOnlyList<UpstreamRecipient>> Pages => _pages;
 
     /// <summary>The last page read (held or not): a page equal to it means SMS Partner ignored <c>page</c>.</summary>
@@ -160,8 +172,8 @@ public sealed class UpstreamPass
     };
 
     /// <summary>
-    /// Numbers drawn evenly from the rows a <see cref="Counting"/> pass counted (at most 1,024; empty for other passes):
-    /// enough to cut a big pass into ranges of about equal rows without holding its numbers.
+    /// Numbers drawn evenly from the rows a pass that may spill counted (at most 1,024; empty for other passes): enough to
+    /// cut a big pass into ranges of about equal rows without holding its numbers.
     /// </summary>
     public IReadOnlyList<string> NumberSample => _sample ?? [];
 
@@ -182,12 +194,17 @@ public sealed class UpstreamPass
     public static UpstreamPass OnePage(IReadOnlyList<UpstreamRecipient> rows, int? announcedTotal) =>
         Of(announcedTotal, announcedTotal is { } total && rows.Count >= total ? PassEnd.ReachedTotal : PassEnd.Exhausted, rows);
 
-    /// <summary>Adds the next page: held, or, in a <see cref="Counting"/> pass, counted and spilled only.</summary>
+    /// <summary>Adds the next page: held, or, once the pass has spilled, counted and spilled only.</summary>
     public void Add(IReadOnlyList<UpstreamRecipient> page, int? announcedTotal)
     {
         if (End != PassEnd.Open)
         {
             throw new InvalidOperationException("A pass that has ended takes no more pages.");
+        }
+
+        if (_spill is null && _spillOver is not null && _rowsHeld + page.Count > RowsHeldAtMost)
+        {
+            SpillHeldPages();
         }
 
         if (_spill is null)
@@ -210,7 +227,7 @@ public sealed class UpstreamPass
     {
         if (_spill is null)
         {
-            var firstHeld = PagesBefore + 1;
+            var firstHeld = PagesBefore + _pagesCounted + 1;
             return _pages.Select((rows, index) => (Number: firstHeld + index, Rows: rows)).Where(page => page.Number > pagesStored);
         }
 
@@ -276,7 +293,7 @@ public sealed class UpstreamPass
     private void Count(IReadOnlyList<UpstreamRecipient> page, int? announcedTotal)
     {
         AnnouncedTotal = announcedTotal ?? AnnouncedTotal;
-        var pageIndex = _pagesCounted + _pages.Count;
+        var pageIndex = PagesRead; // this page's number in the pass
         _spill?.Append(pageIndex, page);
         _distinct.EnsureCapacity(_distinct.Count + page.Count);
         _firstSeen?.EnsureCapacity(_firstSeen.Count + page.Count);
@@ -299,6 +316,24 @@ public sealed class UpstreamPass
                 _unknownStatuses.Add(row.RawStatus);
             }
         }
+    }
+
+    /// <summary>From now on pages are counted and spilled, not held: the pages held so far go first.</summary>
+    private void SpillHeldPages()
+    {
+        _spill = _spillOver!();
+        var number = PagesBefore + _pagesCounted;
+        foreach (var page in _pages)
+        {
+            _spill.Append(++number, page);
+            _lastPageBefore = page;
+        }
+
+        _pagesCounted += _pages.Count;
+        _rowsCounted += _rowsHeld;
+        _pages.Clear();
+        _rowsHeld = 0;
+        _firstSeen = null;
     }
 
     /// <summary>Reservoir sampling: after n rows, each of them is in the sample with the same chance.</summary>

@@ -48,16 +48,17 @@ public sealed partial class StepwiseRefresher(
         var lookedForPass = followUp || summary is not { Summary.Counts.Total: > 0 } || EstimatedPages(summary.Summary) > settings.PagesPerMessage;
         var cursor = lookedForPass ? await CurrentCursorAsync(tag, now, cancellationToken).ConfigureAwait(false) : null;
 
-        var pass = cursor?.Resume() ?? new UpstreamPass();
+        // A step holds a few thousand rows at most: past that its pages, and the stored ones the last step loads, are kept
+        // in scratch files (local disk) until they are stored or merged, and deleted with the step.
+        using var spills = new ScratchSpills();
+        var pass = cursor?.Resume(spills.Create) ?? UpstreamPass.After(0, 0, null, [], spills.Create);
         var pagesBefore = pass.PagesRead;
-        // The rows of the pages loaded from the store, kept on local disk until the merge has read them back.
-        using var spill = new SpillOnDemand();
         try
         {
             await client.ContinuePassAsync(tag, pass, settings.PagesPerMessage, cancellationToken).ConfigureAwait(false);
             if (!pass.CountsAllPages && (pass.End != PassEnd.Open || pass.NeedsEarlierPages))
             {
-                pass = await WithEarlierPagesAsync(tag, cursor!, pass, spill.Create(), settings.PagesPerMessage - (pass.PagesRead - pagesBefore), cancellationToken).ConfigureAwait(false);
+                pass = await WithEarlierPagesAsync(tag, cursor!, pass, spills.Create(), settings.PagesPerMessage - (pass.PagesRead - pagesBefore), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (SmsPartnerException) when (pass.PagesRead > pagesBefore)
@@ -114,9 +115,9 @@ public sealed partial class StepwiseRefresher(
     private async Task<UpstreamPass> WithEarlierPagesAsync(Tag tag, PassCursor cursor, UpstreamPass step, IPassSpill spill, int pagesLeft, CancellationToken cancellationToken)
     {
         var whole = await passes.LoadPagesAsync(tag, cursor, spill, cancellationToken).ConfigureAwait(false);
-        foreach (var page in step.Pages)
+        foreach (var (_, rows) in step.PagesAfter(step.PagesBefore))
         {
-            whole.Add(page, step.AnnouncedTotal);
+            whole.Add(rows, step.AnnouncedTotal);
         }
 
         if (step.End != PassEnd.Open)
@@ -151,14 +152,19 @@ public sealed partial class StepwiseRefresher(
         }
     }
 
-    /// <summary>A scratch file made only when a step loads stored pages, and deleted with the step.</summary>
-    private sealed class SpillOnDemand : IDisposable
+    /// <summary>The scratch files a step's passes spill to, made only when needed and deleted with the step.</summary>
+    private sealed class ScratchSpills : IDisposable
     {
-        private TempFilePassSpill? _spill;
+        private readonly List<TempFilePassSpill> _spills = [];
 
-        public IPassSpill Create() => _spill ??= new TempFilePassSpill();
+        public IPassSpill Create()
+        {
+            var spill = new TempFilePassSpill();
+            _spills.Add(spill);
+            return spill;
+        }
 
-        public void Dispose() => _spill?.Dispose();
+        public void Dispose() => _spills.ForEach(spill => spill.Dispose());
     }
 
     private static partial class Log
