@@ -43,6 +43,7 @@ public static class TagStatusServiceCollectionExtensions
         services.AddSingleton<TagStateRules>();
         services.AddSingleton<TagRefresher>();
         services.AddSingleton<StepwiseRefresher>();
+        services.AddSingleton<InlineRead>();
         services.AddSingleton<TagLookupService>();
         services.AddSingleton<TrackingService>();
         services.AddSingleton<RefreshRunner>();

@@ -47,9 +47,7 @@ public abstract record LookupResult
 /// </summary>
 public sealed partial class TagLookupService(
     ITagStore store,
-    TagRefresher refresher,
-    ISmsPartnerClient client,
-    IPassStore passes,
+    InlineRead inlineRead,
     IWorkQueue queue,
     IOptions<LookupOptions> options,
     IOptions<TrackingOptions> tracking,
@@ -235,60 +233,20 @@ public sealed partial class TagLookupService(
         if (current is not null && current.Summary.EstimatedPages > settings.MaxInlinePages)
         {
             Log.QueuedBigTag(logger, tag.Value, current.Summary.EstimatedPages, settings.MaxInlinePages);
-            var held = await HoldInFlightAsync(tag, Math.Min(current.Summary.EstimatedPages, tracking.Value.PagesPerMessage), now, cancellationToken).ConfigureAwait(false);
+            var held = await inlineRead.HoldInFlightAsync(tag, Math.Min(current.Summary.EstimatedPages, tracking.Value.PagesPerMessage), now, cancellationToken).ConfigureAwait(false);
             await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, Requested: true, HeldUntil: held.DueAt), cancellationToken).ConfigureAwait(false);
             return (new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
         }
 
-        var pass = new UpstreamPass();
-        await client.ContinuePassAsync(tag, pass, settings.MaxInlinePages, cancellationToken).ConfigureAwait(false);
-        if (pass.End == PassEnd.Open)
+        if ((await inlineRead.ReadAsync(tag, RefreshReason.Lookup, cancellationToken).ConfigureAwait(false)).Read is not { } refreshed)
         {
-            Log.QueuedBigTag(logger, tag.Value, pass.PagesRead, settings.MaxInlinePages);
-            await HandOverAsync(tag, pass, now, cancellationToken).ConfigureAwait(false);
             return (current is not null
                 ? new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true)
                 : new LookupResult.Accepted(QueuedReadRetryAfter), true);
         }
 
-        var refreshed = await refresher.SaveAsync(tag, pass, RefreshReason.Lookup, cancellationToken).ConfigureAwait(false);
         return (new LookupResult.Found(refreshed.Snapshot.Summary, LookupSource.Live, Stale: false), false);
     }
-
-    /// <summary>Stores the pages read as an open pass and queues its next step, so the refresh goes on from there.</summary>
-    private async Task HandOverAsync(Tag tag, UpstreamPass pass, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await passes.SaveAsync(tag, pass, pagesStored: 0, now, expected: null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StoreConflictException)
-        {
-            // A pass of the tag is already open (a queued refresh): it goes on by its own messages. One too old to finish
-            // was abandoned (its messages failed for good, or no step will take it): it goes, and this read takes over,
-            // or every later lookup of the tag would answer 202 for ever.
-            if (await passes.GetCursorAsync(tag, cancellationToken).ConfigureAwait(false) is { } open && tracking.Value.PassOutlived(open.StartedAt, open.Pages, now))
-            {
-                Log.AbandonedPassTakenOver(logger, tag.Value, open.Pages, open.StartedAt);
-                await passes.DeleteAsync(tag, cancellationToken).ConfigureAwait(false);
-                await HandOverAsync(tag, pass, now, cancellationToken).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        // Still open after the inline pages: its steps will read a message's share each.
-        var held = await HoldInFlightAsync(tag, tracking.Value.PagesPerMessage, now, cancellationToken).ConfigureAwait(false);
-        await queue.EnqueueRefreshAsync(new RefreshMessage(tag.Value, now, FollowUp: true, Requested: true, HeldUntil: held.DueAt), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// A row in the schedule, claimed a lease ahead, for the refresh this lookup queues: the timer counts it in flight
-    /// like its own (a step reads at most a message's share, so <paramref name="pages"/> is at most that: a hold whose
-    /// lease runs out is then not priced as a new big pass), and the refresh renews it while its pass goes on.
-    /// </summary>
-    private Task<DueTag> HoldInFlightAsync(Tag tag, int pages, DateTimeOffset now, CancellationToken cancellationToken) =>
-        store.HoldInFlightAsync(tag, now + tracking.Value.RefreshLease, pages, cancellationToken);
 
     /// <summary>Nothing stored and another lookup is reading the tag: wait a little for its answer, then 202.</summary>
     private async Task<LookupResult> WaitForOtherReadAsync(Tag tag, CancellationToken cancellationToken)
@@ -350,9 +308,6 @@ public sealed partial class TagLookupService(
 
     private static partial class Log
     {
-        [LoggerMessage(3007, LogLevel.Warning, "Tag {Tag}: an open pass of {Pages} pages begun at {StartedAt} is too old to finish; this lookup's read takes over")]
-        public static partial void AbandonedPassTakenOver(ILogger logger, string tag, int pages, DateTimeOffset startedAt);
-
         [LoggerMessage(3001, LogLevel.Warning, "Storage could not be read for tag {Tag}")]
         public static partial void StoreUnavailable(ILogger logger, string tag, Exception exception);
 
@@ -368,7 +323,7 @@ public sealed partial class TagLookupService(
         [LoggerMessage(3005, LogLevel.Debug, "Tag {Tag} is being read upstream by another lookup; serving what is stored")]
         public static partial void RefreshUnderWay(ILogger logger, string tag);
 
-        [LoggerMessage(3006, LogLevel.Information, "Tag {Tag} has {Pages} pages or more, over the {MaxInlinePages} a lookup reads inline; its refresh is queued")]
+        [LoggerMessage(3008, LogLevel.Information, "Tag {Tag} has {Pages} pages or more, over the {MaxInlinePages} a lookup reads inline; its refresh is queued")]
         public static partial void QueuedBigTag(ILogger logger, string tag, int pages, int maxInlinePages);
     }
 }

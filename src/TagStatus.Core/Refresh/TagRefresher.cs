@@ -63,6 +63,10 @@ public sealed partial class TagRefresher(
     // Each lost race means another writer committed; this bounds the wait under heavy contention.
     private const int MaxConflictRetries = 8;
 
+    /// <summary>
+    /// Reads every page of the tag at once, held, and merges it. The app never does (a caller waits for at most
+    /// <see cref="Lookup.InlineRead"/>'s pages, the queue reads in steps); it serves tools and tests of the merge.
+    /// </summary>
     public async Task<RefreshResult> RefreshAsync(Tag tag, RefreshReason reason, CancellationToken cancellationToken)
     {
         var pass = await client.GetStatusesByTagAsync(tag, cancellationToken).ConfigureAwait(false);

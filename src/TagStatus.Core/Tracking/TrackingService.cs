@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Lookup;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Secrets;
 using TagStatus.Core.SmsPartner;
@@ -10,7 +11,7 @@ namespace TagStatus.Core.Tracking;
 /// <summary>Starting and stopping the tracking of tags, and listing the tracked ones.</summary>
 public sealed partial class TrackingService(
     ITagStore store,
-    TagRefresher refresher,
+    InlineRead inlineRead,
     TagStateRules rules,
     ITagChangeObserver changeObserver,
     TimeProvider time,
@@ -27,11 +28,19 @@ public sealed partial class TrackingService(
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
         // A name whose recipients expired is read again too: with rows upstream it starts again as a new tag (before any
         // subscription row of the caller's is written, so the restart does not remove it).
+        DateTimeOffset? queuedUntil = null;
         if (stored is null or { RecipientsExpired: true })
         {
             try
             {
-                return (await refresher.RefreshAsync(tag, RefreshReason.Register, cancellationToken).ConfigureAwait(false)).Snapshot.Summary;
+                // At most the pages a caller waits for; a bigger tag is registered now and read on by the refresh queue.
+                var (read, queued) = await inlineRead.ReadAsync(tag, RefreshReason.Register, cancellationToken).ConfigureAwait(false);
+                if (read is not null)
+                {
+                    return read.Snapshot.Summary;
+                }
+
+                queuedUntil = queued;
             }
             catch (Exception e) when (e is SmsPartnerException or SecretUnavailableException)
             {
@@ -50,7 +59,8 @@ public sealed partial class TrackingService(
             return summary.Tracked ? null : summary with
             {
                 Tracked = true,
-                NextRefreshAt = summary.State.IsSettled() ? rules.NextReadAt(summary.State, summary.WindowStart, summary.CompletedAt, time.GetUtcNow()) : time.GetUtcNow(),
+                // Due now, unless its read was just queued: then when that read's hold runs out (not a second read at once).
+                NextRefreshAt = summary.State.IsSettled() ? rules.NextReadAt(summary.State, summary.WindowStart, summary.CompletedAt, time.GetUtcNow()) : queuedUntil ?? time.GetUtcNow(),
             };
         }, createIfMissing: true, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("Registration produced no summary.");
 

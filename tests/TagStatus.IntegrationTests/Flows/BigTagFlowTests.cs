@@ -87,9 +87,44 @@ public sealed class BigTagFlowTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_tag_read_a_thousand_rows_a_page_spills_its_steps_and_is_merged_in_groups_with_every_row_stored_once()
+    {
+        // 12,000 rows: the registration reads 2 pages and queues the rest; steps of 8 pages hold more than a step may (5,000
+        // rows), so they spill; the last step counts 12,000 distinct rows, more than a group (10,000), so the merge takes
+        // them back in groups.
+        await using var app = await AppHarness.StartAsync(azurite, settings =>
+        {
+            settings["Tracking:PagesPerMessage"] = "8";
+            settings["Lookup:MaxInlinePages"] = "2";
+        });
+        app.Simulator.State.Paging = app.Simulator.State.Paging with { PageSize = 1000 };
+        var tag = Tag.Parse("big-spilled");
+        app.Simulator.State.GenerateTag(tag.Value, new GenerateSpec { Count = 12_000, WaitingRatio = 0.0, Seed = 5 });
+        await app.Get<TrackingService>().RegisterAsync(tag, default);
+
+        for (var minute = 0; minute < 10 && (await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary.State != TagState.Complete; minute++)
+        {
+            app.Advance(TimeSpan.FromMinutes(1));
+            await app.RunTimerAndQueuesAsync();
+        }
+
+        var summary = (await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary;
+        Assert.Equal(TagState.Complete, summary.State);
+        Assert.Equal((12_000, 12_000, false), (summary.Counts.Total, summary.UpstreamTotal, summary.Partial));
+        var stored = await app.Get<ITagStore>().GetRecipientsAsync(tag, default);
+        Assert.Equal(12_000, stored.Select(r => (r.Recipient.PhoneNumber, r.Recipient.Occurrence)).Distinct().Count());
+        Assert.Equal(app.Simulator.State.GetRows(tag.Value)!.Select(r => r.PhoneNumber).Order(StringComparer.Ordinal), stored.Select(r => r.Recipient.PhoneNumber).Order(StringComparer.Ordinal));
+        var layout = (await app.Get<ITagStore>().GetRangeLayoutAsync(tag, default))!.Layout!;
+        Assert.InRange(layout.Ranges.Count, 6, 12); // ranges of about 2,000 rows, cut within each group
+        Assert.Equal(12_000, layout.Ranges.Sum(range => range.Counts.Total));
+        Assert.True(app.Logs.GetSnapshot().Count(r => r.Id.Id == 4031) >= 1, "the tag was not read in steps");
+        Assert.Null(await app.Get<IPassStore>().GetCursorAsync(tag, default));
+    }
+
+    [Fact]
     public async Task A_pass_longer_than_the_sweeps_grace_is_neither_restarted_nor_counted_as_a_failure()
     {
-        // 150 pages at 5 a step and a step a minute: 30 minutes, past a lease and the sweep's grace (25 minutes), with a
+        // 150 pages at 5 a step and a step a minute: ~30 minutes a pass, past a lease and the sweep's grace (25 minutes), with a
         // sweep every 5 minutes. (Found by a second read: the sweep used to start a rival chain that failed the tag.)
         await using var app = await AppHarness.StartAsync(azurite, settings =>
         {
@@ -102,7 +137,7 @@ public sealed class BigTagFlowTests(AzuriteFixture azurite)
 
         var minutes = 0;
         var failures = new List<string>();
-        while ((await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary.State == TagState.Pending && minutes++ < 60)
+        while ((await app.Get<ITagStore>().GetSummaryAsync(tag, default))!.Summary.State == TagState.Pending && minutes++ < 90)
         {
             app.Advance(TimeSpan.FromMinutes(1));
             var minute = await app.RunTimerAndQueuesAsync();
@@ -113,7 +148,9 @@ public sealed class BigTagFlowTests(AzuriteFixture azurite)
         Assert.Empty(failures);
         Assert.Equal(0, summary.FailedRefreshes);
         Assert.Equal(TagState.Complete, summary.State);
-        Assert.InRange(minutes, 25, 45);
+        // Two passes: the registration reads 10 pages at once and queues the rest, so the first pass holds rows read while
+        // every message still waited; the second, begun when the first ended, sees them settled.
+        Assert.InRange(minutes, 50, 75);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed class SubscriptionServiceTests
                 "intranet.example.com" => [IPAddress.Parse("10.0.0.7")],
                 _ => [],
             }));
-            var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
+            var tracking = new TrackingService(_f.Store.Object, _f.InlineRead, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
             return new SubscriptionService(_callbacks.Object, _f.Store.Object, tracking, policy, new FixedSecrets(), options, _f.Time);
         }
     }

@@ -62,7 +62,7 @@ internal sealed class HandlerHarness
 
     public HandlerHarness()
     {
-        Tracking = new TrackingService(F.Store.Object, F.Refresher, F.Rules, new NoTagChangeObserver(), F.Time, NullLogger<TrackingService>.Instance);
+        Tracking = new TrackingService(F.Store.Object, F.InlineRead, F.Rules, new NoTagChangeObserver(), F.Time, NullLogger<TrackingService>.Instance);
         var options = Options.Create(CallbackOptions);
         var policy = new CallbackUrlPolicy(options, (host, _) => Task.FromResult(host switch
         {

@@ -46,9 +46,11 @@ internal sealed class UpstreamHarness
         Rules = new TagStateRules(Options.Create(Tracking));
         // Ranges of a few rows, so every sequence and property test here also proves the merge range by range.
         Refresher = new TagRefresher(client, Store, Rules, new CallbackObserver(Callbacks.Object), Time, NullLogger<TagRefresher>.Instance, rowsPerRange: 2);
+        var lookupOptions = Options.Create(new LookupOptions { MaxInlinePages = 20, WaitForRefreshSeconds = 0 });
+        var queue = new Mock<IWorkQueue>().Object;
         Lookup = new TagLookupService(
-            Store, Refresher, client, new Mock<IPassStore>().Object, new Mock<IWorkQueue>().Object,
-            Options.Create(new LookupOptions { MaxInlinePages = 20, WaitForRefreshSeconds = 0 }), Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
+            Store, new InlineRead(client, Refresher, new Mock<IPassStore>().Object, Store, queue, lookupOptions, Options.Create(Tracking), Time, NullLogger<InlineRead>.Instance), queue,
+            lookupOptions, Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
     }
 
     public TrackingOptions Tracking { get; } = new();

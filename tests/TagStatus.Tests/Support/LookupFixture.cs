@@ -29,7 +29,8 @@ internal sealed class LookupFixture
         Time = new FakeTimeProvider(Data.T0.AddHours(1));
         Rules = new TagStateRules(Options.Create(Tracking));
         Refresher = new TagRefresher(Client.Object, Store.Object, Rules, new NoTagChangeObserver(), Time, NullLogger<TagRefresher>.Instance);
-        Lookup = new TagLookupService(Store.Object, Refresher, Client.Object, Passes.Object, Queue.Object, Options.Create(LookupOptions), Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
+        InlineRead = new InlineRead(Client.Object, Refresher, Passes.Object, Store.Object, Queue.Object, Options.Create(LookupOptions), Options.Create(Tracking), Time, NullLogger<InlineRead>.Instance);
+        Lookup = new TagLookupService(Store.Object, InlineRead, Queue.Object, Options.Create(LookupOptions), Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
         Store.Setup(s => s.TryClaimRefreshAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((Tag tag, DateTimeOffset _, DateTimeOffset until, CancellationToken _) => new RefreshClaim(tag, until, new ETag("claim")));
         Store.Setup(s => s.GetRecipientPageAsync(It.IsAny<Tag>(), It.IsAny<RecipientFilter?>(), It.IsAny<int>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
@@ -72,6 +73,9 @@ internal sealed class LookupFixture
     public Mock<IPassStore> Passes { get; } = new();
 
     public Mock<IWorkQueue> Queue { get; } = new();
+
+    /// <summary>The read a lookup or a registration does while its caller waits.</summary>
+    public InlineRead InlineRead { get; }
 
     /// <summary>No waiting for another lookup's read: the fake clock would never let it end.</summary>
     public LookupOptions LookupOptions { get; } = new() { WaitForRefreshSeconds = 0 };

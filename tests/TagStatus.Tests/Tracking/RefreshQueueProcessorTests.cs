@@ -32,7 +32,7 @@ public sealed class RefreshQueueProcessorTests
 
     private RefreshQueueProcessor Processor()
     {
-        var tracking = new TrackingService(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
+        var tracking = new TrackingService(_f.Store.Object, _f.InlineRead, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
         var stepwise = new StepwiseRefresher(_f.Client.Object, _passes.Object, _f.Refresher, Options.Create(_options), _f.Time, NullLogger<StepwiseRefresher>.Instance);
         return new RefreshQueueProcessor(_f.Store.Object, stepwise, _queue.Object, tracking, Options.Create(_options), _f.Time, NullLogger<RefreshQueueProcessor>.Instance);
     }

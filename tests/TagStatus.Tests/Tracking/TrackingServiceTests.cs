@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using TagStatus.Core.Refresh;
 using TagStatus.Core.Domain;
+using TagStatus.Core.Queues;
 using TagStatus.Core.SmsPartner;
 using TagStatus.Core.Storage;
 using TagStatus.Core.Tracking;
@@ -25,7 +26,7 @@ public sealed class TrackingServiceTests
             .Returns(Task.CompletedTask);
     }
 
-    private TrackingService Service => new(_f.Store.Object, _f.Refresher, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
+    private TrackingService Service => new(_f.Store.Object, _f.InlineRead, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance);
 
     /// <summary>A stored summary as the store gives it back, with its ETag.</summary>
     private static readonly TimeSpan RecheckEvery = new TrackingOptions().RecheckEvery;
@@ -61,6 +62,26 @@ public sealed class TrackingServiceTests
         Assert.Equal(new TagCounts(2, 1, 0, 1, 0, OptedOut: 0), summary.Counts);
         Assert.Equal(_f.Now.AddMinutes(1), summary.NextRefreshAt);
         Assert.Empty(_summaries);
+    }
+
+    [Fact]
+    public async Task A_new_tag_bigger_than_a_caller_waits_for_is_tracked_and_its_open_pass_handed_to_the_refresh_queue()
+    {
+        // 12 pages: more than the 10 a registration reads while its caller waits. It used to read every page inline (up to
+        // SmsPartner:MaxPages, 5,000 for a 100,000-recipient tag) and hold them all.
+        var pages = Enumerable.Range(0, 12).Select(p => (IReadOnlyList<UpstreamRecipient>)[Upstream($"+336{p:D8}", "Waiting")]).ToArray();
+        _f.Upstream(UpstreamPass.Of(12, PassEnd.ReachedTotal, pages));
+
+        var summary = await Service.RegisterAsync(MonTag, default);
+
+        _f.Client.Verify(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), _f.LookupOptions.MaxInlinePages, It.IsAny<CancellationToken>()), Times.Once);
+        _f.Client.Verify(c => c.GetStatusesByTagAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
+        _f.Passes.Verify(p => p.SaveAsync(MonTag, It.Is<UpstreamPass>(pass => pass.PagesRead == _f.LookupOptions.MaxInlinePages), 0, It.IsAny<DateTimeOffset>(), null, It.IsAny<CancellationToken>()), Times.Once);
+        _f.Queue.Verify(q => q.EnqueueRefreshAsync(It.Is<RefreshMessage>(m => m.Tag == "montag" && m.FollowUp && m.Requested), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Empty(_f.Saved); // nothing merged from a pass that has not ended
+        Assert.True(summary.Tracked);
+        Assert.Equal(TagState.Pending, summary.State);
+        Assert.Equal(_f.Now + _f.Tracking.RefreshLease, summary.NextRefreshAt); // when the queued read's hold runs out, not now: no second read at once
     }
 
     [Fact]
@@ -134,7 +155,7 @@ public sealed class TrackingServiceTests
 
         var summary = await Service.RegisterAsync(MonTag, default);
 
-        _f.Client.Verify(c => c.GetStatusesByTagAsync(MonTag, It.IsAny<CancellationToken>()), Times.Once);
+        _f.VerifyOneUpstreamRead();
         Assert.True(Assert.Single(_f.Saved).Summary.Tracked);
         Assert.Equal(TagState.Pending, summary.State);
         Assert.Empty(_summaries); // the old summary is not merely marked tracked
