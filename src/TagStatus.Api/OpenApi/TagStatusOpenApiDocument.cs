@@ -263,6 +263,8 @@ public static class TagStatusOpenApiDocument
         Summary = "Track a tag until its delivery is settled",
         Description =
             "Starts tracking the tag so the scheduled refresh keeps it up to date; registering again is harmless. "
+            + "A new tag of more pages than the app's Lookup:MaxInlinePages (10 by default) is not read while the caller waits: "
+            + "it is tracked at once, pending and partial with no recipient counted yet, and its read goes on in the refresh queue. "
             + "Answers 202 with Location (the tag's completion URL) and Retry-After: an HTTP action with the asynchronous "
             + "pattern on follows them until the tag is complete or expired.",
         RequestBody = new OpenApiRequestBody

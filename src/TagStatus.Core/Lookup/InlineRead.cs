@@ -22,27 +22,27 @@ public sealed partial class InlineRead(
     IWorkQueue queue,
     IOptions<LookupOptions> options,
     IOptions<TrackingOptions> tracking,
-    TimeProvider time,
     ILogger<InlineRead> logger)
 {
     /// <returns>
-    /// The refresh the read ended in; or, when the read was handed to the refresh queue, when the tag's row in the schedule
-    /// comes due again if that refresh dies (a lease ahead: a summary written meanwhile must not make it due sooner).
+    /// The refresh the read ended in, or the pass still open after the inline pages (not merged: hand it over with
+    /// <see cref="HandOverAsync"/>, after writing anything that would put the tag in the schedule).
     /// </returns>
-    public async Task<(RefreshResult? Read, DateTimeOffset? QueuedUntil)> ReadAsync(Tag tag, RefreshReason reason, CancellationToken cancellationToken)
+    public async Task<(RefreshResult? Read, UpstreamPass? Open)> ReadAsync(Tag tag, RefreshReason reason, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         var pass = new UpstreamPass();
         await client.ContinuePassAsync(tag, pass, options.Value.MaxInlinePages, cancellationToken).ConfigureAwait(false);
         if (pass.End == PassEnd.Open)
         {
             Log.HandedOver(logger, tag.Value, pass.PagesRead, options.Value.MaxInlinePages);
-            await HandOverAsync(tag, pass, now, cancellationToken).ConfigureAwait(false);
-            return (null, now + tracking.Value.RefreshLease);
+            return (null, pass);
         }
 
         return (await refresher.SaveAsync(tag, pass, reason, cancellationToken).ConfigureAwait(false), null);
     }
+
+    /// <summary>When a read handed over at <paramref name="now"/> holds the tag's row in the schedule until.</summary>
+    public DateTimeOffset HeldUntil(DateTimeOffset now) => now + tracking.Value.RefreshLease;
 
     /// <summary>
     /// A row in the schedule, claimed a lease ahead, for a refresh queued on a caller's behalf: the timer counts it in
@@ -50,10 +50,13 @@ public sealed partial class InlineRead(
     /// whose lease runs out is then not priced as a new big pass), and the refresh renews it while its pass goes on.
     /// </summary>
     public Task<DueTag> HoldInFlightAsync(Tag tag, int pages, DateTimeOffset now, CancellationToken cancellationToken) =>
-        store.HoldInFlightAsync(tag, now + tracking.Value.RefreshLease, pages, cancellationToken);
+        store.HoldInFlightAsync(tag, HeldUntil(now), pages, cancellationToken);
 
-    /// <summary>Stores the pages read as an open pass and queues its next step, so the refresh goes on from there.</summary>
-    private async Task HandOverAsync(Tag tag, UpstreamPass pass, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the pages read as an open pass and queues its next step, so the refresh goes on from there. Its claimed row
+    /// in the schedule (<see cref="HeldUntil"/>) replaces an unclaimed one a summary written just before put there.
+    /// </summary>
+    public async Task HandOverAsync(Tag tag, UpstreamPass pass, DateTimeOffset now, CancellationToken cancellationToken)
     {
         try
         {

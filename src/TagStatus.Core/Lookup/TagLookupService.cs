@@ -238,14 +238,16 @@ public sealed partial class TagLookupService(
             return (new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true), true);
         }
 
-        if ((await inlineRead.ReadAsync(tag, RefreshReason.Lookup, cancellationToken).ConfigureAwait(false)).Read is not { } refreshed)
+        var (refreshed, open) = await inlineRead.ReadAsync(tag, RefreshReason.Lookup, cancellationToken).ConfigureAwait(false);
+        if (open is not null)
         {
+            await inlineRead.HandOverAsync(tag, open, now, cancellationToken).ConfigureAwait(false);
             return (current is not null
                 ? new LookupResult.Found(current.Summary, LookupSource.Store, Stale: false, Refreshing: true)
                 : new LookupResult.Accepted(QueuedReadRetryAfter), true);
         }
 
-        return (new LookupResult.Found(refreshed.Snapshot.Summary, LookupSource.Live, Stale: false), false);
+        return (new LookupResult.Found(refreshed!.Snapshot.Summary, LookupSource.Live, Stale: false), false);
     }
 
     /// <summary>Nothing stored and another lookup is reading the tag: wait a little for its answer, then 202.</summary>

@@ -15,9 +15,13 @@ public sealed partial class TrackingService(
     TagStateRules rules,
     ITagChangeObserver changeObserver,
     TimeProvider time,
-    ILogger<TrackingService> logger)
+    ILogger<TrackingService> logger,
+    IRetentionStore? retention = null)
 {
     private const int MaxConflictRetries = 4;
+
+    /// <summary>Why a registered tag whose first read went to the queue shows no recipients yet (it answers <c>partial</c>).</summary>
+    internal const string FirstReadQueued = "The first read of SMS Partner's pages goes on in the refresh queue: no recipient is counted yet.";
 
     /// <summary>
     /// Tracks a tag; harmless when it already is. A campaign sent a moment ago may be unknown to SMS Partner still,
@@ -26,21 +30,27 @@ public sealed partial class TrackingService(
     public async Task<TagSummary> RegisterAsync(Tag tag, CancellationToken cancellationToken)
     {
         var stored = await store.GetSummaryAsync(tag, cancellationToken).ConfigureAwait(false);
+        UpstreamPass? open = null;
         // A name whose recipients expired is read again too: with rows upstream it starts again as a new tag (before any
         // subscription row of the caller's is written, so the restart does not remove it).
-        DateTimeOffset? queuedUntil = null;
         if (stored is null or { RecipientsExpired: true })
         {
             try
             {
                 // At most the pages a caller waits for; a bigger tag is registered now and read on by the refresh queue.
-                var (read, queued) = await inlineRead.ReadAsync(tag, RefreshReason.Register, cancellationToken).ConfigureAwait(false);
+                var (read, pending) = await inlineRead.ReadAsync(tag, RefreshReason.Register, cancellationToken).ConfigureAwait(false);
                 if (read is not null)
                 {
                     return read.Snapshot.Summary;
                 }
 
-                queuedUntil = queued;
+                open = pending;
+                if (stored is { RecipientsExpired: true } && retention is not null)
+                {
+                    // Rows upstream under the name: the old tag goes now, as a merge would, so this registration (and a
+                    // subscription made after it) belongs to the new one and the queued read merges into a new tag.
+                    await retention.RestartExpiredTagAsync(stored, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is SmsPartnerException or SecretUnavailableException)
             {
@@ -52,6 +62,10 @@ public sealed partial class TrackingService(
             }
         }
 
+        // A read handed to the queue holds the tag's row in the schedule until a lease from now: the summary comes due
+        // then (not at once: a second read of the same pass), and its hold, written after it, claims that row.
+        var now = time.GetUtcNow();
+        DateTimeOffset? queuedUntil = open is null ? null : inlineRead.HeldUntil(now);
         var alreadyTracked = false;
         var registered = await UpdateAsync(tag, summary =>
         {
@@ -59,10 +73,15 @@ public sealed partial class TrackingService(
             return summary.Tracked ? null : summary with
             {
                 Tracked = true,
-                // Due now, unless its read was just queued: then when that read's hold runs out (not a second read at once).
-                NextRefreshAt = summary.State.IsSettled() ? rules.NextReadAt(summary.State, summary.WindowStart, summary.CompletedAt, time.GetUtcNow()) : queuedUntil ?? time.GetUtcNow(),
+                NextRefreshAt = summary.State.IsSettled() ? rules.NextReadAt(summary.State, summary.WindowStart, summary.CompletedAt, now) : queuedUntil ?? now,
+                PartialReason = open is not null && summary.Counts.Total == 0 ? FirstReadQueued : summary.PartialReason,
             };
         }, createIfMissing: true, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("Registration produced no summary.");
+
+        if (open is not null)
+        {
+            await inlineRead.HandOverAsync(tag, open, now, cancellationToken).ConfigureAwait(false);
+        }
 
         if (alreadyTracked)
         {

@@ -49,7 +49,7 @@ internal sealed class UpstreamHarness
         var lookupOptions = Options.Create(new LookupOptions { MaxInlinePages = 20, WaitForRefreshSeconds = 0 });
         var queue = new Mock<IWorkQueue>().Object;
         Lookup = new TagLookupService(
-            Store, new InlineRead(client, Refresher, new Mock<IPassStore>().Object, Store, queue, lookupOptions, Options.Create(Tracking), Time, NullLogger<InlineRead>.Instance), queue,
+            Store, new InlineRead(client, Refresher, new Mock<IPassStore>().Object, Store, queue, lookupOptions, Options.Create(Tracking), NullLogger<InlineRead>.Instance), queue,
             lookupOptions, Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
     }
 

@@ -29,7 +29,7 @@ internal sealed class LookupFixture
         Time = new FakeTimeProvider(Data.T0.AddHours(1));
         Rules = new TagStateRules(Options.Create(Tracking));
         Refresher = new TagRefresher(Client.Object, Store.Object, Rules, new NoTagChangeObserver(), Time, NullLogger<TagRefresher>.Instance);
-        InlineRead = new InlineRead(Client.Object, Refresher, Passes.Object, Store.Object, Queue.Object, Options.Create(LookupOptions), Options.Create(Tracking), Time, NullLogger<InlineRead>.Instance);
+        InlineRead = new InlineRead(Client.Object, Refresher, Passes.Object, Store.Object, Queue.Object, Options.Create(LookupOptions), Options.Create(Tracking), NullLogger<InlineRead>.Instance);
         Lookup = new TagLookupService(Store.Object, InlineRead, Queue.Object, Options.Create(LookupOptions), Options.Create(Tracking), Time, NullLogger<TagLookupService>.Instance);
         Store.Setup(s => s.TryClaimRefreshAsync(It.IsAny<Tag>(), It.IsAny<DateTimeOffset>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((Tag tag, DateTimeOffset _, DateTimeOffset until, CancellationToken _) => new RefreshClaim(tag, until, new ETag("claim")));

@@ -71,8 +71,20 @@ public sealed class TrackingServiceTests
         // SmsPartner:MaxPages, 5,000 for a 100,000-recipient tag) and hold them all.
         var pages = Enumerable.Range(0, 12).Select(p => (IReadOnlyList<UpstreamRecipient>)[Upstream($"+336{p:D8}", "Waiting")]).ToArray();
         _f.Upstream(UpstreamPass.Of(12, PassEnd.ReachedTotal, pages));
+        var writes = new List<string>();
+        _f.Store.Setup(s => s.SaveSummaryAsync(It.IsAny<TagSummary>(), It.IsAny<ETag?>(), It.IsAny<CancellationToken>()))
+            .Callback((TagSummary summary, ETag? _, CancellationToken _) => writes.Add($"summary due {summary.NextRefreshAt:O}")).Returns(Task.CompletedTask);
+        _f.Store.Setup(s => s.HoldInFlightAsync(MonTag, It.IsAny<DateTimeOffset>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .Callback((Tag _, DateTimeOffset until, int _, CancellationToken _) => writes.Add($"hold {until:O}"))
+            .ReturnsAsync((Tag tag, DateTimeOffset until, int pages, CancellationToken _) => new DueTag(tag, until, pages, Claimed: true));
 
         var summary = await Service.RegisterAsync(MonTag, default);
+
+        // The summary's unclaimed schedule row first, then the hold that claims the same row: the timer counts the queued
+        // read in flight (the other order left an unclaimed row where the hold was).
+        var heldUntil = _f.Now + _f.Tracking.RefreshLease;
+        Assert.Equal([$"summary due {heldUntil:O}", $"hold {heldUntil:O}"], writes);
+        Assert.True(summary.Partial); // no recipient counted yet, and it says why
 
         _f.Client.Verify(c => c.ContinuePassAsync(MonTag, It.IsAny<UpstreamPass>(), _f.LookupOptions.MaxInlinePages, It.IsAny<CancellationToken>()), Times.Once);
         _f.Client.Verify(c => c.GetStatusesByTagAsync(It.IsAny<Tag>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -82,6 +94,26 @@ public sealed class TrackingServiceTests
         Assert.True(summary.Tracked);
         Assert.Equal(TagState.Pending, summary.State);
         Assert.Equal(_f.Now + _f.Tracking.RefreshLease, summary.NextRefreshAt); // when the queued read's hold runs out, not now: no second read at once
+    }
+
+    [Fact]
+    public async Task A_big_tag_under_an_expired_name_restarts_it_before_registering_so_the_queued_read_merges_a_new_tag()
+    {
+        var old = Summary("montag", TagState.Complete, new TagCounts(2, 2, 0, 0, 0), T0.AddMonths(-14), T0.AddMonths(-14), tracked: false, T0.AddMonths(-14), null);
+        var expired = new StoredSummary(old, new ETag("old")) { RecipientsExpired = true };
+        _f.Store.SetupSequence(s => s.GetSummaryAsync(MonTag, It.IsAny<CancellationToken>())).ReturnsAsync(expired).ReturnsAsync((StoredSummary?)null);
+        var pages = Enumerable.Range(0, 12).Select(p => (IReadOnlyList<UpstreamRecipient>)[Upstream($"+336{p:D8}", "Waiting")]).ToArray();
+        _f.Upstream(UpstreamPass.Of(12, PassEnd.ReachedTotal, pages));
+        var retention = new Mock<IRetentionStore>();
+        var service = new TrackingService(_f.Store.Object, _f.InlineRead, _f.Rules, new NoTagChangeObserver(), _f.Time, NullLogger<TrackingService>.Instance, retention.Object);
+
+        var summary = await service.RegisterAsync(MonTag, default);
+
+        retention.Verify(r => r.RestartExpiredTagAsync(expired, It.IsAny<CancellationToken>()), Times.Once);
+        var (saved, etag) = Assert.Single(_summaries);
+        Assert.Null(etag); // a new summary, not the old one marked tracked
+        Assert.Equal((TagState.Pending, true, 0), (saved.State, saved.Tracked, saved.Counts.Total));
+        Assert.Equal(saved, summary);
     }
 
     [Fact]
