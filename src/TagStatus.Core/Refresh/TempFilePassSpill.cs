@@ -72,7 +72,13 @@ public sealed class TempFilePassSpill : IPassSpill
 
     public void Dispose()
     {
-        _writer.Dispose();
-        _file.Dispose();
+        try
+        {
+            _writer.Dispose(); // flushes, which can fail (a full disk): the file is closed, and so deleted, all the same
+        }
+        finally
+        {
+            _file.Dispose();
+        }
     }
 }
