@@ -58,7 +58,7 @@ public sealed class UpstreamPass
     private readonly List<string>? _sample;
     private readonly Random? _sampling;
     private readonly HashSet<string> _unknownStatuses = new(StringComparer.Ordinal);
-    private List<UpstreamRecipient>? _firstSeen = [];
+    private List<(UpstreamRecipient Row, RowFingerprint Key)>? _firstSeen = [];
     private IPassSpill? _spill;
     private IReadOnlyList<UpstreamRecipient> _lastPageBefore = [];
     private int _pagesCounted;
@@ -299,10 +299,11 @@ public sealed class UpstreamPass
         _firstSeen?.EnsureCapacity(_firstSeen.Count + page.Count);
         foreach (var row in page)
         {
-            ref var distinct = ref CollectionsMarshal.GetValueRefOrAddDefault(_distinct, RowFingerprint.Of(row), out var seenBefore);
+            var key = RowFingerprint.Of(row);
+            ref var distinct = ref CollectionsMarshal.GetValueRefOrAddDefault(_distinct, key, out var seenBefore);
             if (!seenBefore)
             {
-                _firstSeen?.Add(row);
+                _firstSeen?.Add((row, key)); // with its key: the witnessed rows look their count up without hashing again
             }
 
             if (distinct.CountOn(pageIndex))
@@ -362,9 +363,9 @@ public sealed class UpstreamPass
     private Dictionary<string, IReadOnlyList<UpstreamRecipient>> Witnessed(bool full)
     {
         var result = new Dictionary<string, IReadOnlyList<UpstreamRecipient>>(_firstSeen!.Count, StringComparer.Ordinal);
-        foreach (var row in _firstSeen)
+        foreach (var (row, key) in _firstSeen)
         {
-            var times = _distinct[RowFingerprint.Of(row)].Most;
+            var times = _distinct[key].Most;
             ref var rows = ref CollectionsMarshal.GetValueRefOrAddDefault(result, row.PhoneNumber, out var known);
             if (!known && times == 1)
             {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -22,7 +21,6 @@ public sealed record RangeState(string? FromNumber, string Digest, TagCounts Cou
 public sealed record RangeLayout(string RecipientsVersion, IReadOnlyList<RangeState> Ranges) : TagCompanionRow
 {
     internal const string Row = "ranges";
-    private const int MaxPropertyChars = 32_000;
 
     /// <summary>The ETag of the layout row as read before the merge (a layout or a tombstone); null when there was none.</summary>
     public ETag? Replacing { get; init; }
@@ -35,11 +33,7 @@ public sealed record RangeLayout(string RecipientsVersion, IReadOnlyList<RangeSt
     {
         var json = JsonSerializer.Serialize(Ranges.Select(r => new Stored(r.FromNumber, r.Digest, [r.Counts.Total, r.Counts.Delivered, r.Counts.NotDelivered, r.Counts.Waiting, r.Counts.Unknown, r.Counts.OptedOut ?? -1], r.Version.ToString())));
         var entity = new TableEntity(partitionKey, Row) { ["RecipientsVersion"] = RecipientsVersion };
-        for (var part = 0; part * MaxPropertyChars < json.Length; part++)
-        {
-            entity["R" + part.ToString(CultureInfo.InvariantCulture)] = json.Substring(part * MaxPropertyChars, Math.Min(MaxPropertyChars, json.Length - (part * MaxPropertyChars)));
-        }
-
+        SplitText.Write(entity, json);
         return entity;
     }
 
@@ -58,7 +52,7 @@ public sealed record RangeLayout(string RecipientsVersion, IReadOnlyList<RangeSt
 
     internal static RangeLayout? FromEntity(TableEntity entity)
     {
-        var json = string.Concat(Enumerable.Range(0, int.MaxValue).Select(part => entity.GetString("R" + part.ToString(CultureInfo.InvariantCulture))).TakeWhile(text => text is not null));
+        var json = SplitText.Read(entity);
         if (entity.GetString("RecipientsVersion") is not { } version || json.Length == 0)
         {
             return null;

@@ -53,7 +53,6 @@ public interface IPassStore
 public sealed class TablePassStore(TableServiceClient service, IOptions<TagStoreOptions> options) : IPassStore
 {
     private const string CursorRow = "cursor";
-    private const int MaxPropertyChars = 32_000;
     private static readonly JsonSerializerOptions Json = JsonDefaults.Create();
 
     private readonly TableClient _passes = service.GetTableClient(options.Value.TablePrefix + "Passes");
@@ -236,11 +235,7 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
     {
         var entity = new TableEntity(partition, PageKey(number)) { ["Total"] = total };
         var json = JsonSerializer.Serialize(rows.Select(r => new PageRow(r.PhoneNumber, r.RawStatus, r.StopSms, r.StatusAt)), Json);
-        for (var part = 0; part * MaxPropertyChars < json.Length; part++)
-        {
-            entity["R" + part.ToString(CultureInfo.InvariantCulture)] = json.Substring(part * MaxPropertyChars, Math.Min(MaxPropertyChars, json.Length - (part * MaxPropertyChars)));
-        }
-
+        SplitText.Write(entity, json);
         return (entity, json.Length);
     }
 
@@ -248,9 +243,7 @@ public sealed class TablePassStore(TableServiceClient service, IOptions<TagStore
 
     private static List<UpstreamRecipient> ReadRows(TableEntity entity)
     {
-        // Concatenated at once (the array overload sizes the string first): the enumerable overload grows pooled buffers,
-        // which the pool then keeps (~0.5 MB per core at pages of 1,000 rows).
-        var json = string.Concat(Enumerable.Range(0, int.MaxValue).Select(part => entity.GetString("R" + part.ToString(CultureInfo.InvariantCulture))).TakeWhile(text => text is not null).ToArray());
+        var json = SplitText.Read(entity);
         return [.. (JsonSerializer.Deserialize<List<PageRow>>(json, Json) ?? []).Select(r => new UpstreamRecipient(r.PhoneNumber, r.RawStatus, r.StopSms, r.StatusAt))];
     }
 
