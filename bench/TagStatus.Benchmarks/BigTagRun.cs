@@ -92,7 +92,7 @@ public static class BigTagRun
             big tag: {recipients} recipients, {pageSize} a page, {completed.PagesRead} pages in {steps} steps of at most 50
               state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
               whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
-              working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store)
+              working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store; at that peak {sampler.PeakSplit})
               GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB, most kept by a full GC {sampler.PeakLive / 1048576.0:F0} MB; a pass of {recipients} rows holds {rowsHeld / 1048576.0:F1} MB of rows and {passHeld / 1048576.0:F1} MB of distinct counts and rows per number
               GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode} (Batch: no background GC), conserve memory {AppContext.GetData("System.GC.ConserveMemory") ?? Environment.GetEnvironmentVariable("DOTNET_GCConserveMemory") ?? "unset"}, gen0 size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset"}
               allocated by the refresh: {refreshAllocated / 1048576.0:F0} MB; by the ceiling's bare transactions of as many rows: {ceilingAllocated / 1048576.0:F0} MB
@@ -112,8 +112,13 @@ public static class BigTagRun
 
         public WorkingSetSampler() => _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(20));
 
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly StreamWriter? _trace = Environment.GetEnvironmentVariable("BIGTAG_TRACE") is { Length: > 0 } path ? new StreamWriter(path) { AutoFlush = true } : null;
+        private int _marks;
+
         public void Mark()
         {
+            _marks++;
             Sample();
             _beforeMark = Math.Max(_beforeMark, Interlocked.Exchange(ref _sinceMark, 0));
         }
@@ -125,7 +130,11 @@ public static class BigTagRun
             return (_beforeMark, Interlocked.Read(ref _sinceMark));
         }
 
-        public void Dispose() => _timer.Dispose();
+        public void Dispose()
+        {
+            _timer.Dispose();
+            _trace?.Dispose();
+        }
 
         public long PeakCommitted;
 
@@ -144,6 +153,31 @@ public static class BigTagRun
             long seen;
             while (now > (seen = Interlocked.Read(ref _sinceMark)) && Interlocked.CompareExchange(ref _sinceMark, now, seen) != seen)
             {
+            }
+
+            _trace?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_clock.ElapsedMilliseconds},{_marks},{now / 1048576},{info.TotalCommittedBytes / 1048576},{GC.GetTotalMemory(false) / 1048576},{GC.CollectionCount(0)},{GC.CollectionCount(2)},{RssSplit()},jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods {System.Runtime.JitInfo.GetCompiledILBytes() / 1024} KB IL"));
+            if (now > seen)
+            {
+                PeakSplit = string.Create(CultureInfo.InvariantCulture, $"{RssSplit()}; GC heap committed {info.TotalCommittedBytes / 1048576.0:F0} MB, kept by the last GC {info.PromotedBytes / 1048576.0:F0} MB, gen0 budget {info.GenerationInfo[0].SizeAfterBytes / 1048576.0:F0} MB");
+            }
+        }
+
+        /// <summary>What the working set was made of at the last step's peak (Linux): the heap and native memory, mapped files, shared memory (the JIT's double-mapped code).</summary>
+        public string PeakSplit { get; private set; } = "n/a";
+
+        private static string RssSplit()
+        {
+            try
+            {
+                var fields = File.ReadLines("/proc/self/status")
+                    .Where(line => line.StartsWith("Rss", StringComparison.Ordinal))
+                    .Select(line => line.Split(':', StringSplitOptions.TrimEntries))
+                    .Select(parts => $"{parts[0][3..].ToLowerInvariant()} {long.Parse(parts[1].Split(' ')[0], CultureInfo.InvariantCulture) / 1024} MB");
+                return string.Join(", ", fields);
+            }
+            catch (IOException)
+            {
+                return "n/a";
             }
         }
     }
