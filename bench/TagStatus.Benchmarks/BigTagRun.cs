@@ -53,6 +53,8 @@ public static class BigTagRun
         while (progress is RefreshProgress.Continued);
 
         var (readingPeak, lastStepPeak) = sampler.Stop();
+        // The kernel's own high-water mark so far (Linux): exact where the sampler may miss a spike between two samples.
+        var refreshHighWater = HighWaterMark();
 
         var total = watch.Elapsed;
         var refreshAllocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
@@ -92,7 +94,7 @@ public static class BigTagRun
             big tag: {recipients} recipients, {pageSize} a page, {completed.PagesRead} pages in {steps} steps of at most 50
               state {summary.State}, counts total {summary.Counts.Total}, upstream total {summary.UpstreamTotal}, partial {summary.Partial}
               whole refresh (read every page, merge, store): {total.TotalSeconds:F1} s, {stored} rows written
-              working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store; at that peak {sampler.PeakSplit})
+              working set: baseline {baseline / 1048576.0:F0} MB, now {process.WorkingSet64 / 1048576.0:F0} MB, peak {process.PeakWorkingSet64 / 1048576.0:F0} MB (sampled: {readingPeak / 1048576.0:F0} MB while the pass was read, {lastStepPeak / 1048576.0:F0} MB in the last step: merge and store; at that peak {sampler.PeakSplit}); high-water mark at the end of the refresh {refreshHighWater}
               GC heap: peak committed {sampler.PeakCommitted / 1048576.0:F0} MB, peak size {sampler.PeakHeap / 1048576.0:F0} MB, most kept by a full GC {sampler.PeakLive / 1048576.0:F0} MB; a pass of {recipients} rows holds {rowsHeld / 1048576.0:F1} MB of rows and {passHeld / 1048576.0:F1} MB of distinct counts and rows per number
               GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode} (Batch: no background GC), conserve memory {AppContext.GetData("System.GC.ConserveMemory") ?? Environment.GetEnvironmentVariable("DOTNET_GCConserveMemory") ?? "unset"}, gen0 size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset"}
               allocated by the refresh: {refreshAllocated / 1048576.0:F0} MB; by the ceiling's bare transactions of as many rows: {ceilingAllocated / 1048576.0:F0} MB
@@ -101,6 +103,19 @@ public static class BigTagRun
               store rate / ceiling: {storeRate / ceiling:P0}
             """));
         return summary.State == TagState.Complete && summary.Counts.Total == recipients ? 0 : 1;
+    }
+
+    private static string HighWaterMark()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").First(line => line.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return $"{long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024} MB";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
     }
 
     /// <summary>The process's working set, sampled on a timer: the peak up to the last <see cref="Mark"/> and since.</summary>
