@@ -85,10 +85,11 @@ functions_host_runner() {
   fi
 }
 
-# start_functions_host configuration runner port log: publishes src/TagStatus.Functions and runs it under the real host
-# with APP_SETTINGS, in its own process group (the host starts the .NET worker as its child). Sets FUNCTIONS_MASTER_KEY.
+# start_functions_host configuration runner port log: publishes src/TagStatus.Functions (to FUNCTIONS_APP_DIR, else
+# .artifacts/functions-app) and runs it under the real host with APP_SETTINGS, in its own process group and session
+# (the host starts the .NET worker as its child). Sets FUNCTIONS_MASTER_KEY.
 start_functions_host() {
-  local configuration=$1 runner=$2 port=$3 output=$4 app="$repo_root/.artifacts/functions-app" status_url
+  local configuration=$1 runner=$2 port=$3 output=$4 app="${FUNCTIONS_APP_DIR:-$repo_root/.artifacts/functions-app}" status_url
   log "publishing src/TagStatus.Functions ($configuration) to $app"
   rm -rf "$app"
   dotnet publish "$repo_root/src/TagStatus.Functions" -c "$configuration" --no-build -o "$app" -nologo -v:q >&2 || return 1

@@ -40,7 +40,8 @@ public static class BigTagRun
         var steps = 0;
         RefreshProgress progress;
         // The working set sampled every 20 ms: its peak while the pass is read (steps that end open) and in the last step.
-        using var sampler = new WorkingSetSampler();
+        // BIGTAG_TRACE=/tmp/trace writes /tmp/trace-1000.csv and /tmp/trace-20.csv (one process a page size).
+        using var sampler = new WorkingSetSampler(Environment.GetEnvironmentVariable("BIGTAG_TRACE") is { Length: > 0 } trace ? $"{trace}-{pageSize}.csv" : null);
         do
         {
             progress = await stepwise.StepAsync(tag, await store.GetSummaryAsync(tag, default), followUp: steps > 0, RefreshReason.Scheduled, default);
@@ -105,94 +106,138 @@ public static class BigTagRun
         return summary.State == TagState.Complete && summary.Counts.Total == recipients ? 0 : 1;
     }
 
-    private static string HighWaterMark()
+    /// <summary>Megabytes, rounded to the nearest: every figure printed here, sampled or the kernel's, the same way.</summary>
+    private static string Mb(long bytes) => (bytes / 1048576.0).ToString("F0", CultureInfo.InvariantCulture);
+
+    /// <summary>Fields of /proc/self/status (Linux) whose names start with <paramref name="prefix"/>, in bytes.</summary>
+    private static IEnumerable<(string Name, long Bytes)> ProcStatus(string prefix)
     {
+        string[] lines;
         try
         {
-            var line = File.ReadLines("/proc/self/status").First(line => line.StartsWith("VmHWM:", StringComparison.Ordinal));
-            return $"{long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024} MB";
+            lines = File.ReadAllLines("/proc/self/status");
         }
         catch (IOException)
         {
-            return "n/a";
+            yield break;
+        }
+
+        foreach (var line in lines.Where(line => line.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var parts = line.Split(':', StringSplitOptions.TrimEntries);
+            yield return (parts[0], 1024 * long.Parse(parts[1].Split(' ')[0], CultureInfo.InvariantCulture));
         }
     }
 
-    /// <summary>The process's working set, sampled on a timer: the peak up to the last <see cref="Mark"/> and since.</summary>
+    private static string HighWaterMark() => ProcStatus("VmHWM").Select(field => $"{Mb(field.Bytes)} MB").FirstOrDefault() ?? "n/a";
+
+    /// <summary>
+    /// The process's working set, sampled on a timer: the peak up to the last <see cref="Mark"/> and since, what it was made
+    /// of at the last step's peak, and (with <c>BIGTAG_TRACE</c>) every sample in a CSV file.
+    /// </summary>
     private sealed class WorkingSetSampler : IDisposable
     {
+        private readonly Lock _gate = new(); // the timer's callbacks can overlap, and Mark and Stop sample on the caller's thread
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly StreamWriter? _trace;
         private readonly Timer _timer;
         private long _beforeMark;
         private long _sinceMark;
-
-        public WorkingSetSampler() => _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(20));
-
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly StreamWriter? _trace = Environment.GetEnvironmentVariable("BIGTAG_TRACE") is { Length: > 0 } path ? new StreamWriter(path) { AutoFlush = true } : null;
         private int _marks;
+        private bool _stopped;
+
+        /// <param name="tracePath">Where every sample goes as a CSV line, or null.</param>
+        public WorkingSetSampler(string? tracePath)
+        {
+            if (tracePath is not null)
+            {
+                _trace = new StreamWriter(tracePath);
+                _trace.WriteLine("ms,steps done,working set MB,GC committed MB,GC heap MB,gen0 GCs,gen2 GCs,anon MB,file MB,shmem MB,methods jitted,IL jitted KB");
+            }
+
+            _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(20));
+        }
+
+        public long PeakCommitted { get; private set; }
+
+        public long PeakHeap { get; private set; }
+
+        public long PeakLive { get; private set; }
+
+        /// <summary>What the working set was made of at the last step's peak (Linux): anonymous (the GC heap and native memory), mapped files, shared memory (the JIT's code, mapped twice under W^X).</summary>
+        public string PeakSplit { get; private set; } = "n/a";
 
         public void Mark()
         {
-            _marks++;
-            Sample();
-            _beforeMark = Math.Max(_beforeMark, Interlocked.Exchange(ref _sinceMark, 0));
+            lock (_gate)
+            {
+                _marks++;
+                SampleLocked();
+                _beforeMark = Math.Max(_beforeMark, _sinceMark);
+                _sinceMark = 0;
+            }
         }
 
         public (long BeforeMark, long SinceMark) Stop()
         {
-            Sample();
-            _timer.Dispose();
-            return (_beforeMark, Interlocked.Read(ref _sinceMark));
+            using (var stopped = new ManualResetEvent(false))
+            {
+                // Waits for a callback under way: none samples (or writes the trace) after this.
+                _timer.Dispose(stopped);
+                stopped.WaitOne();
+            }
+
+            lock (_gate)
+            {
+                SampleLocked();
+                _stopped = true;
+                _trace?.Dispose();
+                return (_beforeMark, _sinceMark);
+            }
         }
 
         public void Dispose()
         {
-            _timer.Dispose();
-            _trace?.Dispose();
+            if (!_stopped)
+            {
+                Stop();
+            }
         }
 
-        public long PeakCommitted;
-
-        public long PeakHeap;
-
-        public long PeakLive;
-
         private void Sample()
+        {
+            lock (_gate)
+            {
+                if (!_stopped)
+                {
+                    SampleLocked();
+                }
+            }
+        }
+
+        private void SampleLocked()
         {
             var info = GC.GetGCMemoryInfo();
             // What the last full GC kept: the live data, not the garbage the heap carries between collections.
             PeakLive = Math.Max(PeakLive, Math.Max(GC.GetGCMemoryInfo(GCKind.Background).PromotedBytes, GC.GetGCMemoryInfo(GCKind.FullBlocking).PromotedBytes));
             PeakCommitted = Math.Max(PeakCommitted, info.TotalCommittedBytes);
-            PeakHeap = Math.Max(PeakHeap, GC.GetTotalMemory(false));
+            var heap = GC.GetTotalMemory(false);
+            PeakHeap = Math.Max(PeakHeap, heap);
             var now = Environment.WorkingSet;
-            long seen;
-            while (now > (seen = Interlocked.Read(ref _sinceMark)) && Interlocked.CompareExchange(ref _sinceMark, now, seen) != seen)
+            var split = ProcStatus("Rss").ToList();
+            if (now > _sinceMark)
             {
+                _sinceMark = now;
+                PeakSplit = string.Join(", ", split.Select(field => $"{field.Name[3..].ToLowerInvariant()} {Mb(field.Bytes)} MB")) + $"; GC heap committed {Mb(info.TotalCommittedBytes)} MB";
             }
 
-            _trace?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_clock.ElapsedMilliseconds},{_marks},{now / 1048576},{info.TotalCommittedBytes / 1048576},{GC.GetTotalMemory(false) / 1048576},{GC.CollectionCount(0)},{GC.CollectionCount(2)},{RssSplit()},jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods {System.Runtime.JitInfo.GetCompiledILBytes() / 1024} KB IL"));
-            if (now > seen)
+            if (_trace is not null)
             {
-                PeakSplit = string.Create(CultureInfo.InvariantCulture, $"{RssSplit()}; GC heap committed {info.TotalCommittedBytes / 1048576.0:F0} MB, kept by the last GC {info.PromotedBytes / 1048576.0:F0} MB, gen0 budget {info.GenerationInfo[0].SizeAfterBytes / 1048576.0:F0} MB");
-            }
-        }
-
-        /// <summary>What the working set was made of at the last step's peak (Linux): the heap and native memory, mapped files, shared memory (the JIT's double-mapped code).</summary>
-        public string PeakSplit { get; private set; } = "n/a";
-
-        private static string RssSplit()
-        {
-            try
-            {
-                var fields = File.ReadLines("/proc/self/status")
-                    .Where(line => line.StartsWith("Rss", StringComparison.Ordinal))
-                    .Select(line => line.Split(':', StringSplitOptions.TrimEntries))
-                    .Select(parts => $"{parts[0][3..].ToLowerInvariant()} {long.Parse(parts[1].Split(' ')[0], CultureInfo.InvariantCulture) / 1024} MB");
-                return string.Join(", ", fields);
-            }
-            catch (IOException)
-            {
-                return "n/a";
+                var columns = new[] { "RssAnon", "RssFile", "RssShmem" }.Select(name => split.FirstOrDefault(field => field.Name == name).Bytes).Select(Mb);
+                _trace.WriteLine(string.Join(',', [
+                    _clock.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture), _marks.ToString(CultureInfo.InvariantCulture), Mb(now), Mb(info.TotalCommittedBytes), Mb(heap),
+                    GC.CollectionCount(0).ToString(CultureInfo.InvariantCulture), GC.CollectionCount(2).ToString(CultureInfo.InvariantCulture), .. columns,
+                    System.Runtime.JitInfo.GetCompiledMethodCount().ToString(CultureInfo.InvariantCulture), (System.Runtime.JitInfo.GetCompiledILBytes() / 1024).ToString(CultureInfo.InvariantCulture)]));
             }
         }
     }

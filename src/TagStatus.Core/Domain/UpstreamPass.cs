@@ -295,8 +295,7 @@ public sealed class UpstreamPass
         AnnouncedTotal = announcedTotal ?? AnnouncedTotal;
         var pageIndex = PagesRead; // this page's number in the pass
         _spill?.Append(pageIndex, page);
-        // Not _distinct.EnsureCapacity per page: a dictionary resizes to exactly what it is asked (no doubling), so that
-        // copied the whole counter on every page, ~1 MB arrays at 1,000 rows a page. Left to itself it doubles.
+        _distinct.EnsureCapacity(_distinct.Count + page.Count);
         _firstSeen?.EnsureCapacity(_firstSeen.Count + page.Count);
         foreach (var row in page)
         {
