@@ -12,8 +12,8 @@
 # pass's pace (Tracking__IntervalPerPage, default 0: a step's follow-up is not held back): at 0.8 s a page, 5,000 pages
 # take 67 minutes, and the app's own cost is what is measured.
 set -euo pipefail
-export STACK_LOGS=${STACK_LOGS:-$(dirname "${BASH_SOURCE[0]}")/../.artifacts/worker-bigtag}
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+export STACK_LOGS=${STACK_LOGS:-$repo_root/.artifacts/worker-bigtag}
 source "$repo_root/scripts/start-stack.sh"
 cd "$repo_root"
 completion=$(mktemp)
