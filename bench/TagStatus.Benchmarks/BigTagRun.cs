@@ -54,7 +54,8 @@ public static class BigTagRun
         while (progress is RefreshProgress.Continued);
 
         var (readingPeak, lastStepPeak) = sampler.Stop();
-        // The kernel's own high-water mark so far (Linux): exact where the sampler may miss a spike between two samples.
+        // The kernel's own high-water mark so far (Linux): not sampled, so no spike between two samples escapes it (it is
+        // updated lazily, and can trail the samples by a little).
         var refreshHighWater = HighWaterMark();
 
         var total = watch.Elapsed;
