@@ -225,8 +225,10 @@ public static class BigTagRun
             var heap = GC.GetTotalMemory(false);
             PeakHeap = Math.Max(PeakHeap, heap);
             var now = Environment.WorkingSet;
-            var split = ProcStatus("Rss").ToList();
-            if (now > _sinceMark)
+            var newPeak = now > _sinceMark;
+            // Read only when printed: the sampler runs in the process it measures.
+            var split = newPeak || _trace is not null ? ProcStatus("Rss").ToList() : [];
+            if (newPeak)
             {
                 _sinceMark = now;
                 PeakSplit = string.Join(", ", split.Select(field => $"{field.Name[3..].ToLowerInvariant()} {Mb(field.Bytes)} MB")) + $"; GC heap committed {Mb(info.TotalCommittedBytes)} MB";
